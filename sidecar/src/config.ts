@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const list = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+
+/**
+ * Every environment variable the sidecar reads. This is the only module that touches
+ * `process.env` (DESIGN §3); everything else receives a frozen {@link Config}.
+ */
+const EnvSchema = z.object({
+  /** HTTP port. @defaultValue 8787 */
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  /** Interface to bind. @defaultValue 127.0.0.1 */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Redis to use. Unset ⇒ spawn a private `redis-server` with data under DATA_DIR. */
+  REDIS_URL: z.string().url().optional(),
+  /** Key prefix for every Redis key (lets several deployments or test runs share one Redis). @defaultValue ia */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('ia'),
+  /** Where the embedded Redis and the generated token live. @defaultValue .data */
+  DATA_DIR: z.string().min(1).default('.data'),
+  /** Bearer token for /v1. Unset ⇒ generated once, stored in DATA_DIR, printed once. */
+  SIDECAR_TOKEN: z.string().min(16, 'SIDECAR_TOKEN must be at least 16 characters').optional(),
+  /** The Frappe site's base URL. Unset (with key/secret) ⇒ standalone: results stay in Redis. */
+  FRAPPE_URL: z.string().url().optional(),
+  FRAPPE_API_KEY: z.string().min(1).optional(),
+  FRAPPE_API_SECRET: z.string().min(1).optional(),
+  /** The site's `redis_queue`, whose `events` channel Frappe's socket.io server relays to desk. */
+  FRAPPE_REDIS_URL: z.string().url().optional(),
+  /** The site name: the socket.io namespace desk listens on. */
+  FRAPPE_SITE: z.string().min(1).optional(),
+  /** Allow outbound deliveries to private, loopback and link-local addresses. @defaultValue false */
+  OUTBOUND_ALLOW_PRIVATE: bool.default(false),
+  /** Host names or IPs exempt from the private-address guard (comma list). */
+  OUTBOUND_ALLOW_HOSTS: list.default([]),
+  /** pino level. @defaultValue info */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Delivery worker concurrency per process. @defaultValue 200 */
+  DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(200),
+});
+
+export type Config = Readonly<
+  Omit<z.infer<typeof EnvSchema>, 'FRAPPE_API_KEY' | 'FRAPPE_API_SECRET' | 'FRAPPE_URL'> & {
+    frappe: { url: string; apiKey: string; apiSecret: string } | null;
+    realtime: { redisUrl: string; site: string } | null;
+  }
+>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([k, v]) => k in EnvSchema.shape && v !== '')),
+  );
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
+  }
+  const { FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET, ...rest } = parsed.data;
+  const frappeParts = [FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET].filter(Boolean).length;
+  if (frappeParts !== 0 && frappeParts !== 3) {
+    throw new ConfigError('FRAPPE_URL, FRAPPE_API_KEY and FRAPPE_API_SECRET must be set together');
+  }
+  if (Boolean(rest.FRAPPE_REDIS_URL) !== Boolean(rest.FRAPPE_SITE)) {
+    throw new ConfigError('FRAPPE_REDIS_URL and FRAPPE_SITE must be set together');
+  }
+  return Object.freeze({
+    ...rest,
+    frappe: FRAPPE_URL
+      ? { url: FRAPPE_URL.replace(/\/+$/, ''), apiKey: FRAPPE_API_KEY!, apiSecret: FRAPPE_API_SECRET! }
+      : null,
+    realtime: rest.FRAPPE_REDIS_URL ? { redisUrl: rest.FRAPPE_REDIS_URL, site: rest.FRAPPE_SITE! } : null,
+  });
+}

@@ -1,0 +1,6 @@
+import type { Context, Module } from '../module';
+
+/** Outbound webhooks: endpoints, messages, the delivery workers. (Being built.) */
+export function createDeliveryModule(_ctx: Context): Module {
+  return { name: 'delivery' };
+}

@@ -1,0 +1,46 @@
+/**
+ * The one error catalogue. Every error a client can see has a stable code and one HTTP
+ * status; `sidecar/README.md` lists the same table and a test keeps both in step.
+ */
+export const ERROR_CATALOGUE = {
+  invalid_request: { status: 400, message: 'The request is invalid.' },
+  invalid_json: { status: 400, message: 'The body is not valid JSON.' },
+  unauthenticated: { status: 401, message: 'A valid bearer token is required.' },
+  signature_invalid: { status: 401, message: 'The webhook signature could not be verified.' },
+  not_found: { status: 404, message: 'Not found.' },
+  conflict: { status: 409, message: 'The request conflicts with the current state.' },
+  payload_too_large: { status: 413, message: 'The body is too large.' },
+  unsupported_media_type: { status: 415, message: 'Unsupported content type.' },
+  rate_limited: { status: 429, message: 'Too many requests.' },
+  internal: { status: 500, message: 'Internal error.' },
+  unavailable: { status: 503, message: 'A dependency is unavailable.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message?: string,
+    readonly details?: unknown,
+    /** Seconds for a Retry-After header (429/503). */
+    readonly retryAfterS?: number,
+  ) {
+    super(message ?? ERROR_CATALOGUE[code].message);
+    this.status = ERROR_CATALOGUE[code].status;
+  }
+}
+
+export const notFound = (what: string) => new AppError('not_found', `${what} not found.`);
+
+export function errorBody(err: AppError) {
+  return {
+    error: {
+      code: err.code,
+      message: err.message,
+      ...(err.details === undefined ? {} : { details: err.details }),
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../observability/logger';
+
+/**
+ * Publishes Frappe-format realtime messages on the site's `events` channel, where Frappe's
+ * own socket.io server relays them to desk (DESIGN §1). Items are buffered per event and
+ * flushed every `flushMs` as `{items:[…]}` so a burst of deliveries costs one publish.
+ */
+export class Realtime {
+  private readonly buffers = new Map<string, unknown[]>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly redis: Redis | null,
+    private readonly site: string,
+    private readonly log: Logger,
+    private readonly flushMs = 250,
+    private readonly maxItems = 500,
+  ) {}
+
+  get enabled(): boolean {
+    return this.redis !== null;
+  }
+
+  publish(event: string, item: unknown): void {
+    if (!this.redis) return;
+    const buf = this.buffers.get(event) ?? [];
+    if (buf.length < this.maxItems) buf.push(item);
+    this.buffers.set(event, buf);
+    this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+  }
+
+  async flush(): Promise<void> {
+    this.timer = null;
+    if (!this.redis) return;
+    const batches = [...this.buffers.entries()];
+    this.buffers.clear();
+    for (const [event, items] of batches) {
+      const payload = JSON.stringify({ event, message: { items }, room: 'all', namespace: this.site });
+      // Realtime is a convenience: desk reloads truth from the DocTypes, so a lost publish is only logged.
+      await this.redis.publish('events', payload).catch((err: Error) => this.log.warn({ err: err.message }, 'realtime publish failed'));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    await this.flush();
+  }
+}

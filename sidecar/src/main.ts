@@ -1,0 +1,32 @@
+import { ConfigError, loadConfig } from './config';
+import { startSidecar } from './app';
+import { EmbeddedRedisError } from './queues/embedded-redis';
+
+async function main() {
+  const config = loadConfig();
+  const sidecar = await startSidecar(config);
+  if (sidecar.tokenGenerated) {
+    // Printed once, on first start only; afterwards it is read from DATA_DIR/sidecar-token.
+    process.stdout.write(
+      `\nGenerated SIDECAR_TOKEN (stored in ${config.DATA_DIR}/sidecar-token; shown only this once):\n${sidecar.token}\n` +
+        'Paste it into Integration Settings → Sidecar Token.\n\n',
+    );
+  }
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    if (++signals > 1) process.exit(1);
+    sidecar.ctx.log.info({ signal }, 'shutting down');
+    sidecar.stop().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof EmbeddedRedisError) {
+    process.stderr.write(`integrations-sidecar: ${err.message}\n`);
+  } else {
+    process.stderr.write(`integrations-sidecar: failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  }
+  process.exit(1);
+});

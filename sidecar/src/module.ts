@@ -1,0 +1,35 @@
+import type { Router } from 'express';
+import type { Redis } from 'ioredis';
+import type { Config } from './config';
+import type { FrappeClient } from './frappe/client';
+import type { Realtime } from './frappe/realtime';
+import type { Logger } from './observability/logger';
+import type { Metrics } from './observability/metrics';
+
+/** What every domain module receives. Job data and logs never carry secrets; config may. */
+export interface Context {
+  config: Config;
+  /** Shared connection for commands (not for blocking reads). */
+  redis: Redis;
+  redisUrl: string;
+  /** Key prefix for every key this sidecar writes; BullMQ queues use it as their prefix too. */
+  prefix: string;
+  log: Logger;
+  metrics: Metrics;
+  /** Null in standalone mode: results stay in Redis and are served by the API. */
+  frappe: FrappeClient | null;
+  realtime: Realtime;
+}
+
+/**
+ * A domain (delivery, inbound, streams…). `routes` gets a public router (routes that
+ * authenticate themselves) and a private one behind Bearer auth and JSON parsing.
+ * `stop` is called in reverse order after HTTP has closed.
+ */
+export interface Module {
+  name: string;
+  routes?(r: { public: Router; private: Router }): void;
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+  health?(): Promise<Record<string, unknown>>;
+}
