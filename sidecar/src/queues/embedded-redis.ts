@@ -72,7 +72,9 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger): Promise<
       '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
       '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // Own process group: a terminal Ctrl-C must reach only the sidecar, which then stops Redis
+    // last (after HTTP and workers), as graceful shutdown requires.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -1,0 +1,46 @@
+"""Shaping the `data` of an outbound event from a document dict."""
+
+import json
+from typing import Any
+
+# Always included in a "Fields" payload so a receiver knows what the data is about.
+IDENTITY_FIELDS = ("doctype", "name")
+
+
+class PayloadError(ValueError):
+	"""The configured payload could not be produced (bad template output, …)."""
+
+
+def dumps(data: Any) -> str:
+	"""Compact JSON; dates, decimals and other non-JSON values become strings."""
+	return json.dumps(data, default=str, separators=(",", ":"), ensure_ascii=False)
+
+
+def parse_field_list(text: str | None) -> list[str]:
+	"""One fieldname per line (commas also accepted); blanks and repeats dropped, order kept."""
+	seen: dict[str, None] = {}
+	for line in (text or "").replace(",", "\n").splitlines():
+		fieldname = line.strip()
+		if fieldname:
+			seen.setdefault(fieldname, None)
+	return list(seen)
+
+
+def pick_fields(doc: dict[str, Any], fieldnames: list[str]) -> dict[str, Any]:
+	"""Subset of a document dict: identity fields first, then the requested ones in order."""
+	data = {key: doc.get(key) for key in IDENTITY_FIELDS}
+	for fieldname in fieldnames:
+		data[fieldname] = doc.get(fieldname)
+	return data
+
+
+def parse_template_output(rendered: str) -> Any:
+	"""Template output must be a JSON document; the error says where it is not."""
+	try:
+		return json.loads(rendered)
+	except json.JSONDecodeError as e:
+		excerpt = rendered.strip()[:200]
+		raise PayloadError(
+			f"Payload template did not produce valid JSON ({e.msg} at line {e.lineno}, column {e.colno}). "
+			f"Output starts with: {excerpt!r}. Tip: use the |tojson filter for values."
+		) from None

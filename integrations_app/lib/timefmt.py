@@ -1,0 +1,46 @@
+"""ISO-8601 timestamps exchanged with the sidecar (always UTC) and the site's local time.
+
+Frappe stores naive datetimes in the System Settings time zone; the sidecar speaks UTC.
+"""
+
+import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+_FRACTION_RE = re.compile(r"\.(\d+)")
+
+
+def parse_iso8601(value: str) -> datetime:
+	"""Aware UTC datetime from `2024-05-01T10:00:00.123Z` and friends; naive input is taken as UTC."""
+	if not isinstance(value, str) or not value.strip():
+		raise ValueError("timestamp must be a non-empty ISO-8601 string")
+	text = value.strip()
+	if text.endswith(("Z", "z")):
+		text = text[:-1] + "+00:00"
+	# Python 3.10's fromisoformat wants exactly 3 or 6 fraction digits.
+	text = _FRACTION_RE.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+	try:
+		parsed = datetime.fromisoformat(text)
+	except ValueError:
+		raise ValueError(f"{value!r} is not an ISO-8601 timestamp") from None
+	if parsed.tzinfo is None:
+		parsed = parsed.replace(tzinfo=timezone.utc)
+	return parsed.astimezone(timezone.utc)
+
+
+def to_iso_utc(dt: datetime) -> str:
+	"""`2024-05-01T10:00:00.123Z` (milliseconds, like JavaScript's toISOString)."""
+	if dt.tzinfo is None:
+		raise ValueError("to_iso_utc needs an aware datetime")
+	utc = dt.astimezone(timezone.utc)
+	return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def local_to_utc(naive: datetime, tz_name: str) -> datetime:
+	"""Naive site-local datetime -> aware UTC."""
+	return naive.replace(tzinfo=ZoneInfo(tz_name)).astimezone(timezone.utc)
+
+
+def utc_to_local(aware: datetime, tz_name: str) -> datetime:
+	"""Aware datetime -> naive site-local datetime (what Frappe stores)."""
+	return aware.astimezone(ZoneInfo(tz_name)).replace(tzinfo=None)
