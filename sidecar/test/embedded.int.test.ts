@@ -14,7 +14,7 @@ interface Running {
 
 /** Starts `node --import tsx src/main.ts` as a real process with REDIS_URL unset (embedded default). */
 function start(dataDir: string): Promise<Running> {
-  const env = { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
   delete env.REDIS_URL;
   delete env.SIDECAR_TOKEN;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: sidecarDir, env });

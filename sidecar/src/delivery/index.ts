@@ -1,6 +1,85 @@
+import { Queue, type Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { Context, Module } from '../module';
+import { createRedis } from '../queues/connection';
+import { EndpointStore } from './endpoints';
+import { DeliveryKeys, QUEUE_NAME, type DeliveryJob } from './keys';
+import { MessageService } from './messages';
+import { createEnqueue } from './queue';
+import { Reporter, type ReporterOptions } from './reporter';
+import { endpointRoutes } from './routes/endpoints';
+import { messageRoutes } from './routes/messages';
+import { loadScripts } from './scripts';
+import { createSender, type Sender } from './send';
+import type { DeliveryService } from './service';
+import { AUTO_DISABLE_AFTER_MS, createDeliveryWorker } from './worker';
 
-/** Outbound webhooks: endpoints, messages, the delivery workers. (Being built.) */
-export function createDeliveryModule(_ctx: Context): Module {
-  return { name: 'delivery' };
+export interface DeliveryOptions {
+  /** An endpoint whose attempts have all failed for this long is disabled. @defaultValue 5 days */
+  autoDisableAfterMs?: number;
+  /** Tuning of the Frappe reporter (batch size, interval, back-off). */
+  reporter?: ReporterOptions;
+  /** How often the queue depth gauge is sampled. @defaultValue 5000 */
+  queueDepthIntervalMs?: number;
+}
+
+/** Outbound webhooks: endpoints, messages, the delivery worker and the Frappe reporter. */
+export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): Module & { service: DeliveryService } {
+  const keys = new DeliveryKeys(ctx.prefix);
+  const queue = new Queue<DeliveryJob>(QUEUE_NAME, { connection: ctx.redis, prefix: ctx.prefix });
+  const enqueue = createEnqueue(queue);
+  const endpoints = new EndpointStore(ctx.redis, keys);
+  const messages = new MessageService(ctx.redis, keys, loadScripts(ctx.redis), endpoints, enqueue);
+  const service: DeliveryService = { keys, endpoints, messages };
+
+  let hot: Redis | null = null;
+  let workerConnection: Redis | null = null;
+  let sender: Sender | null = null;
+  let worker: Worker<DeliveryJob> | null = null;
+  let reporter: Reporter | null = null;
+  let depthTimer: NodeJS.Timeout | null = null;
+
+  const sampleDepth = async () => {
+    const counts = await queue.getJobCounts('wait', 'active', 'delayed');
+    for (const [state, n] of Object.entries(counts)) ctx.metrics.queueDepth.set({ queue: QUEUE_NAME, state }, n);
+  };
+
+  return {
+    name: 'delivery',
+    service,
+    routes({ private: r }) {
+      endpointRoutes(r, service);
+      messageRoutes(r, service);
+    },
+    async start() {
+      // Its own connection for the two scripts per attempt: auto-pipelining batches the
+      // commands of concurrent jobs into one write without touching the API's connection.
+      hot = new Redis(ctx.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true, connectionName: 'sidecar-delivery' });
+      workerConnection = createRedis(ctx.redisUrl, 'worker', 'sidecar-delivery-worker');
+      sender = createSender({ allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE, allowHosts: ctx.config.OUTBOUND_ALLOW_HOSTS });
+      if (ctx.frappe) {
+        reporter = new Reporter(ctx.redis, keys.reports, ctx.frappe, ctx.log, ctx.metrics, opts.reporter);
+        await reporter.start();
+      }
+      worker = createDeliveryWorker({
+        ctx, workerConnection, keys, scripts: loadScripts(hot), endpoints, enqueue, sender,
+        autoDisableAfterMs: opts.autoDisableAfterMs ?? AUTO_DISABLE_AFTER_MS,
+      });
+      depthTimer = setInterval(() => void sampleDepth().catch(() => {}), opts.queueDepthIntervalMs ?? 5000);
+      depthTimer.unref();
+    },
+    async stop() {
+      if (depthTimer) clearInterval(depthTimer);
+      // In-flight attempts finish and are recorded before anything they need is closed.
+      await worker?.close();
+      await reporter?.stop();
+      await sender?.close();
+      await queue.close();
+      await hot?.quit().catch(() => hot?.disconnect());
+      await workerConnection?.quit().catch(() => workerConnection?.disconnect());
+    },
+    async health() {
+      return { queue: await queue.getJobCounts('wait', 'active', 'delayed', 'failed') };
+    },
+  };
 }

@@ -27,13 +27,13 @@ describe('HTTP foundation', () => {
   it('answers an unknown route with a token with 404 JSON', async () => {
     const res = await sc.api('/v1/x');
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe('not_found');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
   });
 
   it('rejects malformed JSON with 400 and non-JSON with 415', async () => {
     const bad = await sc.api('/v1/x', { method: 'POST', body: '{nope', headers: { 'content-type': 'application/json' } });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error.code).toBe('invalid_json');
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_json');
     const form = await sc.api('/v1/x', { method: 'POST', body: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(form.status).toBe(415);
   });

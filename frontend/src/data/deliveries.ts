@@ -1,0 +1,88 @@
+import { createResource } from 'frappe-ui'
+import type { DeliveryDetail } from '../types/api'
+import type { IntegrationWebhookDelivery } from '../types/doctypes'
+import { GET_LIST, type FilterValue, type GetListArgs } from './client'
+
+export const DELIVERY_DOCTYPE = 'Integration Webhook Delivery'
+
+export const DELIVERY_FIELDS = [
+  'name',
+  'webhook',
+  'event_type',
+  'reference_doctype',
+  'reference_name',
+  'status',
+  'attempts_count',
+  'last_status_code',
+  'last_error',
+  'modified',
+] as const
+
+export type DeliveryRow = Pick<IntegrationWebhookDelivery, (typeof DELIVERY_FIELDS)[number]>
+export type DeliveryStatus = DeliveryRow['status']
+
+export const DELIVERY_STATUSES: DeliveryStatus[] = ['Queued', 'Sending', 'Retrying', 'Succeeded', 'Failed', 'Cancelled']
+
+export const DELIVERY_PAGE_LENGTH = 50
+
+export interface DeliveryFilters {
+  status: DeliveryStatus | ''
+  webhook: string
+  /** Substring of the event type. */
+  eventType: string
+}
+
+export const EMPTY_DELIVERY_FILTERS: DeliveryFilters = { status: '', webhook: '', eventType: '' }
+
+/** get_list filters for the UI filters; empty ones are left out. */
+export function deliveryFilters(filters: DeliveryFilters): Record<string, FilterValue> {
+  const out: Record<string, FilterValue> = {}
+  if (filters.status) out.status = filters.status
+  if (filters.webhook) out.webhook = filters.webhook
+  const eventType = filters.eventType.trim()
+  if (eventType) out.event_type = ['like', `%${eventType}%`]
+  return out
+}
+
+/** get_list args for one page of the delivery log, newest first. */
+export function deliveryListArgs(filters: DeliveryFilters, start = 0): GetListArgs {
+  return {
+    doctype: DELIVERY_DOCTYPE,
+    fields: [...DELIVERY_FIELDS],
+    filters: deliveryFilters(filters),
+    order_by: 'modified desc',
+    limit_start: start,
+    limit_page_length: DELIVERY_PAGE_LENGTH,
+  }
+}
+
+/** get_list args for specific deliveries (rows first seen through realtime). */
+export function deliveriesByNameArgs(filters: DeliveryFilters, names: string[]): GetListArgs {
+  return {
+    ...deliveryListArgs(filters),
+    filters: { ...deliveryFilters(filters), name: ['in', names] },
+    limit_page_length: names.length,
+  }
+}
+
+export function deliveryListResource() {
+  return createResource<DeliveryRow[], GetListArgs>({ url: GET_LIST })
+}
+
+export function deliveryDetailResource() {
+  return createResource<DeliveryDetail, { delivery: string }>({
+    url: 'integrations_app.api.dashboard.delivery_detail',
+  })
+}
+
+export function replayDeliveryResource() {
+  return createResource<{ ok: boolean }, { delivery: string }>({
+    url: 'integrations_app.api.webhooks.replay_delivery',
+  })
+}
+
+export function recoverFailedResource() {
+  return createResource<{ requeued: number }, { webhook: string; since: string }>({
+    url: 'integrations_app.api.webhooks.recover_failed',
+  })
+}

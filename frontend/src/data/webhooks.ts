@@ -1,0 +1,43 @@
+import { createResource } from 'frappe-ui'
+import type { IntegrationWebhook } from '../types/doctypes'
+import { GET_LIST, type GetListArgs } from './client'
+
+export const WEBHOOK_FIELDS = [
+  'name',
+  'title',
+  'reference_doctype',
+  'url',
+  'status',
+  'delivered',
+  'failed',
+  'consecutive_failures',
+  'last_success_at',
+] as const
+
+export type WebhookRow = Pick<IntegrationWebhook, (typeof WEBHOOK_FIELDS)[number]>
+
+/** One list serves the Webhooks page and the webhook filter of the delivery log. */
+export const WEBHOOK_LIST_ARGS: GetListArgs = {
+  doctype: 'Integration Webhook',
+  fields: [...WEBHOOK_FIELDS],
+  filters: {},
+  order_by: 'modified desc',
+  limit_start: 0,
+  limit_page_length: 500,
+}
+
+export function webhookListResource() {
+  return createResource<WebhookRow[], GetListArgs>({ url: GET_LIST, params: WEBHOOK_LIST_ARGS })
+}
+
+export function setPausedResource() {
+  return createResource<{ status: WebhookRow['status'] }, { webhook: string; paused: boolean }>({
+    url: 'integrations_app.api.webhooks.set_paused',
+  })
+}
+
+export function sendTestEventResource() {
+  return createResource<{ delivery: string }, { webhook: string }>({
+    url: 'integrations_app.api.webhooks.send_test_event',
+  })
+}

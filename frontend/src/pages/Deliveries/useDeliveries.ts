@@ -1,0 +1,101 @@
+import { computed, onBeforeUnmount, onMounted, reactive, ref, watch } from 'vue'
+import { useRoute, useRouter } from 'vue-router'
+import { useRealtime } from '../../composables/useRealtime'
+import { useThrottle } from '../../composables/useThrottle'
+import { errorText } from '../../data/client'
+import {
+  DELIVERY_PAGE_LENGTH,
+  EMPTY_DELIVERY_FILTERS,
+  deliveriesByNameArgs,
+  deliveryListArgs,
+  deliveryListResource,
+  type DeliveryFilters,
+  type DeliveryRow,
+} from '../../data/deliveries'
+import { webhookListResource } from '../../data/webhooks'
+import { frappeDatetime } from '../../format'
+import type { DeliveryRealtimeMessage } from '../../types/api'
+import { applyOutcomes, mergeFetched } from './livePatch'
+
+/** Deliveries first seen through realtime are fetched in one batch at most this often. */
+const FILL_IN_MS = 1000
+const EVENT_TYPE_DEBOUNCE_MS = 300
+
+export function useDeliveries() {
+  const route = useRoute()
+  const router = useRouter()
+
+  const filters = reactive<DeliveryFilters>({ ...EMPTY_DELIVERY_FILTERS })
+  const rows = ref<DeliveryRow[]>([])
+  const hasMore = ref(false)
+  const list = deliveryListResource()
+  const fillIn = deliveryListResource()
+  let request = 0
+
+  /** Load the first page (start 0) or the next one; a stale reply (filters changed) is dropped. */
+  async function load(start = 0) {
+    const id = ++request
+    const page = await list.fetch(deliveryListArgs(filters, start)).catch(() => null)
+    if (id !== request || !page) return
+    rows.value = start ? mergeFetched(rows.value, page, 'end') : page
+    hasMore.value = page.length === DELIVERY_PAGE_LENGTH
+  }
+
+  const pending = new Set<string>()
+  const fetchPending = useThrottle(async () => {
+    const names = [...pending]
+    pending.clear()
+    if (!names.length) return
+    const fetched = await fillIn.fetch(deliveriesByNameArgs(filters, names)).catch(() => null)
+    if (fetched) rows.value = mergeFetched(rows.value, fetched, 'top')
+  }, FILL_IN_MS)
+
+  useRealtime<DeliveryRealtimeMessage>('integrations_delivery', (message) => {
+    const result = applyOutcomes(rows.value, message.items, filters, frappeDatetime(new Date()))
+    rows.value = result.rows
+    if (result.unknown.length) {
+      result.unknown.forEach((name) => pending.add(name))
+      fetchPending()
+    }
+  })
+
+  // The event-type box filters as you type, after a short pause.
+  const eventTypeInput = ref('')
+  let eventTypeTimer: ReturnType<typeof setTimeout> | undefined
+  watch(eventTypeInput, (value) => {
+    clearTimeout(eventTypeTimer)
+    eventTypeTimer = setTimeout(() => (filters.eventType = value), EVENT_TYPE_DEBOUNCE_MS)
+  })
+  watch(() => ({ ...filters }), () => load())
+
+  const webhooks = webhookListResource()
+  const webhookOptions = computed(() => (webhooks.data ?? []).map((w) => ({ label: w.title || w.name, value: w.name })))
+
+  onMounted(() => {
+    load()
+    webhooks.fetch().catch(() => null)
+  })
+  onBeforeUnmount(() => clearTimeout(eventTypeTimer))
+
+  const openName = computed(() => (typeof route.query.delivery === 'string' ? route.query.delivery : null))
+  function openDelivery(name: string | null) {
+    const query = { ...route.query }
+    if (name) query.delivery = name
+    else delete query.delivery
+    router.replace({ query })
+  }
+
+  return {
+    filters,
+    eventTypeInput,
+    webhookOptions,
+    rows,
+    hasMore,
+    loading: computed(() => list.loading),
+    error: computed(() => errorText(list.error)),
+    reload: () => load(),
+    loadMore: () => load(rows.value.length),
+    openName,
+    openDelivery,
+  }
+}

@@ -1,0 +1,12 @@
+import { createRouter, createWebHistory } from 'vue-router'
+
+export const router = createRouter({
+  history: createWebHistory('/integrations'),
+  routes: [
+    { path: '/', name: 'Overview', component: () => import('./pages/Overview/OverviewPage.vue') },
+    { path: '/deliveries', name: 'Deliveries', component: () => import('./pages/Deliveries/DeliveriesPage.vue') },
+    { path: '/webhooks', name: 'Webhooks', component: () => import('./pages/Webhooks/WebhooksPage.vue') },
+    { path: '/inbound', name: 'Inbound', component: () => import('./pages/Inbound/InboundPage.vue') },
+    { path: '/:pathMatch(.*)*', redirect: '/' },
+  ],
+})

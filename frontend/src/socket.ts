@@ -1,0 +1,41 @@
+import { io, type Socket } from 'socket.io-client'
+import { readonly, ref } from 'vue'
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting'
+
+interface Boot {
+  site_name?: string
+  socketio_port?: number | string
+}
+
+/**
+ * URL of Frappe's socket.io namespace for this site (REFERENCE §1.8). A page served on an explicit
+ * port (bench on :8000, vite dev) dials `socketio_port` on the same host; behind nginx (no port)
+ * `/socket.io` is proxied on the page's own origin.
+ */
+export function realtimeUrl(location: Pick<Location, 'protocol' | 'hostname' | 'port'>, boot: Boot): string {
+  const site = boot.site_name || location.hostname
+  const port = location.port ? `:${boot.socketio_port || 9000}` : ''
+  return `${location.protocol}//${location.hostname}${port}/${site}`
+}
+
+const state = ref<ConnectionState>('connecting')
+let socket: Socket | null = null
+
+/** The app's single socket.io connection, opened on first use and kept for the page's life. */
+export function getSocket(): Socket {
+  if (!socket) {
+    socket = io(realtimeUrl(window.location, window), {
+      withCredentials: true,
+      reconnection: true,
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 10_000,
+    })
+    socket.on('connect', () => (state.value = 'connected'))
+    socket.on('disconnect', () => (state.value = 'reconnecting'))
+    socket.on('connect_error', () => (state.value = 'reconnecting'))
+  }
+  return socket
+}
+
+export const connectionState = readonly(state)

@@ -1,0 +1,87 @@
+/** Reply shapes of the desk API the SPA calls (docs/api.md "Desk API for the SPA"). */
+import type { IntegrationWebhookDelivery } from './doctypes'
+
+/** Sidecar statuses, as reported in realtime outcomes. */
+export type SidecarStatus = 'sending' | 'succeeded' | 'retrying' | 'failed' | 'cancelled'
+
+export interface Attempt {
+  n: number
+  at: string | null
+  status_code: number | null
+  duration_ms: number | null
+  error: string | null
+  response_body: string | null
+  request_headers: Record<string, string> | string | null
+}
+
+/** One delivery outcome (docs/api.md `Outcome`). */
+export interface Outcome {
+  message_id: string
+  endpoint_id: string | null
+  status: SidecarStatus
+  attempt: Attempt | null
+  next_attempt_at: string | null
+}
+
+/** Realtime `integrations_delivery` message: outcomes batched by the sidecar. */
+export interface DeliveryRealtimeMessage {
+  items: Outcome[]
+}
+
+export interface InboundRealtimeItem {
+  slug: string
+  provider_event_id: string
+  event_type: string
+  status: string
+}
+
+/** Realtime `integrations_inbound` message. */
+export interface InboundRealtimeMessage {
+  items: InboundRealtimeItem[]
+}
+
+/** The sidecar's `GET /healthz` body, passed through by `test_sidecar`. */
+export interface SidecarHealth {
+  ok: boolean
+  redis: { ok: boolean; embedded: boolean; ping_ms: number }
+  frappe: 'connected' | 'standalone'
+  uptime_s: number
+}
+
+/** `integrations_app.api.settings.test_sidecar` */
+export interface SidecarTestResult {
+  ok: boolean
+  status_code: number | null
+  latency_ms: number | null
+  health: SidecarHealth | null
+  error: string | null
+}
+
+export interface OverviewBucket {
+  /** Site-local minute, `YYYY-MM-DD HH:MM`. */
+  minute: string
+  succeeded: number
+  failed: number
+  retrying: number
+}
+
+/** `integrations_app.api.dashboard.delivery_overview` */
+export interface DeliveryOverview {
+  buckets: OverviewBucket[]
+  totals: { total: number; succeeded: number; failed: number; retrying: number }
+}
+
+/** `integrations_app.api.dashboard.delivery_detail` */
+export interface DeliveryDetail extends IntegrationWebhookDelivery {
+  attempts: Attempt[]
+}
+
+/** A row of `integrations_app.api.inbound.endpoint_stats` */
+export interface InboundEndpointStats {
+  name: string
+  provider: string
+  public_url: string
+  accepted: number
+  rejected: number
+  duplicates: number
+}

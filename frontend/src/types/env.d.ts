@@ -1,0 +1,16 @@
+/// <reference types="vite/client" />
+
+/** Boot values that Frappe's `www/integrations.py` renders into the page (jinjaBootData). */
+interface Window {
+  csrf_token?: string
+  site_name?: string
+  socketio_port?: number | string
+  user?: string
+}
+
+declare module '~icons/lucide/*' {
+  import type { FunctionalComponent, SVGAttributes } from 'vue'
+  const component: FunctionalComponent<SVGAttributes>
+  export default component
+}
+

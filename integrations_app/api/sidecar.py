@@ -1,0 +1,63 @@
+"""Methods the sidecar calls (docs/api.md "Sidecar → Frappe").
+
+Called with `Authorization: token key:secret` of a dedicated API user that has the
+Integration Manager (or System Manager) role; JSON body; POST only. Nothing here publishes
+realtime messages: the sidecar does that itself.
+"""
+
+import frappe
+
+from integrations_app import alerts, delivery_outcomes
+from integrations_app.events.webhook_map import invalidate_webhook_map
+from integrations_app.inbound import handlers
+from integrations_app.permissions import require_manager
+from integrations_app.sitetime import from_iso
+
+WEBHOOK = "Integration Webhook"
+MAX_REASON = 1000
+
+
+@frappe.whitelist(methods=["POST"])
+def report_deliveries(outcomes: list) -> dict:
+	"""{outcomes:[Outcome]} → {updated:n, ignored:[{message_id, reason}]}"""
+	require_manager()
+	return delivery_outcomes.apply_outcomes(outcomes)
+
+
+@frappe.whitelist(methods=["POST"])
+def endpoint_disabled(endpoint_id: str, reason: str | None = None, at: str | None = None) -> dict:
+	"""The sidecar gave up on an endpoint (failing for 5 days, or 410 Gone)."""
+	require_manager()
+	if not frappe.db.exists(WEBHOOK, endpoint_id):
+		return {"ok": False, "error": f"No Integration Webhook {endpoint_id!r}"}
+	reason = (reason or "Disabled by the sidecar")[:MAX_REASON]
+	try:
+		disabled_at = from_iso(at)
+	except ValueError:
+		disabled_at = None
+	if frappe.db.get_value(WEBHOOK, endpoint_id, "status") == "Auto-disabled":
+		return {"ok": True, "status": "Auto-disabled"}  # repeated report: one notice is enough
+
+	frappe.db.set_value(
+		WEBHOOK,
+		endpoint_id,
+		{"status": "Auto-disabled", "disabled_reason": reason, "last_failure_at": disabled_at or frappe.utils.now()},
+	)
+	invalidate_webhook_map()
+	title = frappe.db.get_value(WEBHOOK, endpoint_id, "title") or endpoint_id
+	alerts.notify_managers(
+		f"Integration Webhook {title} was auto-disabled",
+		WEBHOOK,
+		endpoint_id,
+		f"<p>The sidecar stopped delivering to <b>{frappe.utils.escape_html(title)}</b>.</p>"
+		f"<p>Reason: {frappe.utils.escape_html(reason)}</p>"
+		"<p>Fix the receiver, then use Resume on the webhook and Recover failed since… to resend.</p>",
+	)
+	return {"ok": True, "status": "Auto-disabled"}
+
+
+@frappe.whitelist(methods=["POST"])
+def receive_inbound_events(events: list) -> dict:
+	"""{events:[InboundEvent]} → {accepted:[sidecar_id], duplicates:[sidecar_id], rejected:[…]}"""
+	require_manager()
+	return handlers.receive_events(events)

@@ -1,0 +1,190 @@
+"""Keeping the sidecar's endpoint configuration in step with the DocTypes.
+
+Integration Webhook -> PUT /v1/endpoints/{name}; Integration Inbound Endpoint ->
+PUT /v1/inbound-endpoints/{slug}. Saves and deletes are sent after the transaction commits;
+if the sidecar cannot be reached the row keeps `sidecar_synced = 0` (deletes wait in a Redis
+set) and the minutely job retries. A user's save never fails because the sidecar is down.
+"""
+
+import frappe
+from frappe.utils import cint, flt, get_datetime, now_datetime
+
+from integrations_app.lib.retry import DEFAULT_RETRY_SCHEDULE, format_retry_schedule, parse_retry_schedule
+from integrations_app.sidecar_client import SidecarClient, SidecarError, SidecarNotFound, SidecarUnavailable
+from integrations_app.sitetime import to_iso_utc
+
+WEBHOOK = "Integration Webhook"
+INBOUND_ENDPOINT = "Integration Inbound Endpoint"
+SETTINGS = "Integration Settings"
+SIGNING_MODES = {"Standard Webhooks": "standard", "Frappe-compatible": "frappe", "None": "none"}
+DEFAULT_TIMEOUT_MS = 15000
+PENDING_DELETES_KEY = "integrations_app:pending_sidecar_deletes"
+LOCAL_KEY = "integrations_app_endpoint_sync"
+
+
+# --- configuration sent to the sidecar
+
+
+def webhook_config(doc) -> dict:
+	"""Body of PUT /v1/endpoints/{id} (DESIGN §3, docs/api.md); secrets and headers decrypted."""
+	settings = frappe.get_cached_doc(SETTINGS)
+	config = {
+		"url": doc.url,
+		"secrets": _webhook_secrets(doc),
+		"signing": SIGNING_MODES[doc.signing],
+		"headers": {
+			row.key: row.get_password("value", raise_exception=False) or "" for row in doc.get("headers") or []
+		},
+		"timeout_ms": cint(doc.timeout_ms) or cint(settings.default_timeout_ms) or DEFAULT_TIMEOUT_MS,
+		"retry_schedule_s": parse_retry_schedule(
+			doc.retry_schedule or settings.default_retry_schedule or format_retry_schedule(DEFAULT_RETRY_SCHEDULE)
+		),
+		"ordered": bool(doc.ordered),
+		# Paused (and disabled) endpoints keep accepting messages and hold them.
+		"enabled": doc.status == "Active",
+	}
+	if flt(doc.rate_limit_per_s) > 0:
+		config["rate_limit_per_s"] = flt(doc.rate_limit_per_s)
+	if cint(doc.max_in_flight) > 0:
+		config["max_in_flight"] = cint(doc.max_in_flight)
+	return config
+
+
+def _webhook_secrets(doc) -> list:
+	if doc.signing == "None":
+		return []
+	secrets: list = []
+	current = doc.get_password("secret", raise_exception=False) if doc.secret else None
+	if current:
+		secrets.append(current)  # first: the one that signs in Frappe-compatible mode
+	expires = doc.previous_secret_expires_at
+	if doc.previous_secret and expires and get_datetime(expires) > now_datetime():
+		previous = doc.get_password("previous_secret", raise_exception=False)
+		if previous:
+			secrets.append({"value": previous, "expires_at": to_iso_utc(expires)})
+	return secrets
+
+
+def inbound_config(doc) -> dict:
+	"""Body of PUT /v1/inbound-endpoints/{slug}: {provider, secret, tolerance_s} plus the
+	provider-specific options of `hmac-sha256` and `ses`, and `enabled`."""
+	config = {
+		"provider": doc.provider,
+		"secret": (doc.get_password("secret", raise_exception=False) if doc.secret else None) or "",
+		"tolerance_s": cint(doc.tolerance_s) or 300,
+		"enabled": bool(doc.enabled),
+	}
+	if doc.provider == "hmac-sha256":
+		config.update(
+			{
+				"hmac_header": doc.hmac_header,
+				"hmac_encoding": doc.hmac_encoding or "hex",
+				"hmac_prefix": doc.hmac_prefix or "",
+			}
+		)
+	elif doc.provider == "ses" and doc.allowed_topic_arn:
+		config["allowed_topic_arn"] = doc.allowed_topic_arn
+	return config
+
+
+# --- after-commit scheduling
+
+
+def _scheduled() -> dict:
+	scheduled = getattr(frappe.local, LOCAL_KEY, None)
+	if scheduled is None:
+		scheduled = {}
+		setattr(frappe.local, LOCAL_KEY, scheduled)
+		frappe.db.after_commit.add(_run_scheduled)
+		frappe.db.after_rollback.add(lambda: setattr(frappe.local, LOCAL_KEY, None))
+	return scheduled
+
+
+def schedule_sync(doctype: str, name: str) -> None:
+	_scheduled()[(doctype, name)] = "sync"
+
+
+def schedule_delete(doctype: str, name: str) -> None:
+	_scheduled()[(doctype, name)] = "delete"
+
+
+def _run_scheduled() -> None:
+	# Runs after the user's data is committed: nothing here may raise into their request.
+	scheduled = getattr(frappe.local, LOCAL_KEY, None) or {}
+	setattr(frappe.local, LOCAL_KEY, None)
+	if not scheduled:
+		return
+	try:
+		client = SidecarClient.from_settings(connect_timeout=1.0, read_timeout=5.0)
+	except SidecarError:
+		client = None  # not configured: rows stay unsynced until it is
+	try:
+		for (doctype, name), action in scheduled.items():
+			if action == "delete":
+				_delete(doctype, name, client)
+			elif client:
+				try:
+					_sync(doctype, name, client)
+				except SidecarUnavailable:
+					client = None  # the minutely job takes over
+		frappe.db.commit()
+	except Exception:
+		frappe.db.rollback()
+		frappe.log_error(title="Integrations: endpoint sync after commit failed")
+
+
+# --- the operations
+
+
+def sync_webhook(name: str, client: SidecarClient) -> bool:
+	return _sync(WEBHOOK, name, client)
+
+
+def _sync(doctype: str, name: str, client: SidecarClient) -> bool:
+	"""PUT one endpoint; record the outcome in `sidecar_synced`. True when the sidecar has it."""
+	if not frappe.db.exists(doctype, name):
+		return False
+	doc = frappe.get_doc(doctype, name)
+	try:
+		if doctype == WEBHOOK:
+			client.put_endpoint(name, webhook_config(doc))
+		else:
+			client.put_inbound_endpoint(name, inbound_config(doc))
+	except SidecarError as e:
+		frappe.db.set_value(doctype, name, "sidecar_synced", 0, update_modified=False)
+		frappe.logger("integrations_app").info(f"{doctype} {name} not synced: {e}")
+		if isinstance(e, SidecarUnavailable):
+			raise
+		return False
+	frappe.db.set_value(doctype, name, "sidecar_synced", 1, update_modified=False)
+	return True
+
+
+def _delete(doctype: str, name: str, client: SidecarClient | None) -> None:
+	key = f"{doctype}::{name}"
+	try:
+		if client is None:
+			raise SidecarUnavailable("sidecar not configured")
+		if doctype == WEBHOOK:
+			client.delete_endpoint(name)
+		else:
+			client.delete_inbound_endpoint(name)
+	except SidecarNotFound:
+		pass  # already gone
+	except SidecarError:
+		frappe.cache.sadd(PENDING_DELETES_KEY, key)
+		return
+	frappe.cache.srem(PENDING_DELETES_KEY, key)
+
+
+def sync_pending(client: SidecarClient) -> None:
+	"""Minutely: retry deletes, then PUT every endpoint with sidecar_synced = 0.
+	Raises SidecarUnavailable as soon as the sidecar cannot be reached."""
+	for member in frappe.cache.smembers(PENDING_DELETES_KEY) or []:
+		doctype, _, name = (member.decode() if isinstance(member, bytes) else member).partition("::")
+		if not frappe.db.exists(doctype, name):
+			_delete(doctype, name, client)
+	for doctype in (WEBHOOK, INBOUND_ENDPOINT):
+		for name in frappe.get_all(doctype, filters={"sidecar_synced": 0}, pluck="name"):
+			_sync(doctype, name, client)
+		frappe.db.commit()

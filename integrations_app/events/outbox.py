@@ -1,0 +1,170 @@
+"""doc_events handler: document changes become Integration Webhook Delivery rows (the outbox).
+
+Per transaction:
+1. Each matching (webhook, document, event) is evaluated now (condition, payload) and kept in
+   `frappe.local`, keyed (webhook, doctype, name, event); a later event with the same key
+   replaces the earlier one, so only the last state of a document is sent.
+2. `frappe.db.before_commit`: the rows are inserted in the same transaction as the document
+   change. A rollback discards the pending matches, and rows are never written.
+3. `frappe.db.after_commit`: the new rows go to the sidecar in one batch (`outbox.schedule_push`);
+   whatever the sidecar does not acknowledge is re-pushed by the minutely job.
+
+v15 runs `on_update` during insert (after `after_insert`) and during submit (before
+`on_submit`). Here `on_update` means "an existing document was saved": it is ignored during
+insert and submit, so a new document fires only `*.created` (and `*.submitted` when inserted
+submitted), and an `on_update` webhook never double-fires with `created` or `submitted`.
+"""
+
+from contextlib import contextmanager
+
+import frappe
+
+from integrations_app import outbox
+from integrations_app.events.webhook_map import get_webhook_map
+from integrations_app.lib import naming, payload
+from integrations_app.lib.conditions import format_condition_error
+
+OWN_DOCTYPES = frozenset(
+	{
+		"Integration Settings",
+		"Integration Webhook",
+		"Integration Webhook Event",
+		"Integration Webhook Header",
+		"Integration Webhook Delivery",
+		"Integration Webhook Delivery Attempt",
+		"Integration Inbound Endpoint",
+		"Integration Inbound Event",
+	}
+)
+PENDING_KEY = "integrations_app_outbox_pending"
+RECORDING_KEY = "integrations_app_recording_condition_error"
+
+
+def on_doc_event(doc, method: str) -> None:
+	"""`doc_events["*"]` entry point for every supported event."""
+	if _skip(doc, method):
+		return
+	webhooks = get_webhook_map().get(doc.doctype)
+	if not webhooks:
+		return
+	for webhook in webhooks:
+		if method in webhook["events"] and _condition_matches(webhook, doc):
+			_add_pending(webhook, doc, method)
+
+
+def _skip(doc, method: str) -> bool:
+	flags = frappe.flags
+	if flags.in_import or flags.in_patch or flags.in_install or flags.in_migrate or flags.in_uninstall:
+		return True
+	if doc.doctype in OWN_DOCTYPES or getattr(frappe.local, RECORDING_KEY, False):
+		return True
+	if method == "on_update" and (doc.flags.in_insert or getattr(doc, "_action", None) == "submit"):
+		return True
+	return False
+
+
+@contextmanager
+def _keep_user_messages():
+	"""frappe.throw inside safe_eval/render_template queues a message for the user; a failure
+	here is ours to record, not the user's to see, so drop anything queued meanwhile."""
+	log = frappe.local.message_log
+	length = len(log)
+	try:
+		yield
+	finally:
+		del log[length:]
+
+
+def _condition_matches(webhook: dict, doc) -> bool:
+	condition = webhook["condition"]
+	if not condition:
+		return True
+	try:
+		with _keep_user_messages():
+			return bool(frappe.safe_eval(condition, eval_locals={"doc": doc}))
+	except Exception as e:
+		_record_condition_error(webhook["name"], condition, doc, e)
+		return False
+
+
+def _record_condition_error(webhook_name: str, condition: str, doc, exc: Exception) -> None:
+	"""Store the error on the webhook and in Error Log, once per distinct message, so a broken
+	condition on a busy DocType does not write on every save."""
+	message = format_condition_error(condition, exc)
+	if frappe.db.get_value("Integration Webhook", webhook_name, "last_condition_error") == message:
+		return
+	setattr(frappe.local, RECORDING_KEY, True)  # Error Log inserts must not re-enter this handler
+	try:
+		frappe.db.set_value(
+			"Integration Webhook", webhook_name, "last_condition_error", message, update_modified=False
+		)
+		frappe.log_error(
+			title=f"Integration Webhook {webhook_name}: condition failed on {doc.doctype} {doc.name}",
+			message=frappe.get_traceback(),
+			reference_doctype="Integration Webhook",
+			reference_name=webhook_name,
+		)
+	finally:
+		setattr(frappe.local, RECORDING_KEY, False)
+
+
+def _build_payload(webhook: dict, doc) -> tuple[str, str | None]:
+	"""(payload JSON, error). On error the payload is `{}` and the delivery is recorded as Failed."""
+	kind = webhook["payload_type"]
+	try:
+		if kind == "Fields":
+			data = payload.pick_fields(
+				doc.as_dict(convert_dates_to_str=True), payload.parse_field_list(webhook["payload_fields"])
+			)
+		elif kind == "Template":
+			with _keep_user_messages():
+				rendered = frappe.render_template(webhook["payload_template"], {"doc": doc})
+			data = payload.parse_template_output(rendered)
+		else:
+			data = doc.as_dict(convert_dates_to_str=True)
+		return payload.dumps(data), None
+	except payload.PayloadError as e:
+		return "{}", str(e)
+	except Exception as e:
+		return "{}", f"Payload {kind.lower()} failed: {type(e).__name__}: {e}"
+
+
+def _pending() -> dict:
+	pending = getattr(frappe.local, PENDING_KEY, None)
+	if pending is None:
+		pending = {}
+		setattr(frappe.local, PENDING_KEY, pending)
+		frappe.db.before_commit.add(_flush_pending)
+		frappe.db.after_rollback.add(_discard_pending)
+	return pending
+
+
+def _add_pending(webhook: dict, doc, method: str) -> None:
+	body, error = _build_payload(webhook, doc)
+	key = (webhook["name"], doc.doctype, doc.name, method)
+	pending = _pending()
+	pending.pop(key, None)  # re-insert so the order follows each key's last event
+	pending[key] = {
+		"webhook": webhook["name"],
+		"event_type": naming.event_type(doc.doctype, method),
+		"reference_doctype": doc.doctype,
+		"reference_name": doc.name,
+		"payload": body,
+		"status": "Failed" if error else "Queued",
+		"last_error": error,
+	}
+
+
+def _discard_pending() -> None:
+	setattr(frappe.local, PENDING_KEY, None)
+
+
+def _flush_pending() -> None:
+	"""before_commit: write the rows inside the committing transaction, push after it."""
+	pending = getattr(frappe.local, PENDING_KEY, None)
+	setattr(frappe.local, PENDING_KEY, None)
+	if not pending:
+		return
+	rows = list(pending.values())
+	outbox.insert_deliveries(rows)
+	outbox.schedule_push([row["name"] for row in rows if row["status"] == "Queued"])

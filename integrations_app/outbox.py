@@ -1,0 +1,299 @@
+"""Outbox rows (Integration Webhook Delivery) and their hand-off to the sidecar.
+
+- `insert_deliveries`: fast multi-row insert, used inside the document's transaction.
+- `schedule_push` / `push_deliveries`: after commit, one POST /v1/messages per ≤1,000 rows;
+  rows the sidecar accepted (or already had) are marked `acked`.
+- `repush_unacked` (every minute), `reconcile` (hourly), `cleanup` (daily): the jobs that make
+  "nothing is lost" true when a push fails or the sidecar loses its Redis.
+Retries of the HTTP deliveries themselves live in the sidecar, never here.
+"""
+
+import json
+from functools import partial
+
+import frappe
+from frappe.utils import add_days, add_to_date, cint, now, now_datetime
+
+from integrations_app import endpoints
+from integrations_app.lib.naming import new_message_id
+from integrations_app.lib.outcomes import FINAL_STATUSES, STATUS_LABELS
+from integrations_app.sidecar_client import SidecarClient, SidecarError, SidecarUnavailable
+from integrations_app.sitetime import to_iso_utc
+
+DELIVERY = "Integration Webhook Delivery"
+ATTEMPT = "Integration Webhook Delivery Attempt"
+INBOUND_EVENT = "Integration Inbound Event"
+SETTINGS = "Integration Settings"
+
+MAX_MESSAGES_PER_CALL = 1000  # sidecar limit (docs/api.md)
+REPUSH_BATCH = 500
+REPUSH_MAX_BATCHES = 20  # ≤10,000 rows a minute; the rest waits for the next run
+UNACKED_GRACE_S = 30  # leave fresh rows to their own after-commit push
+# The after-commit push runs inside the user's request: keep it short, the minutely job catches up.
+AFTER_COMMIT_TIMEOUTS = {"connect_timeout": 1.0, "read_timeout": 3.0}
+IN_FLIGHT = ("Queued", "Sending", "Retrying")
+CLEANUP_CHUNK = 1000
+
+_INSERT_FIELDS = (
+	"name",
+	"creation",
+	"modified",
+	"owner",
+	"modified_by",
+	"docstatus",
+	"idx",
+	"webhook",
+	"event_type",
+	"reference_doctype",
+	"reference_name",
+	"payload",
+	"status",
+	"acked",
+	"push_attempts",
+	"attempts_count",
+	"last_error",
+)
+
+
+def insert_deliveries(rows: list[dict]) -> list[str]:
+	"""Insert rows (dicts with webhook, event_type, reference_*, payload, status, last_error).
+
+	Names (message ids) are assigned here, in row order, so they sort like the events did.
+	"""
+	if not rows:
+		return []
+	timestamp, user = now(), frappe.session.user
+	values = []
+	for row in rows:
+		row["name"] = new_message_id()
+		values.append(
+			(
+				row["name"],
+				timestamp,
+				timestamp,
+				user,
+				user,
+				0,
+				0,
+				row["webhook"],
+				row["event_type"],
+				row.get("reference_doctype"),
+				row.get("reference_name"),
+				row["payload"],
+				row.get("status") or "Queued",
+				0,
+				0,
+				0,
+				row.get("last_error"),
+			)
+		)
+	frappe.db.bulk_insert(DELIVERY, _INSERT_FIELDS, values)
+	return [row["name"] for row in rows]
+
+
+def schedule_push(names: list[str]) -> None:
+	"""Push these rows once the current transaction has committed."""
+	if names:
+		frappe.db.after_commit.add(partial(_push_after_commit, list(names)))
+
+
+def _push_after_commit(names: list[str]) -> None:
+	# Runs after the user's data is committed: nothing here may raise into their request.
+	try:
+		push_deliveries(names, client=SidecarClient.from_settings(**AFTER_COMMIT_TIMEOUTS), commit=True)
+	except SidecarError as e:
+		frappe.logger("integrations_app").info(f"outbox push deferred to the minutely job: {e}")
+	except Exception:
+		frappe.db.rollback()
+		frappe.log_error(title="Integration Webhook: push after commit failed")
+
+
+def _message(row) -> dict:
+	return {
+		"id": row.name,
+		"endpoint_id": row.webhook,
+		"event_type": row.event_type,
+		"payload": json.loads(row.payload or "{}"),
+		"timestamp": to_iso_utc(row.creation),
+	}
+
+
+def push_deliveries(names: list[str], *, client: SidecarClient, commit: bool = False) -> dict:
+	"""POST the rows to the sidecar; mark accepted and duplicate ones acked.
+
+	Returns {"acked": [ids], "rejected": [{id, code, message}]}. Stops at the first transport
+	error (SidecarError propagates after what was already acknowledged is saved).
+	"""
+	result = {"acked": [], "rejected": []}
+	rows = frappe.get_all(
+		DELIVERY,
+		filters={"name": ("in", names), "status": "Queued"},
+		fields=["name", "webhook", "event_type", "payload", "creation"],
+		order_by="creation asc, name asc",
+	)
+	try:
+		for start in range(0, len(rows), MAX_MESSAGES_PER_CALL):
+			chunk = rows[start : start + MAX_MESSAGES_PER_CALL]
+			answer = client.post_messages([_message(row) for row in chunk])
+			acked = list(answer.get("accepted") or []) + list(answer.get("duplicates") or [])
+			rejected = [r for r in answer.get("rejected") or [] if isinstance(r, dict) and r.get("id")]
+			_mark_pushed([row.name for row in chunk], acked)
+			_handle_rejected(rejected, {row.name: row.webhook for row in chunk})
+			result["acked"].extend(acked)
+			result["rejected"].extend(rejected)
+	finally:
+		if commit:
+			frappe.db.commit()
+	return result
+
+
+def _mark_pushed(pushed: list[str], acked: list[str]) -> None:
+	timestamp = now()
+	frappe.db.sql(
+		f"""update `tab{DELIVERY}` set push_attempts = push_attempts + 1, pushed_at = %s
+		where name in %s""",
+		(timestamp, tuple(pushed)),
+	)
+	if acked:
+		frappe.db.sql(f"update `tab{DELIVERY}` set acked = 1 where name in %s", (tuple(acked),))
+
+
+def _handle_rejected(rejected: list[dict], webhook_of: dict[str, str]) -> None:
+	"""endpoint_not_found: the endpoint is re-synced and the row re-pushed later; anything
+	else will never be accepted, so the row is closed as Failed with the sidecar's reason."""
+	for item in rejected:
+		if item.get("code") == "endpoint_not_found":
+			webhook = webhook_of.get(item["id"])
+			if webhook:
+				frappe.db.set_value("Integration Webhook", webhook, "sidecar_synced", 0, update_modified=False)
+			continue
+		frappe.db.set_value(
+			DELIVERY,
+			item["id"],
+			{
+				"status": "Failed",
+				"completed_at": now(),
+				"last_error": f"Sidecar rejected the message: {item.get('code')}: {item.get('message')}",
+			},
+		)
+
+
+def repush_unacked() -> None:
+	"""Every minute: sync endpoints the sidecar is missing, then re-push rows it never acknowledged."""
+	try:
+		client = SidecarClient.from_settings()
+		endpoints.sync_pending(client)
+	except SidecarUnavailable:
+		return  # nothing can be pushed either; try again next minute
+	except SidecarError as e:
+		frappe.logger("integrations_app").warning(f"endpoint sync skipped: {e}")
+		return
+
+	cutoff = add_to_date(now_datetime(), seconds=-UNACKED_GRACE_S)
+	unsyncable: set[str] = set()
+	for _ in range(REPUSH_MAX_BATCHES):
+		filters = {"acked": 0, "status": "Queued", "creation": ("<", cutoff)}
+		if unsyncable:
+			filters["webhook"] = ("not in", list(unsyncable))
+		names = frappe.get_all(DELIVERY, filters=filters, pluck="name", order_by="creation asc", limit=REPUSH_BATCH)
+		if not names:
+			return
+		try:
+			result = push_deliveries(names, client=client, commit=True)
+			missing = {r["id"] for r in result["rejected"] if r.get("code") == "endpoint_not_found"}
+			if missing:
+				unsyncable |= _resync_and_retry(client, missing)
+		except SidecarError as e:
+			frappe.logger("integrations_app").info(f"re-push stopped: {e}")
+			return
+		if not result["acked"] and not unsyncable:
+			return  # no progress: do not spin on the same rows
+
+
+def _resync_and_retry(client: SidecarClient, names: set[str]) -> set[str]:
+	"""Sync the endpoints of rejected rows and push those rows again. Returns webhooks that
+	could not be synced, so the caller skips their rows for the rest of this run."""
+	webhook_of = dict(frappe.get_all(DELIVERY, filters={"name": ("in", list(names))}, fields=["name", "webhook"], as_list=True))
+	failed: set[str] = set()
+	for webhook in set(webhook_of.values()):
+		if not frappe.db.exists("Integration Webhook", webhook):
+			_cancel_orphans(webhook)
+			failed.add(webhook)
+		elif not endpoints.sync_webhook(webhook, client):
+			failed.add(webhook)
+	frappe.db.commit()
+	retry = [name for name, webhook in webhook_of.items() if webhook not in failed]
+	if retry:
+		push_deliveries(retry, client=client, commit=True)
+	return failed
+
+
+def _cancel_orphans(webhook: str) -> None:
+	frappe.db.sql(
+		f"""update `tab{DELIVERY}` set status = 'Cancelled', completed_at = %s,
+		last_error = 'The Integration Webhook was deleted' where webhook = %s and acked = 0 and status = 'Queued'""",
+		(now(), webhook),
+	)
+
+
+def reconcile() -> None:
+	"""Hourly: ask the sidecar about every in-flight row it acknowledged. Rows it lost (Redis
+	data loss) go back to the outbox; final states it knows but never reported are applied."""
+	try:
+		client = SidecarClient.from_settings()
+	except SidecarError:
+		return
+	names = frappe.get_all(DELIVERY, filters={"acked": 1, "status": ("in", IN_FLIGHT)}, pluck="name", order_by="creation asc", limit=50_000)
+	for start in range(0, len(names), MAX_MESSAGES_PER_CALL):
+		chunk = names[start : start + MAX_MESSAGES_PER_CALL]
+		try:
+			answer = client.lookup_messages(chunk)
+		except SidecarError as e:
+			frappe.logger("integrations_app").info(f"reconcile stopped: {e}")
+			return
+		_requeue_missing([m for m in answer.get("missing") or [] if m in chunk])
+		_apply_found_final({k: v for k, v in (answer.get("found") or {}).items() if k in chunk})
+		frappe.db.commit()
+
+
+def _requeue_missing(names: list[str]) -> None:
+	# The sidecar numbers attempts afresh for a re-pushed message, so the count restarts too.
+	if names:
+		frappe.db.sql(
+			f"""update `tab{DELIVERY}` set acked = 0, status = 'Queued', attempts_count = 0,
+			next_attempt_at = null where name in %s""",
+			(tuple(names),),
+		)
+
+
+def _apply_found_final(found: dict[str, str]) -> None:
+	timestamp = now()
+	for status in FINAL_STATUSES:
+		names = [name for name, s in found.items() if s == status]
+		if names:
+			frappe.db.sql(
+				f"""update `tab{DELIVERY}` set status = %s, completed_at = %s, next_attempt_at = null
+				where name in %s and status in %s""",
+				(STATUS_LABELS[status], timestamp, tuple(names), IN_FLIGHT),
+			)
+
+
+def cleanup() -> None:
+	"""Daily: delete Succeeded deliveries and Processed inbound events older than the retention."""
+	days = cint(frappe.db.get_single_value(SETTINGS, "retention_days")) or 30
+	cutoff = add_days(now_datetime(), -days)
+	delete_in_chunks(DELIVERY, {"status": "Succeeded", "creation": ("<", cutoff)}, child=ATTEMPT)
+	delete_in_chunks(INBOUND_EVENT, {"status": "Processed", "creation": ("<", cutoff)})
+
+
+def delete_in_chunks(doctype: str, filters: dict, child: str | None = None, commit: bool = True) -> int:
+	"""Plain SQL deletes (these are logs: no hooks, no Deleted Document copies)."""
+	deleted = 0
+	while names := frappe.get_all(doctype, filters=filters, pluck="name", limit=CLEANUP_CHUNK):
+		if child:
+			frappe.db.sql(f"delete from `tab{child}` where parenttype = %s and parent in %s", (doctype, tuple(names)))
+		frappe.db.sql(f"delete from `tab{doctype}` where name in %s", (tuple(names),))
+		deleted += len(names)
+		if commit:
+			frappe.db.commit()
+	return deleted

@@ -1,0 +1,23 @@
+"""Who may use integrations_app."""
+
+import frappe
+
+INTEGRATION_MANAGER = "Integration Manager"
+MANAGER_ROLES = ("System Manager", INTEGRATION_MANAGER)
+
+
+def is_integration_manager(user: str | None = None) -> bool:
+	user = user or frappe.session.user
+	if user == "Administrator":
+		return True
+	return not set(MANAGER_ROLES).isdisjoint(frappe.get_roles(user))
+
+
+def has_app_permission() -> bool:
+	"""`add_to_apps_screen` check: show the /integrations tile to managers only."""
+	return is_integration_manager()
+
+
+def require_manager() -> None:
+	"""Raise frappe.PermissionError unless the user is a System or Integration Manager."""
+	frappe.only_for(MANAGER_ROLES)

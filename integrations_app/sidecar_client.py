@@ -1,0 +1,168 @@
+"""The one HTTP client from Frappe to the sidecar.
+
+Base URL and Bearer token come from Integration Settings. Every failure is a SidecarError
+subclass whose message says what went wrong without ever containing the token.
+"""
+
+from typing import Any
+from urllib.parse import quote
+
+import frappe
+import requests
+
+SETTINGS = "Integration Settings"
+DEFAULT_CONNECT_TIMEOUT_S = 3.0
+DEFAULT_READ_TIMEOUT_S = 10.0
+
+
+class SidecarError(Exception):
+	"""Base class; `status_code` and `code` are set when the sidecar answered."""
+
+	def __init__(
+		self,
+		message: str,
+		status_code: int | None = None,
+		code: str | None = None,
+		details: Any = None,
+		body: Any = None,
+	):
+		super().__init__(message)
+		self.status_code = status_code
+		self.code = code
+		self.details = details
+		self.body = body  # the parsed answer, e.g. /healthz's report when it says 503
+
+
+class SidecarNotConfigured(SidecarError):
+	"""No sidecar URL in Integration Settings."""
+
+
+class SidecarUnavailable(SidecarError):
+	"""Could not connect, or no answer in time."""
+
+
+class SidecarAuthError(SidecarError):
+	"""401/403: the token in Integration Settings is not the sidecar's SIDECAR_TOKEN."""
+
+
+class SidecarNotFound(SidecarError):
+	"""404 from the sidecar."""
+
+
+class SidecarRequestError(SidecarError):
+	"""Another 4xx: the sidecar refused what we sent."""
+
+
+class SidecarServerError(SidecarError):
+	"""5xx or an unreadable answer."""
+
+
+def _quote(segment: str) -> str:
+	return quote(str(segment), safe="")
+
+
+class SidecarClient:
+	def __init__(
+		self,
+		base_url: str,
+		token: str | None,
+		*,
+		connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_S,
+		read_timeout: float = DEFAULT_READ_TIMEOUT_S,
+		session: requests.Session | None = None,
+	):
+		if not base_url:
+			raise SidecarNotConfigured("Set the Sidecar URL in Integration Settings")
+		self.base_url = base_url.rstrip("/")
+		self._token = token
+		self.timeout = (connect_timeout, read_timeout)
+		self._session = session or requests.Session()
+
+	@classmethod
+	def from_settings(cls, *, connect_timeout: float | None = None, read_timeout: float | None = None) -> "SidecarClient":
+		settings = frappe.get_cached_doc(SETTINGS)
+		token = settings.get_password("sidecar_token", raise_exception=False) if settings.sidecar_token else None
+		return cls(
+			settings.sidecar_url,
+			token,
+			connect_timeout=connect_timeout or DEFAULT_CONNECT_TIMEOUT_S,
+			read_timeout=read_timeout or DEFAULT_READ_TIMEOUT_S,
+		)
+
+	# --- transport
+
+	def request(self, method: str, path: str, json_body: Any = None, *, expect_json: bool = True) -> Any:
+		url = self.base_url + path
+		headers = {"Accept": "application/json"}
+		if self._token:
+			headers["Authorization"] = f"Bearer {self._token}"
+		try:
+			response = self._session.request(method, url, json=json_body, headers=headers, timeout=self.timeout, allow_redirects=False)
+		except requests.Timeout:
+			raise SidecarUnavailable(f"Sidecar at {self.base_url} did not answer {method} {path} in time") from None
+		except requests.ConnectionError:
+			raise SidecarUnavailable(f"Cannot connect to the sidecar at {self.base_url}") from None
+		except requests.RequestException as e:
+			raise SidecarUnavailable(f"Request to the sidecar failed: {type(e).__name__}") from None
+		return self._handle(method, path, response, expect_json)
+
+	def _handle(self, method: str, path: str, response: requests.Response, expect_json: bool) -> Any:
+		status = response.status_code
+		body: Any = None
+		if response.content:
+			try:
+				body = response.json()
+			except ValueError:
+				body = None
+		if 200 <= status < 300:
+			if expect_json and response.content and body is None:
+				raise SidecarServerError(f"Sidecar sent a non-JSON answer to {method} {path}", status)
+			return body if body is not None else {}
+		error = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
+		code = error.get("code")
+		detail = error.get("message") or response.reason or "no details"
+		message = f"Sidecar answered {status} to {method} {path}: {detail}"
+		if status in (401, 403):
+			cls = SidecarAuthError
+			message = f"Sidecar refused the token ({status}); check Sidecar Token in Integration Settings"
+		elif status == 404:
+			cls = SidecarNotFound
+		elif 400 <= status < 500:
+			cls = SidecarRequestError
+		else:
+			cls = SidecarServerError
+		raise cls(message, status, code, error.get("details"), body)
+
+	# --- operations (DESIGN §3 and docs/api.md)
+
+	def health(self) -> dict:
+		return self.request("GET", "/healthz")
+
+	def put_endpoint(self, endpoint_id: str, config: dict) -> dict:
+		return self.request("PUT", f"/v1/endpoints/{_quote(endpoint_id)}", config)
+
+	def delete_endpoint(self, endpoint_id: str) -> dict:
+		return self.request("DELETE", f"/v1/endpoints/{_quote(endpoint_id)}", expect_json=False)
+
+	def post_messages(self, messages: list[dict]) -> dict:
+		"""→ {accepted:[ids], duplicates:[ids], rejected:[{id, code, message}]}"""
+		return self.request("POST", "/v1/messages", {"messages": messages})
+
+	def lookup_messages(self, ids: list[str]) -> dict:
+		"""→ {found:{id: status}, missing:[ids]}"""
+		return self.request("POST", "/v1/messages/lookup", {"ids": ids})
+
+	def replay_message(self, message_id: str) -> dict:
+		return self.request("POST", f"/v1/messages/{_quote(message_id)}/replay", {})
+
+	def recover_endpoint(self, endpoint_id: str, since_iso: str) -> dict:
+		return self.request("POST", f"/v1/endpoints/{_quote(endpoint_id)}/recover", {"since": since_iso})
+
+	def put_inbound_endpoint(self, slug: str, config: dict) -> dict:
+		return self.request("PUT", f"/v1/inbound-endpoints/{_quote(slug)}", config)
+
+	def delete_inbound_endpoint(self, slug: str) -> dict:
+		return self.request("DELETE", f"/v1/inbound-endpoints/{_quote(slug)}", expect_json=False)
+
+	def get_inbound_endpoint(self, slug: str) -> dict:
+		return self.request("GET", f"/v1/inbound-endpoints/{_quote(slug)}")

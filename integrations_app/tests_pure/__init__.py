@@ -1,0 +1,1 @@
+"""Frappe-free tests (unittest style so both pytest and `bench run-tests` can run them)."""

@@ -1,0 +1,174 @@
+import type { Redis } from 'ioredis';
+import { AppError, notFound } from '../errors';
+import type { EndpointStore } from './endpoints';
+import type { DeliveryJob, DeliveryKeys } from './keys';
+import type { Enqueue } from './queue';
+import type { MessageInput, MessageStatus } from './schemas';
+import type { Scripts } from './scripts';
+
+/** How long a message, its body and its attempts stay readable after its last activity. */
+export const MESSAGE_RETENTION_S = 7 * 86400;
+/** One message's body on the wire (Standard Webhooks recommends far less). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Recover re-queues at most this many failed messages per call (as Svix does). */
+export const MAX_RECOVER = 10_000;
+
+export interface Rejected {
+  id: string;
+  code: 'endpoint_not_found' | 'event_type_not_subscribed' | 'payload_too_large';
+  message: string;
+}
+
+const iso = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : null);
+
+/** Accepting, reading and re-queuing messages (the delivery itself is worker.ts). */
+export class MessageService {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: DeliveryKeys,
+    private readonly scripts: Scripts,
+    private readonly endpoints: EndpointStore,
+    private readonly enqueue: Enqueue,
+  ) {}
+
+  /**
+   * Stores new messages with their body serialised once (so every attempt sends the same
+   * bytes) and queues them. A duplicate of a message that never got going is queued again:
+   * the sidecar may have died between storing it and queuing it, and BullMQ ignores the
+   * second add while the first job exists.
+   */
+  async accept(messages: MessageInput[]): Promise<{ accepted: string[]; duplicates: string[]; rejected: Rejected[] }> {
+    const now = Date.now();
+    const rejected: Rejected[] = [];
+    const args: Array<string | number> = [];
+    const ids: string[] = [];
+    for (const m of messages) {
+      const ep = await this.endpoints.runtime(m.endpoint_id);
+      if (!ep) {
+        rejected.push({ id: m.id, code: 'endpoint_not_found', message: `Endpoint ${m.endpoint_id} not found.` });
+        continue;
+      }
+      if (ep.eventTypes && !ep.eventTypes.has(m.event_type)) {
+        rejected.push({ id: m.id, code: 'event_type_not_subscribed', message: `Endpoint ${m.endpoint_id} does not take ${m.event_type}.` });
+        continue;
+      }
+      const body = JSON.stringify({ type: m.event_type, timestamp: m.timestamp ?? new Date(now).toISOString(), data: m.payload });
+      if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
+        rejected.push({ id: m.id, code: 'payload_too_large', message: `The body exceeds ${MAX_BODY_BYTES} bytes.` });
+        continue;
+      }
+      ids.push(m.id);
+      args.push(m.id, m.endpoint_id, m.event_type, body, ep.ordered ? '1' : '0');
+    }
+    const accepted: string[] = [];
+    const duplicates: string[] = [];
+    if (ids.length === 0) return { accepted, duplicates, rejected };
+    const out = await this.scripts.accept([this.keys.sequence], [this.keys.base, now, MESSAGE_RETENTION_S, ids.length, ...args]);
+    const jobs: DeliveryJob[] = [];
+    ids.forEach((id, i) => {
+      const [st, g, e] = [out[i * 3], Number(out[i * 3 + 1]), String(out[i * 3 + 2])];
+      if (st === 'a') accepted.push(id);
+      else duplicates.push(id);
+      if (st === 'a' || st === 'pending') jobs.push({ m: id, e, g });
+    });
+    await this.enqueue(jobs);
+    return { accepted, duplicates, rejected };
+  }
+
+  async get(id: string) {
+    const [[, h], [, attempts]] = (await this.redis
+      .multi()
+      .hgetall(this.keys.message(id))
+      .lrange(this.keys.attempts(id), 0, -1)
+      .exec()) as [[null, Record<string, string>], [null, string[]]];
+    if (!h.st) throw notFound(`Message ${id}`);
+    return {
+      id,
+      endpoint_id: h.ep,
+      event_type: h.type,
+      status: h.st as MessageStatus,
+      accepted_at: iso(h.acc),
+      attempts: attempts.map((a) => JSON.parse(a) as unknown),
+      next_attempt_at: iso(h.next),
+    };
+  }
+
+  async lookup(ids: string[]): Promise<{ found: Record<string, string>; missing: string[] }> {
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hget(this.keys.message(id), 'st');
+    const res = (await pipe.exec()) ?? [];
+    const found: Record<string, string> = {};
+    const missing: string[] = [];
+    ids.forEach((id, i) => {
+      const st = res[i]?.[1] as string | null;
+      if (st) found[id] = st;
+      else missing.push(id);
+    });
+    return { found, missing };
+  }
+
+  /** Newest first; with a status filter, looks through at most the newest 10,000. */
+  async listForEndpoint(ep: string, status: MessageStatus | undefined, limit: number) {
+    if (!(await this.endpoints.exists(ep))) throw notFound(`Endpoint ${ep}`);
+    const out: Array<Record<string, unknown>> = [];
+    const page = 500;
+    for (let start = 0; out.length < limit && start < 10_000; start += page) {
+      const ids = await this.redis.zrevrange(this.keys.endpointMessages(ep), start, start + page - 1);
+      if (ids.length === 0) break;
+      const pipe = this.redis.pipeline();
+      for (const id of ids) pipe.hmget(this.keys.message(id), 'st', 'type', 'acc', 'n', 'code', 'next');
+      const rows = (await pipe.exec()) ?? [];
+      ids.forEach((id, i) => {
+        const [st, type, acc, n, code, next] = (rows[i]?.[1] ?? []) as Array<string | null>;
+        if (!st || (status && st !== status) || out.length >= limit) return;
+        out.push({
+          id,
+          event_type: type,
+          status: st,
+          accepted_at: iso(acc ?? undefined),
+          attempts: Number(n ?? 0),
+          last_status_code: code ? Number(code) : null,
+          next_attempt_at: iso(next ?? undefined),
+        });
+      });
+    }
+    return { messages: out };
+  }
+
+  /** A new attempt for a finished message (attempt numbers continue). */
+  async replay(id: string): Promise<void> {
+    const jobs = toJobs(await this.scripts.requeue([this.keys.sequence], [this.keys.base, 'final', id]));
+    if (jobs.length === 0) {
+      const st = await this.redis.hget(this.keys.message(id), 'st');
+      if (!st) throw notFound(`Message ${id}`);
+      throw new AppError('conflict', `Message ${id} is ${st}; only a finished message can be replayed.`);
+    }
+    await this.enqueue(jobs);
+  }
+
+  /** Re-queues the endpoint's failed messages accepted in [since, until]. */
+  async recover(ep: string, since: number, until: number): Promise<number> {
+    if (!(await this.endpoints.exists(ep))) throw notFound(`Endpoint ${ep}`);
+    const ids = await this.redis.zrangebyscore(this.keys.endpointMessages(ep), since, until, 'LIMIT', 0, MAX_RECOVER);
+    let requeued = 0;
+    for (let i = 0; i < ids.length; i += 1000) {
+      const jobs = toJobs(await this.scripts.requeue([this.keys.sequence], [this.keys.base, 'failed', ...ids.slice(i, i + 1000)]));
+      await this.enqueue(jobs);
+      requeued += jobs.length;
+    }
+    return requeued;
+  }
+
+  /** Gives held (paused) and/or parked (FIFO) messages a job again. */
+  async release(sets: string[]): Promise<number> {
+    const jobs = toJobs(await this.scripts.requeue([this.keys.sequence, ...sets], [this.keys.base, 'open']));
+    await this.enqueue(jobs);
+    return jobs.length;
+  }
+}
+
+function toJobs(flat: Array<string | number>): DeliveryJob[] {
+  const jobs: DeliveryJob[] = [];
+  for (let i = 0; i + 2 < flat.length; i += 3) jobs.push({ m: String(flat[i]), e: String(flat[i + 1]), g: Number(flat[i + 2]) });
+  return jobs;
+}

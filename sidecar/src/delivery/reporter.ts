@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { FrappeClient } from '../frappe/client';
+import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
+
+export interface ReporterOptions {
+  /** Outcomes per `report_deliveries` call. @defaultValue 500 */
+  batchSize?: number;
+  /** Pause between polls when the stream had less than a batch. @defaultValue 250 */
+  intervalMs?: number;
+  /** Longest back-off while Frappe is failing. @defaultValue 30000 */
+  maxBackoffMs?: number;
+  /** Entries another (dead) process read but never acknowledged are taken over after this. @defaultValue 60000 */
+  claimIdleMs?: number;
+}
+
+const GROUP = 'frappe';
+const REPORT_METHOD = 'integrations_app.api.sidecar.report_deliveries';
+const DISABLED_METHOD = 'integrations_app.api.sidecar.endpoint_disabled';
+
+type StreamEntry = [id: string, fields: string[] | null];
+
+/**
+ * Drains the reports stream (written by the finish script in the same step that records an
+ * outcome) into Frappe in batches. A Redis consumer group shares the stream between sidecar
+ * processes; an entry is deleted only after Frappe took it, and one read by a process that
+ * died is claimed by another, so nothing is lost. Frappe tolerates repeats (docs/api.md).
+ */
+export class Reporter {
+  private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly batchSize: number;
+  private readonly intervalMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly claimIdleMs: number;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private lastClaim = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly stream: string,
+    private readonly frappe: FrappeClient,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+    opts: ReporterOptions = {},
+  ) {
+    this.batchSize = opts.batchSize ?? 500;
+    this.intervalMs = opts.intervalMs ?? 250;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+    this.claimIdleMs = opts.claimIdleMs ?? 60_000;
+  }
+
+  async start(): Promise<void> {
+    await this.redis.xgroup('CREATE', this.stream, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
+      if (!err.message.includes('BUSYGROUP')) throw err;
+    });
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops polling, then sends what is left for up to `flushMs` (the rest stays in Redis). */
+  async stop(flushMs = 5000): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    const until = Date.now() + flushMs;
+    while (Date.now() < until) {
+      const sent = await this.tick().catch(() => -1);
+      if (sent <= 0) break;
+    }
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let pause = this.intervalMs;
+      try {
+        const sent = await this.tick();
+        failures = 0;
+        if (sent >= this.batchSize) pause = 0;
+      } catch (err) {
+        failures++;
+        pause = Math.min(this.maxBackoffMs, this.intervalMs * 2 ** failures);
+        this.log.warn({ err: (err as Error).message, retry_in_ms: pause }, 'reporting deliveries to Frappe failed; will retry');
+      }
+      if (pause > 0 && this.running) await new Promise<void>((ok) => {
+        const t = setTimeout(ok, pause);
+        this.wake = () => (clearTimeout(t), ok());
+      });
+    }
+  }
+
+  /** One batch: this process's unacknowledged entries first, then new ones. Returns entries sent. */
+  private async tick(): Promise<number> {
+    if (Date.now() - this.lastClaim > this.claimIdleMs / 4) {
+      this.lastClaim = Date.now();
+      await this.redis.xautoclaim(this.stream, GROUP, this.consumer, this.claimIdleMs, '0', 'COUNT', this.batchSize, 'JUSTID');
+    }
+    let entries = await this.read('0');
+    if (entries.length === 0) entries = await this.read('>');
+    if (entries.length === 0) return 0;
+    const outcomes: unknown[] = [];
+    const disabled: unknown[] = [];
+    for (const [, fields] of entries) {
+      if (!fields) continue; // deleted after being read: already reported
+      if (fields[0] === 'o') outcomes.push(JSON.parse(fields[1]!));
+      else if (fields[0] === 'd') disabled.push(JSON.parse(fields[1]!));
+    }
+    try {
+      if (outcomes.length) await this.frappe.call(REPORT_METHOD, { outcomes });
+      for (const notice of disabled) await this.frappe.call(DISABLED_METHOD, notice);
+    } catch (err) {
+      this.metrics.forwarded.inc({ kind: 'delivery_outcome', result: 'error' }, outcomes.length);
+      throw err;
+    }
+    this.metrics.forwarded.inc({ kind: 'delivery_outcome', result: 'ok' }, outcomes.length);
+    const ids = entries.map(([id]) => id);
+    await this.redis.multi().xack(this.stream, GROUP, ...ids).xdel(this.stream, ...ids).exec();
+    return entries.length;
+  }
+
+  private async read(from: '0' | '>'): Promise<StreamEntry[]> {
+    const res = (await this.redis.xreadgroup('GROUP', GROUP, this.consumer, 'COUNT', this.batchSize, 'STREAMS', this.stream, from)) as
+      | Array<[string, StreamEntry[]]>
+      | null;
+    return res?.[0]?.[1] ?? [];
+  }
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { InvalidSecretError, parseSecret } from './sign';
+
+/**
+ * Every input the outbound API takes, validated with `.strict()` so a misspelt field is a 400,
+ * not a silently ignored option (DESIGN §3, docs/api.md).
+ */
+
+/** Endpoint and message ids: safe in Redis keys and BullMQ job ids (no `:`), URLs and logs. */
+export const Id = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'use 1–128 of A–Z a–z 0–9 _ . -');
+
+/** Standard Webhooks' example schedule: immediately, then 5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h. */
+export const DEFAULT_RETRY_SCHEDULE_S = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400] as const;
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
+/** Headers the engine sets itself; an endpoint may not override them. */
+const RESERVED_HEADERS = new Set([
+  'content-type', 'content-length', 'host', 'user-agent', 'connection', 'transfer-encoding',
+  'webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-frappe-webhook-signature',
+]);
+
+const HttpUrl = z
+  .string()
+  .max(2048)
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && !u.username && !u.password;
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL without credentials');
+
+const Secret = z.union([
+  z.string().min(1).max(256),
+  z.object({ value: z.string().min(1).max(256), expires_at: z.iso.datetime({ offset: true }) }).strict(),
+]);
+
+export const EndpointInput = z
+  .object({
+    url: HttpUrl,
+    secrets: z.array(Secret).max(10).default([]),
+    signing: z.enum(['standard', 'frappe', 'none']).default('standard'),
+    headers: z
+      .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'not a header name'), z.string().max(4096).regex(/^[^\r\n]*$/))
+      .refine((h) => Object.keys(h).length <= 20, 'at most 20 headers')
+      .refine((h) => Object.keys(h).every((k) => !RESERVED_HEADERS.has(k.toLowerCase())), 'a reserved header cannot be set')
+      .default({}),
+    event_types: z.array(z.string().min(1).max(200)).max(500).nullable().default(null),
+    timeout_ms: z.number().int().min(100).max(60_000).default(DEFAULT_TIMEOUT_MS),
+    retry_schedule_s: z.array(z.number().int().min(0).max(7 * 86400)).max(20).default([...DEFAULT_RETRY_SCHEDULE_S]),
+    rate_limit_per_s: z.number().positive().max(10_000).nullable().default(null),
+    max_in_flight: z.number().int().min(1).max(10_000).nullable().default(null),
+    ordered: z.boolean().default(false),
+    enabled: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((ep, ctx) => {
+    const secrets = ep.secrets.map((s) => (typeof s === 'string' ? { value: s, expires_at: null } : s));
+    if (ep.signing !== 'none' && !secrets.some((s) => s.expires_at === null || Date.parse(s.expires_at) > Date.now())) {
+      ctx.addIssue({ code: 'custom', path: ['secrets'], message: `signing "${ep.signing}" needs at least one unexpired secret` });
+    }
+    if (ep.signing === 'standard') {
+      secrets.forEach((s, i) => {
+        try {
+          parseSecret(s.value);
+        } catch (err) {
+          if (!(err instanceof InvalidSecretError)) throw err;
+          ctx.addIssue({ code: 'custom', path: ['secrets', i], message: err.message });
+        }
+      });
+    }
+  });
+
+export type EndpointInput = z.infer<typeof EndpointInput>;
+
+export const MessageInput = z
+  .object({
+    id: Id,
+    endpoint_id: Id,
+    event_type: z.string().min(1).max(200),
+    payload: z.unknown().refine((v) => v !== undefined, 'payload is required'),
+    timestamp: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
+export type MessageInput = z.infer<typeof MessageInput>;
+
+export const MAX_MESSAGES_PER_CALL = 1000;
+
+export const PostMessagesBody = z.object({ messages: z.array(MessageInput).min(1).max(MAX_MESSAGES_PER_CALL) }).strict();
+export const LookupBody = z.object({ ids: z.array(Id).min(1).max(MAX_MESSAGES_PER_CALL) }).strict();
+export const RecoverBody = z
+  .object({ since: z.iso.datetime({ offset: true }), until: z.iso.datetime({ offset: true }).optional() })
+  .strict();
+
+export const MESSAGE_STATUSES = ['pending', 'sending', 'succeeded', 'retrying', 'failed', 'cancelled'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export const ListMessagesQuery = z
+  .object({
+    status: z.enum(MESSAGE_STATUSES).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(50),
+  })
+  .strict();
