@@ -199,7 +199,7 @@ class _Batch:
 		if new_rows:
 			frappe.db.bulk_insert(
 				ATTEMPT,
-				(
+				[
 					"name",
 					"creation",
 					"modified",
@@ -212,7 +212,7 @@ class _Batch:
 					"parenttype",
 					"attempt_no",
 					*rules.ATTEMPT_FIELDS,
-				),
+				],
 				new_rows,
 			)
 

@@ -87,7 +87,7 @@ def insert_deliveries(rows: list[dict]) -> list[str]:
 				row.get("last_error"),
 			)
 		)
-	frappe.db.bulk_insert(DELIVERY, _INSERT_FIELDS, values)
+	frappe.db.bulk_insert(DELIVERY, list(_INSERT_FIELDS), values)
 	return [row["name"] for row in rows]
 
 

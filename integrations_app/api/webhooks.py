@@ -60,6 +60,12 @@ def replay_delivery(delivery: str) -> dict:
 	row = frappe.get_doc(DELIVERY, delivery)
 	row.check_permission("read")
 	_webhook_for_write(row.webhook)
+	if row.status == "Failed" and not row.acked:
+		frappe.throw(
+			_("This delivery never reached the sidecar ({0}). Fix the webhook; new events will use the fix.").format(
+				row.last_error or _("no details")
+			)
+		)
 	client = _sidecar_call(SidecarClient.from_settings)
 	try:
 		client.replay_message(delivery)

@@ -134,7 +134,7 @@ def _pending() -> dict:
 	if pending is None:
 		pending = {}
 		setattr(frappe.local, PENDING_KEY, pending)
-		frappe.db.before_commit.add(_flush_pending)
+		frappe.db.before_commit.add(flush_pending)
 		frappe.db.after_rollback.add(_discard_pending)
 	return pending
 
@@ -159,7 +159,7 @@ def _discard_pending() -> None:
 	setattr(frappe.local, PENDING_KEY, None)
 
 
-def _flush_pending() -> None:
+def flush_pending() -> None:
 	"""before_commit: write the rows inside the committing transaction, push after it."""
 	pending = getattr(frappe.local, PENDING_KEY, None)
 	setattr(frappe.local, PENDING_KEY, None)

@@ -1,15 +1,15 @@
 """Which DocTypes have live Integration Webhooks, and their trigger settings.
 
-Read on every document event, so it is kept twice: a site-wide copy in Redis
-(`frappe.cache`) and a per-request copy in `frappe.local`. Any change to an Integration
-Webhook invalidates both, immediately and again when its transaction commits or rolls back,
-so no worker keeps a map built from uncommitted or outdated rows.
+Read on every document event, so it is cached: `frappe.cache.get_value` keeps a site-wide
+copy in Redis and a per-request copy in `frappe.local.cache`, so a request pays one Redis read
+at most. Any change to an Integration Webhook invalidates it, immediately and again when its
+transaction commits or rolls back, so no worker keeps a map built from uncommitted or
+outdated rows.
 """
 
 import frappe
 
 CACHE_KEY = "integrations_app:webhook_map"
-LOCAL_KEY = "integrations_app_webhook_map"
 # Paused webhooks still record deliveries: the sidecar holds them until resumed.
 LIVE_STATUSES = ("Active", "Paused")
 
@@ -50,17 +50,12 @@ def _build() -> dict[str, list[dict]]:
 
 
 def get_webhook_map() -> dict[str, list[dict]]:
-	cached = getattr(frappe.local, LOCAL_KEY, None)
-	if cached is None:
-		cached = frappe.cache.get_value(CACHE_KEY, _build)
-		setattr(frappe.local, LOCAL_KEY, cached)
-	return cached
+	"""DocType -> webhooks with their trigger settings; DocTypes without one are absent."""
+	return frappe.cache.get_value(CACHE_KEY, _build)
 
 
 def clear_webhook_map() -> None:
-	frappe.cache.delete_value(CACHE_KEY)
-	if hasattr(frappe.local, LOCAL_KEY):
-		delattr(frappe.local, LOCAL_KEY)
+	frappe.cache.delete_value(CACHE_KEY)  # also drops the per-request copy
 
 
 def invalidate_webhook_map() -> None:

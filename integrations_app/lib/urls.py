@@ -43,3 +43,10 @@ def is_private_host(host: str) -> bool:
 	except ValueError:
 		return False
 	return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_unspecified or ip.is_multicast
+
+
+def inbound_public_url(site_public_url: str | None, slug: str) -> str | None:
+	"""What a provider posts to: the public base URL + `/v1/inbound/<slug>`; None until a base is set."""
+	if not site_public_url:
+		return None
+	return f"{site_public_url.rstrip('/')}/v1/inbound/{slug}"

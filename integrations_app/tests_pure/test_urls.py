@@ -21,3 +21,7 @@ class TestUrls(unittest.TestCase):
 
 	def test_allow_list(self):
 		self.assertEqual(urls.parse_allow_list("a.com, B.com\n\nc.com"), ["a.com", "b.com", "c.com"])
+
+	def test_inbound_public_url(self):
+		self.assertEqual(urls.inbound_public_url("https://h.example.com/", "stripe"), "https://h.example.com/v1/inbound/stripe")
+		self.assertIsNone(urls.inbound_public_url("", "stripe"))

@@ -8,7 +8,7 @@
  *   npx tsx test/doctype/generate-core-names.ts \
  *     --frappe  /work/.mirror/8848digital+frappe-v15/repo@version-15 \
  *     --erpnext /work/.mirror/ShinEi4+ErpNext/repo@08da53dcc3eb3618a0006d580a08bf136120a27c \
- *     --erpnext-note "…where the snapshot comes from…"
+ *     --erpnext-note "<where the ERPNext snapshot comes from>"
  *
  * `<git dir>@<rev>`: any git directory (bare or not) and a revision in it. The output is sorted
  * and stable so a regeneration diff shows only real upstream changes.

@@ -26,7 +26,8 @@ export const DELIVERY_STATUSES: DeliveryStatus[] = ['Queued', 'Sending', 'Retryi
 export const DELIVERY_PAGE_LENGTH = 50
 
 export interface DeliveryFilters {
-  status: DeliveryStatus | ''
+  /** A DeliveryStatus, or '' for all. */
+  status: string
   webhook: string
   /** Substring of the event type. */
   eventType: string

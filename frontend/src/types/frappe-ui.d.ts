@@ -56,7 +56,9 @@ export declare function setConfig(key: 'resourceFetcher', value: typeof frappeRe
 export declare const FrappeUI: Plugin<[{ socketio?: boolean; resources?: boolean; call?: boolean }?]>
 
 interface ToastOptions {
+  /** Seconds. */
   duration?: number
+  action?: { label: string; onClick: () => void }
 }
 export declare const toast: {
   success(message: string, options?: ToastOptions): string

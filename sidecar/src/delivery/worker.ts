@@ -32,6 +32,12 @@ export interface WorkerDeps {
 
 type Finish = Decision['status'] | 'cancelled';
 
+function humanDuration(ms: number): string {
+  const units: Array<[number, string]> = [[86400_000, 'days'], [3_600_000, 'hours'], [60_000, 'minutes'], [1000, 'seconds']];
+  for (const [size, name] of units) if (ms >= size) return `${+(ms / size).toFixed(1)} ${name}`;
+  return `${ms} ms`;
+}
+
 /**
  * The delivery worker: gate (one script: pause, FIFO turn, in-flight slot, rate slot), send,
  * decide (pure policy), finish (one script). A job that may not go now is moved to delayed
@@ -41,7 +47,7 @@ type Finish = Decision['status'] | 'cancelled';
 export function createDeliveryWorker(d: WorkerDeps): Worker<DeliveryJob> {
   const { ctx, keys: k, scripts } = d;
   const reporting = ctx.frappe ? '1' : '0';
-  const autoReason = `failing continuously for ${Math.round(d.autoDisableAfterMs / 3_600_000)} h`;
+  const autoReason = `failing continuously for ${humanDuration(d.autoDisableAfterMs)}`;
 
   async function finish(job: DeliveryJob, n: number, status: Finish, att: {
     at: number; result: SendResult; error: string | null; delayMs?: number; disableReason?: string; headers: Record<string, string>; attempted: boolean;

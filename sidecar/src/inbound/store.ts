@@ -157,8 +157,10 @@ export class EventStore {
     return out;
   }
 
+  /** Deletes the endpoint and its listing; dedup marks expire on their own. True if it existed. */
   async dropEndpoint(slug: string): Promise<boolean> {
     const k = this.keys;
-    return (await this.redis.del(k.endpoint(slug), k.recent(slug), k.meta(slug), k.forwarded(slug))) > 0;
+    const res = await this.redis.multi().del(k.endpoint(slug)).del(k.recent(slug), k.meta(slug), k.forwarded(slug)).exec();
+    return res?.[0]?.[1] === 1;
   }
 }

@@ -7,8 +7,9 @@ import { core } from "../core-names";
 import type { DocTypeJson, Issue, ValidationContext } from "../types";
 import { issue } from "./issue";
 
-// naming.py parse_naming_series: braced parts that are not fieldnames.
-const SERIES_WORDS = new Set(["YY", "YYYY", "MM", "DD", "WW", "timestamp"]);
+// naming.py parse_naming_series: braced parts that are not fieldnames; doc.get() also reads the
+// standard columns, so {creation} or {owner} work too.
+const SERIES_WORDS = new Set(["YY", "YYYY", "MM", "DD", "WW", "timestamp", "name", "owner", "creation", "modified", "modified_by"]);
 
 /** The naming_rule the desk form derives from an autoname (index.js `autoname()`). */
 function namingRuleFor(autoname: string): string {
@@ -32,9 +33,9 @@ export function checkNaming(doc: DocTypeJson, name: string, ctx: ValidationConte
     const lower = autoname.toLowerCase();
     const known = core.autonameExact.has(lower) || core.autonamePrefixes.some((p) => lower.startsWith(p));
     // naming.py: anything else names a document only through a "#" series; otherwise the
-    // name silently falls back to a random hash.
-    if (!known && !autoname.includes("#")) {
-      out.push(at("invalid-autoname", `autoname "${autoname}" is not a Frappe naming form; use hash, prompt, autoincrement, field:<fieldname>, naming_series:, format:PREFIX-{#####} or PREFIX-.#####.`));
+    // name silently falls back to a random hash (unless the controller's autoname() does it).
+    if (!known && !autoname.includes("#") && doc.naming_rule !== "By script") {
+      out.push(at("invalid-autoname", `autoname "${autoname}" is not a Frappe naming form; use hash, prompt, autoincrement, field:<fieldname>, naming_series:, format:PREFIX-{#####} or PREFIX-.#####, or naming_rule "By script" with an autoname() in the controller.`));
     }
     if (lower.startsWith("field:")) {
       const target = autoname.slice("field:".length).trim();

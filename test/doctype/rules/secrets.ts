@@ -11,6 +11,8 @@
  *    SECRET_WORDS entry: "signing_secret", "refresh_token", "api_key", "private_key_pem".
  * 3. It is metadata, not the secret, when its last word is a METADATA_SUFFIXES entry:
  *    "token_expires_at", "secret_prefix", "token_url", "token_hashes", "token_type".
+ * Calibrated on Frappe v15's own DocTypes: it flags User.api_key (Data; an identifier there, but
+ * a secret for most third-party APIs, so the app must use Password) and reset_password_key.
  */
 import type { DocField, DocTypeJson, Issue, ValidationContext } from "../types";
 import { issue } from "./issue";
@@ -20,13 +22,15 @@ const SECRET_CAPABLE_TYPES = new Set([
   "Markdown Editor", "HTML Editor", "Autocomplete",
 ]);
 const SECRET_WORDS = new Set(["secret", "secrets", "token", "tokens", "password", "passwd", "passphrase", "credential", "credentials", "apikey"]);
-const SECRET_PAIRS = new Set(["api_key", "private_key", "access_key", "signing_key", "secret_key"]);
+const SECRET_PAIRS = new Set(["api_key", "private_key", "signing_key"]);
 const METADATA_SUFFIXES = new Set([
   "hash", // a digest (e.g. sha256 of a stream token) is safe to store and show
   "hashes",
   "at", // timestamps: token_expires_at, secret_rotated_at
   "prefix", // a non-secret lookup prefix, e.g. "whsec_ab12"
   "url", // token_url, the endpoint that issues tokens
+  "uri",
+  "endpoint", // token_endpoint (a URL)
   "type", // token_type ("Bearer")
   "method", // token_endpoint_auth_method
 ]);
@@ -45,7 +49,7 @@ export function checkSecrets(doc: DocTypeJson, name: string, ctx: ValidationCont
   const at = issue(ctx, name);
   for (const f of doc.fields ?? []) {
     if (isSecretStoredInClear(f)) {
-      out.push(at("secret-not-password", `Make "${f.fieldname}" a Password field (it is ${f.fieldtype}): secrets must be encrypted; if it only describes a secret, rename it with a _hash/_at/_prefix/_url/_type/_method suffix.`, f.fieldname));
+      out.push(at("secret-not-password", `Make "${f.fieldname}" a Password field (it is ${f.fieldtype}): secrets must be encrypted; if it only describes a secret, rename it with a _hash/_at/_prefix/_url/_uri/_endpoint/_type/_method suffix.`, f.fieldname));
     }
   }
 }

@@ -17,3 +17,8 @@ export class MalformedError extends Error {
 export class UpstreamError extends Error {
   override name = 'UpstreamError';
 }
+
+/** A single-use token seen before: the request is a replay (401, already counted by the store). */
+export class ReplayError extends SignatureError {
+  override name = 'ReplayError';
+}

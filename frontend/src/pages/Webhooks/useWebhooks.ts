@@ -1,0 +1,65 @@
+import { toast } from 'frappe-ui'
+import { computed, onMounted, reactive } from 'vue'
+import { useRouter } from 'vue-router'
+import { useRealtime } from '../../composables/useRealtime'
+import { useThrottle } from '../../composables/useThrottle'
+import { errorText } from '../../data/client'
+import { sendTestEventResource, setPausedResource, webhookListResource, type WebhookRow } from '../../data/webhooks'
+
+/** Health figures move with every delivery; refresh them at most this often. */
+const LIVE_REFRESH_MS = 5000
+
+export function useWebhooks() {
+  const router = useRouter()
+  const list = webhookListResource()
+  const setPaused = setPausedResource()
+  const sendTest = sendTestEventResource()
+  /** What each webhook is busy with, by name. */
+  const busy = reactive<Record<string, 'pause' | 'test'>>({})
+
+  const load = () => list.fetch().catch(() => null)
+  onMounted(load)
+  const reloadLive = useThrottle(load, LIVE_REFRESH_MS)
+  useRealtime('integrations_delivery', reloadLive)
+  useRealtime('integrations_endpoint_disabled', load)
+
+  async function run(row: WebhookRow, kind: 'pause' | 'test', action: () => Promise<void>) {
+    busy[row.name] = kind
+    try {
+      await action()
+    } catch (error) {
+      toast.error(errorText(error as Error) || 'The action failed')
+    } finally {
+      delete busy[row.name]
+    }
+  }
+
+  function togglePaused(row: WebhookRow) {
+    const paused = row.status !== 'Paused'
+    return run(row, 'pause', async () => {
+      const result = await setPaused.submit({ webhook: row.name, paused })
+      if (result) list.setData((rows) => (rows ?? []).map((r) => (r.name === row.name ? { ...r, status: result.status } : r)))
+      toast.success(paused ? `${row.title} paused: events are held until resumed` : `${row.title} resumed`)
+    })
+  }
+
+  function sendTestEvent(row: WebhookRow) {
+    return run(row, 'test', async () => {
+      const result = await sendTest.submit({ webhook: row.name })
+      const delivery = result?.delivery
+      toast.success(`Test event queued for ${row.title}`, {
+        action: delivery ? { label: 'View', onClick: () => router.push({ path: '/deliveries', query: { delivery } }) } : undefined,
+      })
+    })
+  }
+
+  return {
+    list,
+    rows: computed(() => list.data ?? []),
+    error: computed(() => errorText(list.error)),
+    busy,
+    load,
+    togglePaused,
+    sendTestEvent,
+  }
+}

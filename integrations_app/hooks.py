@@ -1,0 +1,60 @@
+app_name = "integrations_app"
+app_title = "Integrations App"
+app_publisher = "integrations_app contributors"
+app_description = "Outbound and inbound webhooks, connections and streams for Frappe, with a Node sidecar"
+app_email = "integrations@example.com"
+app_license = "MIT"
+required_apps = ["frappe"]
+
+export_python_type_annotations = True
+
+add_to_apps_screen = [
+	{
+		"name": "integrations_app",
+		"logo": "/assets/integrations_app/images/logo.svg",
+		"title": "Integrations",
+		"route": "/integrations",
+		"has_permission": "integrations_app.permissions.has_app_permission",
+	}
+]
+
+# The SPA owns every path below /integrations.
+website_route_rules = [
+	{"from_route": "/integrations/<path:app_path>", "to_route": "integrations"},
+]
+
+before_install = "integrations_app.install.before_install"
+after_install = "integrations_app.install.after_install"
+after_migrate = "integrations_app.install.after_migrate"
+
+_OUTBOX = "integrations_app.events.outbox.on_doc_event"
+doc_events = {
+	"*": {
+		"after_insert": _OUTBOX,
+		"on_update": _OUTBOX,
+		"on_submit": _OUTBOX,
+		"on_cancel": _OUTBOX,
+		"on_trash": _OUTBOX,
+		"on_update_after_submit": _OUTBOX,
+	}
+}
+
+scheduler_events = {
+	"cron": {
+		# re-push what the sidecar has not acknowledged, sync endpoints it is missing
+		"* * * * *": ["integrations_app.outbox.repush_unacked"],
+	},
+	"hourly": ["integrations_app.outbox.reconcile"],
+	"daily": ["integrations_app.outbox.cleanup"],
+}
+
+# Delivery and inbound event rows are logs: they must not stop anyone deleting the documents
+# they mention (the Delivery's Dynamic Link would otherwise block every referenced document).
+ignore_links_on_delete = ["Integration Webhook Delivery", "Integration Inbound Event"]
+
+# Retention of Integration Webhook Delivery / Integration Inbound Event is governed by
+# Integration Settings > Retention Days (daily `outbox.cleanup`, which keeps failed rows for
+# replay), so they are deliberately not registered in `default_log_clearing_doctypes`.
+
+# Apps register inbound handlers here; see integrations_app/inbound/handlers.py.
+# integration_inbound_handlers = {"stripe": {"payment_intent.succeeded": "my_app.payments.on_paid"}}

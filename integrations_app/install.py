@@ -1,0 +1,47 @@
+"""Install and migrate steps. Each is idempotent: after_migrate runs on every `bench migrate`."""
+
+import frappe
+
+from integrations_app.lib.retry import DEFAULT_RETRY_SCHEDULE, format_retry_schedule
+from integrations_app.permissions import INTEGRATION_MANAGER
+
+SETTINGS = "Integration Settings"
+SETTINGS_DEFAULTS = {
+	"sidecar_url": "http://127.0.0.1:8787",
+	"default_timeout_ms": 15000,
+	"default_retry_schedule": format_retry_schedule(DEFAULT_RETRY_SCHEDULE),
+	"retention_days": 30,
+}
+
+
+def before_install() -> None:
+	# The DocTypes' permission rows link to this role, so it must exist before they are imported.
+	ensure_role()
+
+
+def after_install() -> None:
+	ensure_role()
+	ensure_settings()
+
+
+def after_migrate() -> None:
+	ensure_role()
+	ensure_settings()
+
+
+def ensure_role() -> None:
+	if not frappe.db.exists("Role", INTEGRATION_MANAGER):
+		frappe.get_doc(
+			{"doctype": "Role", "role_name": INTEGRATION_MANAGER, "desk_access": 1}
+		).insert(ignore_permissions=True)
+
+
+def ensure_settings() -> None:
+	"""Fill empty settings with defaults; values someone set are left alone."""
+	missing = {
+		field: value
+		for field, value in SETTINGS_DEFAULTS.items()
+		if not frappe.db.get_single_value(SETTINGS, field, cache=False)
+	}
+	for field, value in missing.items():
+		frappe.db.set_single_value(SETTINGS, field, value)

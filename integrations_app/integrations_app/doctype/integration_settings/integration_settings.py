@@ -1,0 +1,62 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import cint
+
+from integrations_app.lib.retry import format_retry_schedule, parse_retry_schedule
+from integrations_app.lib.urls import inbound_public_url, parse_allow_list, validate_webhook_url
+
+INBOUND_ENDPOINT = "Integration Inbound Endpoint"
+MIN_TIMEOUT_MS, MAX_TIMEOUT_MS = 1000, 120_000
+
+
+class IntegrationSettings(Document):
+	def validate(self):
+		self.validate_sidecar_url()
+		self.validate_site_public_url()
+		self.validate_delivery_defaults()
+		self.outbound_allow_hosts = "\n".join(parse_allow_list(self.outbound_allow_hosts))
+
+	def validate_sidecar_url(self):
+		try:
+			validate_webhook_url(self.sidecar_url)
+		except ValueError as e:
+			frappe.throw(_("Sidecar URL: {0}").format(e))
+		self.sidecar_url = self.sidecar_url.strip().rstrip("/")
+
+	def validate_site_public_url(self):
+		if not self.site_public_url:
+			return
+		try:
+			validate_webhook_url(self.site_public_url)
+		except ValueError as e:
+			frappe.throw(_("Public URL for Inbound Webhooks: {0}").format(e))
+		self.site_public_url = self.site_public_url.strip().rstrip("/")
+
+	def validate_delivery_defaults(self):
+		if not MIN_TIMEOUT_MS <= cint(self.default_timeout_ms) <= MAX_TIMEOUT_MS:
+			frappe.throw(
+				_("Default Timeout must be between {0} and {1} ms").format(MIN_TIMEOUT_MS, MAX_TIMEOUT_MS)
+			)
+		try:
+			self.default_retry_schedule = format_retry_schedule(parse_retry_schedule(self.default_retry_schedule))
+		except ValueError as e:
+			frappe.throw(_("Default Retry Schedule: {0}").format(e))
+		if cint(self.retention_days) < 1:
+			frappe.throw(_("Retention must be at least 1 day"))
+
+	def on_update(self):
+		if self.has_value_changed("site_public_url"):
+			self.update_inbound_public_urls()
+		if self.has_value_changed("sidecar_url"):
+			self.mark_endpoints_unsynced()
+
+	def update_inbound_public_urls(self):
+		for slug in frappe.get_all(INBOUND_ENDPOINT, pluck="name"):
+			url = inbound_public_url(self.site_public_url, slug)
+			frappe.db.set_value(INBOUND_ENDPOINT, slug, "public_url", url, update_modified=False)
+
+	def mark_endpoints_unsynced(self):
+		"""A different sidecar knows none of our endpoints: the minutely job pushes them all."""
+		for doctype in ("Integration Webhook", INBOUND_ENDPOINT):
+			frappe.db.sql(f"update `tab{doctype}` set sidecar_synced = 0")

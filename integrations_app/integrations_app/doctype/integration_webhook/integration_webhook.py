@@ -1,0 +1,157 @@
+import re
+
+import frappe
+from frappe import _
+from frappe.model import default_fields
+from frappe.model.document import Document
+from frappe.utils import cint, flt
+from frappe.utils.jinja import validate_template
+
+from integrations_app import endpoints
+from integrations_app.events.outbox import OWN_DOCTYPES
+from integrations_app.events.webhook_map import invalidate_webhook_map
+from integrations_app.lib.conditions import check_condition_syntax
+from integrations_app.lib.payload import parse_field_list
+from integrations_app.lib.retry import format_retry_schedule, parse_retry_schedule
+from integrations_app.lib.signing import decode_standard_secret, generate_frappe_secret, generate_standard_secret
+from integrations_app.lib.urls import is_private_host, parse_allow_list, validate_webhook_url
+from integrations_app.outbox import delete_in_chunks
+
+DELIVERY = "Integration Webhook Delivery"
+ATTEMPT = "Integration Webhook Delivery Attempt"
+SUBMIT_EVENTS = {"on_submit", "on_cancel", "on_update_after_submit"}
+HEADER_NAME_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+# Set by the sidecar; a user header must not override the signature or framing.
+RESERVED_HEADERS = {
+	"content-type",
+	"content-length",
+	"host",
+	"webhook-id",
+	"webhook-timestamp",
+	"webhook-signature",
+	"x-frappe-webhook-signature",
+}
+MIN_TIMEOUT_MS, MAX_TIMEOUT_MS = 1000, 120_000
+
+
+class IntegrationWebhook(Document):
+	def validate(self):
+		self.validate_reference_doctype()
+		self.validate_events()
+		self.validate_condition()
+		self.validate_url()
+		self.validate_secret()
+		self.validate_headers()
+		self.validate_payload()
+		self.validate_delivery_options()
+		self.sidecar_synced = 0  # set again once the sidecar has the new configuration
+
+	def validate_reference_doctype(self):
+		if self.reference_doctype in OWN_DOCTYPES:
+			frappe.throw(_("Webhooks cannot watch integrations_app's own DocTypes"))
+		if frappe.get_meta(self.reference_doctype).istable:
+			frappe.throw(_("{0} is a child table; pick its parent DocType").format(frappe.bold(self.reference_doctype)))
+
+	def validate_events(self):
+		seen = set()
+		for row in list(self.events):
+			if row.event in seen:
+				self.remove(row)
+			seen.add(row.event)
+		if not seen:
+			frappe.throw(_("Pick at least one event"))
+		if seen & SUBMIT_EVENTS and not frappe.get_meta(self.reference_doctype).is_submittable:
+			frappe.throw(
+				_("{0} is not submittable, so it has no submit, cancel or update-after-submit events").format(
+					frappe.bold(self.reference_doctype)
+				)
+			)
+
+	def validate_condition(self):
+		self.condition = (self.condition or "").strip()
+		if self.has_value_changed("condition"):
+			self.last_condition_error = None  # a new condition gets a clean slate
+		if self.condition:
+			try:
+				check_condition_syntax(self.condition)
+			except ValueError as e:
+				frappe.throw(str(e), title=_("Invalid condition"))
+
+	def validate_url(self):
+		try:
+			host = validate_webhook_url(self.url)
+		except ValueError as e:
+			frappe.throw(_("URL: {0}").format(e))
+		self.url = self.url.strip()
+		allowed = parse_allow_list(frappe.db.get_single_value("Integration Settings", "outbound_allow_hosts"))
+		if is_private_host(host) and host not in allowed:
+			frappe.msgprint(
+				_(
+					"{0} is a private or local address. The sidecar refuses such targets unless they are in its OUTBOUND_ALLOW_HOSTS (and in Outbound Allow Hosts in Integration Settings)."
+				).format(frappe.bold(host)),
+				indicator="orange",
+				alert=True,
+			)
+
+	def validate_secret(self):
+		if self.signing == "None":
+			return
+		secret = self.get_password("secret", raise_exception=False) if self.secret else None
+		if not secret:
+			self.secret = generate_standard_secret() if self.signing == "Standard Webhooks" else generate_frappe_secret()
+		elif self.signing == "Standard Webhooks":
+			try:
+				decode_standard_secret(secret)
+			except ValueError as e:
+				frappe.throw(_("Secret: {0}. Clear the field to generate a new one.").format(e))
+
+	def validate_headers(self):
+		seen = set()
+		for row in self.headers:
+			key = (row.key or "").strip()
+			if not HEADER_NAME_RE.match(key):
+				frappe.throw(_("Header row {0}: {1} is not a valid header name").format(row.idx, frappe.bold(key)))
+			if key.lower() in RESERVED_HEADERS:
+				frappe.throw(_("Header row {0}: {1} is set by the sidecar").format(row.idx, frappe.bold(key)))
+			if key.lower() in seen:
+				frappe.throw(_("Header {0} appears twice").format(frappe.bold(key)))
+			seen.add(key.lower())
+			row.key = key
+
+	def validate_payload(self):
+		if self.payload_type == "Fields":
+			fields = parse_field_list(self.payload_fields)
+			if not fields:
+				frappe.throw(_("List at least one field for the Fields payload"))
+			meta = frappe.get_meta(self.reference_doctype)
+			unknown = [f for f in fields if f not in default_fields and not meta.has_field(f)]
+			if unknown:
+				frappe.throw(
+					_("{0} has no field(s): {1}").format(frappe.bold(self.reference_doctype), ", ".join(unknown))
+				)
+			self.payload_fields = "\n".join(fields)
+		elif self.payload_type == "Template":
+			if not (self.payload_template or "").strip():
+				frappe.throw(_("Write the payload template"))
+			validate_template(self.payload_template)
+
+	def validate_delivery_options(self):
+		if self.timeout_ms and not MIN_TIMEOUT_MS <= cint(self.timeout_ms) <= MAX_TIMEOUT_MS:
+			frappe.throw(_("Timeout must be between {0} and {1} ms").format(MIN_TIMEOUT_MS, MAX_TIMEOUT_MS))
+		if self.retry_schedule:
+			try:
+				self.retry_schedule = format_retry_schedule(parse_retry_schedule(self.retry_schedule))
+			except ValueError as e:
+				frappe.throw(_("Retry Schedule: {0}").format(e))
+		if flt(self.rate_limit_per_s) < 0 or cint(self.max_in_flight) < 0:
+			frappe.throw(_("Rate limit and max in flight cannot be negative"))
+
+	def on_update(self):
+		invalidate_webhook_map()
+		endpoints.schedule_sync(self.doctype, self.name)
+
+	def on_trash(self):
+		invalidate_webhook_map()
+		# The delivery log belongs to the webhook; it goes with it.
+		delete_in_chunks(DELIVERY, {"webhook": self.name}, child=ATTEMPT, commit=False)
+		endpoints.schedule_delete(self.doctype, self.name)

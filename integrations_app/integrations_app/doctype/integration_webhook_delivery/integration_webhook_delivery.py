@@ -1,0 +1,19 @@
+import frappe
+from frappe.model.document import Document
+
+from integrations_app.lib.naming import new_message_id
+
+DELIVERY = "Integration Webhook Delivery"
+
+
+class IntegrationWebhookDelivery(Document):
+	# Rows are normally written in bulk by integrations_app.outbox; this covers doc.insert().
+	def autoname(self):
+		self.name = new_message_id()
+
+
+def on_doctype_update():
+	# the outbox scans (re-push, reconcile) and the per-webhook lists
+	frappe.db.add_index(DELIVERY, ["status", "acked", "creation"])
+	frappe.db.add_index(DELIVERY, ["webhook", "status", "creation"])
+	frappe.db.add_index(DELIVERY, ["reference_doctype", "reference_name"])

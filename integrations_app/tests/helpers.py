@@ -1,0 +1,123 @@
+"""Shared pieces of the FrappeTestCase suites: a fake sidecar on 127.0.0.1 and factories."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from integrations_app.events import outbox as outbox_events
+from integrations_app.events.webhook_map import clear_webhook_map
+
+DELIVERY = "Integration Webhook Delivery"
+
+
+class FakeSidecar:
+	"""A real HTTP server in a thread that records requests and answers like the sidecar.
+
+	`respond(method, path, body)` may be replaced per test; it returns (status, json_body).
+	"""
+
+	def __init__(self):
+		self.requests: list[dict] = []
+		self.respond = self.default_respond
+		sidecar = self
+
+		class Handler(BaseHTTPRequestHandler):
+			def _handle(self):
+				length = int(self.headers.get("Content-Length") or 0)
+				raw = self.rfile.read(length) if length else b""
+				body = json.loads(raw) if raw else None
+				sidecar.requests.append(
+					{"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+				)
+				status, answer = sidecar.respond(self.command, self.path, body)
+				data = json.dumps(answer).encode() if answer is not None else b""
+				self.send_response(status)
+				self.send_header("Content-Type", "application/json")
+				self.send_header("Content-Length", str(len(data)))
+				self.end_headers()
+				self.wfile.write(data)
+
+			do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+			def log_message(self, *args):
+				pass
+
+		self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+		self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+		self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+	@staticmethod
+	def default_respond(method, path, body):
+		if method == "POST" and path == "/v1/messages":
+			return 202, {"accepted": [m["id"] for m in body["messages"]], "duplicates": [], "rejected": []}
+		if path == "/healthz":
+			return 200, {"status": "ok", "redis": "ok"}
+		if method == "DELETE":
+			return 204, None
+		return 200, {}
+
+	def __enter__(self):
+		self.thread.start()
+		return self
+
+	def __exit__(self, *exc):
+		self.server.shutdown()
+		self.server.server_close()
+
+
+def _forget_caches() -> None:
+	frappe.clear_document_cache("Integration Settings", "Integration Settings")
+	clear_webhook_map()
+
+
+class IntegrationsTestCase(FrappeTestCase):
+	"""FrappeTestCase that also drops Redis copies of what the class wrote (settings, webhook
+	map) once its transaction is rolled back, so no other test or request sees them."""
+
+	@classmethod
+	def setUpClass(cls):
+		cls.addClassCleanup(_forget_caches)  # registered first, so it runs after the rollback
+		super().setUpClass()
+
+
+def configure_sidecar(url: str, token: str = "test-sidecar-token") -> None:
+	settings = frappe.get_single("Integration Settings")
+	settings.sidecar_url = url
+	settings.sidecar_token = token
+	settings.save(ignore_permissions=True)
+	frappe.clear_document_cache("Integration Settings", "Integration Settings")
+
+
+def make_webhook(events=("after_insert",), reference_doctype="ToDo", **fields):
+	doc = frappe.get_doc(
+		{
+			"doctype": "Integration Webhook",
+			"title": fields.pop("title", "Test webhook"),
+			"reference_doctype": reference_doctype,
+			"url": fields.pop("url", "https://receiver.example.com/hook"),
+			"events": [{"event": e} for e in events],
+			**fields,
+		}
+	)
+	return doc.insert(ignore_permissions=True)
+
+
+def make_todo(description="integrations test"):
+	return frappe.get_doc({"doctype": "ToDo", "description": description}).insert(ignore_permissions=True)
+
+
+def flush() -> None:
+	"""What commit does first: write the pending outbox rows (without committing)."""
+	outbox_events.flush_pending()
+
+
+def deliveries_for(doc, **filters) -> list:
+	return frappe.get_all(
+		DELIVERY,
+		filters={"reference_doctype": doc.doctype, "reference_name": doc.name, **filters},
+		fields=["name", "webhook", "event_type", "status", "payload", "last_error", "acked"],
+		order_by="creation asc, name asc",
+	)

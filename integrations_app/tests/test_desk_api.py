@@ -1,0 +1,129 @@
+import json
+
+import frappe
+
+from integrations_app import endpoints, outbox
+from integrations_app.api import dashboard, settings, webhooks
+from integrations_app.sidecar_client import SidecarClient
+from integrations_app.tests.helpers import DELIVERY, FakeSidecar, IntegrationsTestCase, configure_sidecar, make_webhook
+
+
+class TestWebhookActions(IntegrationsTestCase):
+	def test_send_test_event_queues_a_delivery(self):
+		webhook = make_webhook(events=["after_insert"])
+		delivery = webhooks.send_test_event(webhook=webhook.name)["delivery"]
+		row = frappe.db.get_value(DELIVERY, delivery, ["webhook", "event_type", "status", "payload"], as_dict=True)
+		self.assertEqual((row.webhook, row.event_type, row.status), (webhook.name, "todo.test", "Queued"))
+		self.assertTrue(json.loads(row.payload)["test"])
+
+	def test_rotate_secret_keeps_previous_for_a_day(self):
+		webhook = make_webhook(events=["after_insert"])
+		old = webhook.get_password("secret")
+		result = webhooks.rotate_secret(webhook=webhook.name)
+		webhook.reload()
+		self.assertTrue(result["ok"])
+		self.assertNotEqual(webhook.get_password("secret"), old)
+		self.assertEqual(webhook.get_password("previous_secret"), old)
+		config = endpoints.webhook_config(webhook)
+		self.assertEqual(config["secrets"][0], webhook.get_password("secret"))
+		self.assertEqual(config["secrets"][1]["value"], old)
+		self.assertTrue(config["secrets"][1]["expires_at"].endswith("Z"))
+
+	def test_pause_and_resume(self):
+		webhook = make_webhook(events=["after_insert"])
+		self.assertEqual(webhooks.set_paused(webhook=webhook.name, paused=True), {"status": "Paused"})
+		webhook.reload()
+		self.assertFalse(endpoints.webhook_config(webhook)["enabled"])
+		frappe.db.set_value("Integration Webhook", webhook.name, {"status": "Auto-disabled", "disabled_reason": "410"})
+		self.assertEqual(webhooks.set_paused(webhook=webhook.name, paused=False), {"status": "Active"})
+		self.assertIsNone(frappe.db.get_value("Integration Webhook", webhook.name, "disabled_reason"))
+
+	def test_endpoint_config_shape(self):
+		webhook = make_webhook(
+			events=["after_insert"],
+			signing="Frappe-compatible",
+			headers=[{"key": "X-Api-Key", "value": "k-123"}],
+			retry_schedule="10, 20",
+			rate_limit_per_s=5,
+			ordered=1,
+		)
+		webhook.reload()
+		config = endpoints.webhook_config(webhook)
+		self.assertEqual(config["signing"], "frappe")
+		self.assertEqual(config["headers"], {"X-Api-Key": "k-123"})
+		self.assertEqual(config["retry_schedule_s"], [10, 20])
+		self.assertEqual(config["rate_limit_per_s"], 5.0)
+		self.assertTrue(config["ordered"])
+		self.assertNotIn("max_in_flight", config)
+		self.assertEqual(len(config["secrets"]), 1)
+
+	def test_sync_puts_the_endpoint(self):
+		with FakeSidecar() as sidecar:
+			configure_sidecar(sidecar.url)
+			webhook = make_webhook(events=["after_insert"])
+			self.assertTrue(endpoints.sync_webhook(webhook.name, SidecarClient.from_settings()))
+		[put] = [r for r in sidecar.requests if r["method"] == "PUT"]
+		self.assertEqual(put["path"], f"/v1/endpoints/{webhook.name}")
+		self.assertTrue(put["body"]["secrets"][0].startswith("whsec_"))
+		self.assertEqual(frappe.db.get_value("Integration Webhook", webhook.name, "sidecar_synced"), 1)
+
+	def test_unreachable_sidecar_keeps_row_unsynced(self):
+		configure_sidecar("http://127.0.0.1:9")  # discard port: nothing listens
+		webhook = make_webhook(events=["after_insert"])
+		names = outbox.insert_deliveries([{"webhook": webhook.name, "event_type": "todo.test", "payload": "{}"}])
+		outbox.repush_unacked()  # must not raise
+		self.assertEqual(frappe.db.get_value(DELIVERY, names[0], "acked"), 0)
+		self.assertEqual(frappe.db.get_value("Integration Webhook", webhook.name, "sidecar_synced"), 0)
+
+
+class TestDashboardAndSettings(IntegrationsTestCase):
+	def test_delivery_overview_shape(self):
+		webhook = make_webhook(events=["after_insert"])
+		outbox.insert_deliveries(
+			[{"webhook": webhook.name, "event_type": "todo.created", "payload": "{}", "status": "Failed"}]
+		)
+		result = dashboard.delivery_overview(minutes=5)
+		self.assertEqual(len(result["buckets"]), 5)
+		self.assertEqual(set(result["buckets"][-1]), {"minute", "succeeded", "failed", "retrying"})
+		self.assertGreaterEqual(result["totals"]["failed"], 1)
+		self.assertGreaterEqual(sum(b["failed"] for b in result["buckets"]), 1)
+
+	def test_delivery_detail_has_attempts(self):
+		webhook = make_webhook(events=["after_insert"])
+		[name] = outbox.insert_deliveries([{"webhook": webhook.name, "event_type": "todo.created", "payload": "{}"}])
+		detail = dashboard.delivery_detail(delivery=name)
+		self.assertEqual(detail["name"], name)
+		self.assertEqual(detail["attempts"], [])
+
+	def test_test_sidecar(self):
+		with FakeSidecar() as sidecar:
+			configure_sidecar(sidecar.url)
+			result = settings.test_sidecar()
+		self.assertTrue(result["ok"])
+		self.assertEqual(result["health"], {"status": "ok", "redis": "ok"})
+		self.assertIsInstance(result["latency_ms"], int)
+		self.assertTrue(json.loads(frappe.db.get_single_value("Integration Settings", "last_health"))["ok"])
+
+		configure_sidecar("http://127.0.0.1:9")
+		result = settings.test_sidecar()
+		self.assertFalse(result["ok"])
+		self.assertIn("Cannot connect", result["error"])
+		self.assertNotIn("test-sidecar-token", result["error"])
+
+
+class TestSpaPage(IntegrationsTestCase):
+	def test_guest_is_sent_to_login(self):
+		from integrations_app.www import integrations
+
+		frappe.set_user("Guest")
+		try:
+			with self.assertRaises(frappe.Redirect):
+				integrations.get_context(frappe._dict())
+			self.assertEqual(frappe.flags.redirect_location, "/login?redirect-to=%2Fintegrations")
+		finally:
+			frappe.set_user("Administrator")
+
+	def test_app_screen_permission(self):
+		from integrations_app.permissions import has_app_permission
+
+		self.assertTrue(has_app_permission())

@@ -1,0 +1,132 @@
+import json
+
+import frappe
+from frappe.tests.utils import patch_hooks
+
+from integrations_app.api.sidecar import receive_inbound_events
+from integrations_app.inbound import handlers
+from integrations_app.tests.helpers import IntegrationsTestCase
+
+INBOUND_EVENT = "Integration Inbound Event"
+CALLS = []
+
+
+def record_handler(event, payload):
+	CALLS.append((event.name, payload))
+
+
+def failing_handler(event, payload):
+	frappe.get_doc({"doctype": "ToDo", "description": f"written by {event.name}"}).insert(ignore_permissions=True)
+	raise RuntimeError("handler broke")
+
+
+def make_endpoint(slug="gh-test", provider="github"):
+	return frappe.get_doc(
+		{"doctype": "Integration Inbound Endpoint", "slug": slug, "provider": provider, "secret": "s3cret"}
+	).insert(ignore_permissions=True)
+
+
+def inbound(sidecar_id, provider_event_id, slug="gh-test", event_type="push", payload=None):
+	return {
+		"sidecar_id": sidecar_id,
+		"slug": slug,
+		"provider": "github",
+		"provider_event_id": provider_event_id,
+		"event_type": event_type,
+		"received_at": "2024-05-01T10:00:00.000Z",
+		"payload": json.dumps(payload if payload is not None else {"ref": "main"}),
+		"headers": {"x-github-event": event_type},
+	}
+
+
+class TestReceiveInboundEvents(IntegrationsTestCase):
+	def setUp(self):
+		self.endpoint = make_endpoint()
+
+	def tearDown(self):
+		frappe.db.rollback()  # the endpoint slug is unique
+
+	def test_idempotent_on_endpoint_and_provider_id(self):
+		first = receive_inbound_events(
+			events=[inbound("s1", "delivery-1"), inbound("s2", "delivery-1"), inbound("s3", "delivery-2")]
+		)
+		self.assertEqual(first["accepted"], ["s1", "s3"])
+		self.assertEqual(first["duplicates"], ["s2"])
+		again = receive_inbound_events(events=[inbound("s4", "delivery-1")])
+		self.assertEqual((again["accepted"], again["duplicates"]), ([], ["s4"]))
+		self.assertEqual(frappe.db.count(INBOUND_EVENT, {"endpoint": self.endpoint.name}), 2)
+
+		row = frappe.get_all(
+			INBOUND_EVENT,
+			filters={"provider_event_id": "delivery-1"},
+			fields=["status", "event_type", "provider", "payload", "headers", "received_at"],
+		)[0]
+		self.assertEqual((row.status, row.event_type, row.provider), ("Received", "push", "github"))
+		self.assertEqual(json.loads(row.payload), {"ref": "main"})
+		self.assertEqual(json.loads(row.headers), {"x-github-event": "push"})
+		self.assertIsNotNone(row.received_at)
+
+	def test_database_unique_index_backs_the_check(self):
+		receive_inbound_events(events=[inbound("s1", "delivery-9")])
+		self.assertFalse(
+			handlers._insert_event(
+				handlers._validate_event(inbound("s2", "delivery-9")),
+			),
+			"a concurrent duplicate is caught by the unique index",
+		)
+
+	def test_rejections(self):
+		result = receive_inbound_events(events=[inbound("s1", "x", slug="missing"), {"slug": "gh-test"}])
+		self.assertEqual(result["accepted"], [])
+		codes = sorted(r["code"] for r in result["rejected"])
+		self.assertEqual(codes, ["endpoint_not_found", "invalid"])
+
+
+class TestInboundHandlers(IntegrationsTestCase):
+	def setUp(self):
+		CALLS.clear()
+		make_endpoint()
+
+	def tearDown(self):
+		frappe.db.rollback()
+
+	def receive(self, event_type="push"):
+		receive_inbound_events(events=[inbound("s1", f"id-{event_type}", event_type=event_type)])
+		return frappe.db.get_value(INBOUND_EVENT, {"provider_event_id": f"id-{event_type}"})
+
+	def test_matching_handlers_run_and_status_is_recorded(self):
+		name = self.receive("push")
+		with patch_hooks({handlers.HOOK: {"github": {"push": [f"{__name__}.record_handler"]}}}):
+			self.assertEqual(handlers.process_event(name, commit=False), "Processed")
+		self.assertEqual(CALLS, [(name, {"ref": "main"})])
+		values = frappe.db.get_value(INBOUND_EVENT, name, ["status", "attempts", "processed_at"], as_dict=True)
+		self.assertEqual((values.status, values.attempts), ("Processed", 1))
+		self.assertIsNotNone(values.processed_at)
+
+	def test_wildcards(self):
+		name = self.receive("issues")
+		hooks = {handlers.HOOK: {"github": {"push": [f"{__name__}.failing_handler"]}, "*": {"*": [f"{__name__}.record_handler"]}}}
+		with patch_hooks(hooks):
+			self.assertEqual(handlers.process_event(name, commit=False), "Processed")
+		self.assertEqual(len(CALLS), 1)
+
+	def test_no_handler(self):
+		name = self.receive("ping")
+		with patch_hooks({handlers.HOOK: {}}):
+			self.assertEqual(handlers.process_event(name, commit=False), "No Handler")
+
+	def test_failure_is_recorded_and_rolled_back(self):
+		name = self.receive("push")
+		with patch_hooks({handlers.HOOK: {"github": {"push": [f"{__name__}.failing_handler"]}}}):
+			self.assertEqual(handlers.process_event(name, commit=False), "Failed")
+		values = frappe.db.get_value(INBOUND_EVENT, name, ["status", "error"], as_dict=True)
+		self.assertEqual(values.status, "Failed")
+		self.assertIn("handler broke", values.error)
+		self.assertFalse(frappe.db.exists("ToDo", {"description": f"written by {name}"}))
+
+		# replay queues it again and a fixed handler processes it
+		handlers.replay(name)
+		self.assertEqual(frappe.db.get_value(INBOUND_EVENT, name, "status"), "Received")
+		with patch_hooks({handlers.HOOK: {"github": {"push": [f"{__name__}.record_handler"]}}}):
+			self.assertEqual(handlers.process_event(name, commit=False), "Processed")
+		self.assertEqual(frappe.db.get_value(INBOUND_EVENT, name, "attempts"), 2)

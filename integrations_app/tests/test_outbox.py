@@ -1,0 +1,197 @@
+import json
+
+import frappe
+
+from integrations_app import outbox
+from integrations_app.events import outbox as outbox_events
+from integrations_app.sidecar_client import SidecarClient
+from integrations_app.tests.helpers import (
+	DELIVERY,
+	FakeSidecar,
+	IntegrationsTestCase,
+	configure_sidecar,
+	deliveries_for,
+	flush,
+	make_todo,
+	make_webhook,
+)
+
+
+class TestOutboxTransaction(IntegrationsTestCase):
+	def test_rows_are_written_in_the_document_transaction(self):
+		make_webhook(events=["after_insert"])
+		todo = make_todo()
+		self.assertEqual(deliveries_for(todo), [], "nothing is written before commit")
+		flush()
+		self.assertEqual(len(deliveries_for(todo)), 1)
+
+		frappe.db.rollback()
+		self.assertFalse(frappe.db.exists("ToDo", todo.name))
+		self.assertEqual(deliveries_for(todo), [], "rolled back with the document")
+
+	def test_rollback_discards_pending_matches(self):
+		make_webhook(events=["after_insert"])
+		todo_name = make_todo().name
+		frappe.db.rollback()
+		self.assertIsNone(getattr(frappe.local, outbox_events.PENDING_KEY, None))
+		flush()
+		self.assertEqual(frappe.db.count(DELIVERY, {"reference_name": todo_name}), 0)
+
+
+class TestOutboxMatching(IntegrationsTestCase):
+	def test_event_naming_and_insert_quirk(self):
+		make_webhook(events=["after_insert", "on_update", "on_trash"])
+		todo = make_todo()
+		flush()
+		self.assertEqual([d.event_type for d in deliveries_for(todo)], ["todo.created"], "insert's on_update is ignored")
+
+		todo.description = "changed"
+		todo.save()
+		flush()
+		todo.delete()
+		flush()
+		self.assertEqual(
+			[d.event_type for d in deliveries_for(todo)], ["todo.created", "todo.updated", "todo.deleted"]
+		)
+
+	def test_after_insert_only_webhook_ignores_later_saves(self):
+		make_webhook(events=["after_insert"])
+		todo = make_todo()
+		todo.description = "again"
+		todo.save()
+		flush()
+		self.assertEqual([d.event_type for d in deliveries_for(todo)], ["todo.created"])
+
+	def test_dedup_keeps_last_state(self):
+		make_webhook(events=["on_update"])
+		todo = make_todo("first")
+		for text in ("second", "third"):
+			todo.description = text
+			todo.save()
+		flush()
+		rows = deliveries_for(todo)
+		self.assertEqual(len(rows), 1)
+		self.assertEqual(rows[0].event_type, "todo.updated")
+		self.assertEqual(json.loads(rows[0].payload)["description"], "third")
+
+	def test_broken_condition_does_not_break_the_save(self):
+		webhook = make_webhook(events=["after_insert"], condition="doc.description.no_such_method()")
+		todo = make_todo()  # must not raise
+		flush()
+		self.assertTrue(frappe.db.exists("ToDo", todo.name))
+		self.assertEqual(deliveries_for(todo), [])
+		error = frappe.db.get_value("Integration Webhook", webhook.name, "last_condition_error")
+		self.assertIn("no_such_method", error)
+		self.assertTrue(frappe.db.exists("Error Log", {"reference_name": webhook.name}))
+
+	def test_condition_filters(self):
+		make_webhook(events=["after_insert"], condition="doc.description == 'yes'")
+		wanted, unwanted = make_todo("yes"), make_todo("no")
+		flush()
+		self.assertEqual(len(deliveries_for(wanted)), 1)
+		self.assertEqual(deliveries_for(unwanted), [])
+
+	def test_fields_and_template_payloads(self):
+		make_webhook(events=["after_insert"], payload_type="Fields", payload_fields="description\nstatus", title="fields")
+		make_webhook(
+			events=["after_insert"],
+			payload_type="Template",
+			payload_template='{"text": {{ doc.description | tojson }}}',
+			title="template",
+		)
+		make_webhook(events=["after_insert"], payload_type="Template", payload_template="{{ doc.description }}", title="bad")
+		todo = make_todo("hello")
+		flush()
+		by_title = {
+			frappe.db.get_value("Integration Webhook", d.webhook, "title"): d for d in deliveries_for(todo)
+		}
+		self.assertEqual(
+			json.loads(by_title["fields"].payload),
+			{"doctype": "ToDo", "name": todo.name, "description": "hello", "status": "Open"},
+		)
+		self.assertEqual(json.loads(by_title["template"].payload), {"text": "hello"})
+		self.assertEqual(by_title["bad"].status, "Failed")
+		self.assertIn("valid JSON", by_title["bad"].last_error)
+
+	def test_paused_records_disabled_does_not(self):
+		make_webhook(events=["after_insert"], status="Paused", title="paused")
+		make_webhook(events=["after_insert"], status="Disabled", title="disabled")
+		todo = make_todo()
+		flush()
+		rows = deliveries_for(todo)
+		self.assertEqual(len(rows), 1)
+		self.assertEqual(frappe.db.get_value("Integration Webhook", rows[0].webhook, "title"), "paused")
+
+	def test_message_ids_follow_event_order(self):
+		make_webhook(events=["after_insert"])
+		todos = [make_todo(str(i)) for i in range(5)]
+		flush()
+		names = [deliveries_for(t)[0].name for t in todos]
+		self.assertEqual(names, sorted(names))
+		self.assertTrue(all(n.startswith("msg_") and len(n) == 30 for n in names))
+
+
+class TestOutboxPush(IntegrationsTestCase):
+	def test_push_sends_one_batch_and_marks_acked(self):
+		with FakeSidecar() as sidecar:
+			configure_sidecar(sidecar.url)
+			webhook = make_webhook(events=["after_insert"])
+			todos = [make_todo(str(i)) for i in range(3)]
+			flush()
+			names = [deliveries_for(t)[0].name for t in todos]
+			result = outbox.push_deliveries(names, client=SidecarClient.from_settings())
+
+		posts = [r for r in sidecar.requests if r["path"] == "/v1/messages"]
+		self.assertEqual(len(posts), 1)
+		self.assertEqual(posts[0]["headers"].get("Authorization"), "Bearer test-sidecar-token")
+		messages = posts[0]["body"]["messages"]
+		self.assertEqual([m["id"] for m in messages], names)
+		self.assertEqual({m["endpoint_id"] for m in messages}, {webhook.name})
+		self.assertEqual(messages[0]["event_type"], "todo.created")
+		self.assertEqual(messages[0]["payload"]["description"], "0")
+		self.assertTrue(messages[0]["timestamp"].endswith("Z"))
+		self.assertEqual(sorted(result["acked"]), sorted(names))
+		self.assertEqual(frappe.db.count(DELIVERY, {"name": ("in", names), "acked": 1}), 3)
+
+	def test_rejections(self):
+		def respond(method, path, body):
+			if path == "/v1/messages":
+				first, second = (m["id"] for m in body["messages"])
+				return 202, {
+					"accepted": [],
+					"duplicates": [],
+					"rejected": [
+						{"id": first, "code": "endpoint_not_found", "message": "unknown endpoint"},
+						{"id": second, "code": "invalid_payload", "message": "too large"},
+					],
+				}
+			return FakeSidecar.default_respond(method, path, body)
+
+		with FakeSidecar() as sidecar:
+			sidecar.respond = respond
+			configure_sidecar(sidecar.url)
+			webhook = make_webhook(events=["after_insert"])
+			frappe.db.set_value("Integration Webhook", webhook.name, "sidecar_synced", 1)
+			first, second = make_todo("a"), make_todo("b")
+			flush()
+			names = [deliveries_for(first)[0].name, deliveries_for(second)[0].name]
+			outbox.push_deliveries(names, client=SidecarClient.from_settings())
+
+		not_found = frappe.db.get_value(DELIVERY, names[0], ["status", "acked"], as_dict=True)
+		self.assertEqual((not_found.status, not_found.acked), ("Queued", 0), "left for the minutely re-push")
+		self.assertEqual(frappe.db.get_value("Integration Webhook", webhook.name, "sidecar_synced"), 0)
+		rejected = frappe.db.get_value(DELIVERY, names[1], ["status", "last_error"], as_dict=True)
+		self.assertEqual(rejected.status, "Failed")
+		self.assertIn("invalid_payload", rejected.last_error)
+
+
+class TestHooks(IntegrationsTestCase):
+	def test_doc_events_registered(self):
+		star = frappe.get_hooks("doc_events").get("*", {})
+		for event in ("after_insert", "on_update", "on_submit", "on_cancel", "on_trash", "on_update_after_submit"):
+			self.assertIn("integrations_app.events.outbox.on_doc_event", star.get(event, []), event)
+
+	def test_own_doctypes_never_fire(self):
+		self.assertIn("Integration Webhook Delivery", outbox_events.OWN_DOCTYPES)
+		with self.assertRaises(frappe.ValidationError):
+			make_webhook(reference_doctype="Integration Inbound Event")

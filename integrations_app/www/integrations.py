@@ -1,0 +1,31 @@
+"""Shell page of the /integrations SPA (the HTML comes from the frontend build)."""
+
+from urllib.parse import urlencode
+
+import frappe
+import frappe.sessions
+
+from integrations_app.permissions import is_integration_manager
+
+no_cache = 1
+
+
+def get_context(context):
+	if frappe.session.user == "Guest":
+		path = getattr(frappe.request, "path", "") if getattr(frappe.local, "request", None) else ""
+		target = path if path.startswith("/integrations") else "/integrations"
+		frappe.redirect("/login?" + urlencode({"redirect-to": target}))
+	if not is_integration_manager():
+		raise frappe.PermissionError("Only Integration Managers and System Managers can open Integrations")
+
+	csrf_token = frappe.sessions.get_csrf_token()
+	frappe.db.commit()  # the new CSRF token lives in the session, which must be saved
+
+	context.no_cache = 1
+	context.boot = {
+		"csrf_token": csrf_token,
+		"site_name": frappe.local.site,
+		"socketio_port": frappe.conf.socketio_port or 9000,
+		"user": frappe.session.user,
+	}
+	return context

@@ -1,0 +1,18 @@
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { dropPrefix, uniquePrefix } from '../test/helpers';
+const N = 20000;
+const prefix = uniquePrefix('c');
+const connection = new Redis({ maxRetriesPerRequest: null });
+const queue = new Queue('noop', { connection, prefix });
+const r = new Redis();
+await r.config('RESETSTAT');
+for (let i = 0; i < N; i += 1000) await queue.addBulk(Array.from({ length: 1000 }, (_, j) => ({ name: 'n', data: { i: i + j }, opts: { removeOnComplete: true, jobId: `x${i+j}~1` } })));
+console.log((await r.info('commandstats')).split('\n').filter(l => l.includes('evalsha') || l.includes('xadd')).join('\n'));
+await r.config('RESETSTAT');
+let done = 0; let fin!: () => void; const all = new Promise<void>(ok => fin = ok);
+const t = performance.now();
+const w = new Worker('noop', async () => { if (++done === N) fin(); }, { connection: new Redis({ maxRetriesPerRequest: null }), prefix, concurrency: 200 });
+await all; console.log('rate', N / ((performance.now() - t) / 1000));
+console.log((await r.info('commandstats')).split('\n').filter(l => l.includes('evalsha')|| l.includes('xadd')).join('\n'));
+await w.close(); await queue.close(); connection.disconnect(); r.disconnect(); await dropPrefix(prefix);

@@ -1,0 +1,199 @@
+/**
+ * Outbound delivery benchmark (`npm run bench:delivery`; not a test). On the Redis at
+ * REDIS_URL (default 127.0.0.1:6379), under fresh key prefixes that are deleted afterwards:
+ *  (a) BullMQ ceiling: 20,000 no-op jobs, same concurrency, removeOnComplete;
+ *  (b) sustained deliveries/s through a real sidecar process to a receiver process (204),
+ *      1 endpoint and 100 endpoints, 20,000 messages each, timed from first POST to last arrival;
+ *  (c) enqueue→arrival latency at a fixed 1,000 msg/s for 10 s;
+ *  (d) the sidecar's RSS.
+ * The last line is JSON for scripts.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { dropPrefix, uniquePrefix } from '../test/helpers';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const CONCURRENCY = Number(process.env.DELIVERY_CONCURRENCY ?? 200);
+const N = 20_000;
+const TOKEN = 'bench-token-0123456789abcdef';
+const HERE = import.meta.dirname;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function ceiling(): Promise<number> {
+  const prefix = uniquePrefix('bench-ceiling');
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('noop', { connection, prefix });
+  try {
+    for (let i = 0; i < N; i += 1000) {
+      await queue.addBulk(Array.from({ length: 1000 }, (_, j) => ({ name: 'n', data: { i: i + j }, opts: { removeOnComplete: true } })));
+    }
+    let done = 0;
+    let finished!: () => void;
+    const all = new Promise<void>((ok) => (finished = ok));
+    const started = performance.now();
+    const worker = new Worker('noop', async () => {
+      if (++done === N) finished();
+    }, { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix, concurrency: CONCURRENCY, removeOnComplete: { count: 0 } });
+    await all;
+    const rate = N / ((performance.now() - started) / 1000);
+    await worker.close();
+    return rate;
+  } finally {
+    await queue.close();
+    connection.disconnect();
+    await dropPrefix(prefix, REDIS_URL);
+  }
+}
+
+/** The receiver process and a request/response helper over IPC. */
+async function startReceiver() {
+  const child = fork(join(HERE, 'delivery-receiver.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((ok) => child.once('message', (m: { port: number }) => ok(m.port)));
+  const ask = <T>(cmd: string) =>
+    new Promise<T>((ok) => {
+      child.once('message', (m) => ok(m as T));
+      child.send({ cmd });
+    });
+  return { url: `http://127.0.0.1:${port}`, child, ask };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((ok) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+}
+
+async function startSidecar(prefix: string) {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: resolve(HERE, '..'),
+    env: {
+      PATH: process.env.PATH, REDIS_URL, REDIS_PREFIX: prefix, PORT: String(port), SIDECAR_TOKEN: TOKEN, OUTBOUND_ALLOW_PRIVATE: 'true',
+      LOG_LEVEL: 'warn', DELIVERY_CONCURRENCY: String(CONCURRENCY), DATA_DIR: mkdtempSync(join(tmpdir(), 'ia-bench-')),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    if (i > 200) throw new Error('sidecar did not start');
+    await sleep(100);
+  }
+  const call = async (method: string, path: string, json: unknown) => {
+    const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(json) });
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const stop = async () => {
+    const exited = new Promise((ok) => child.once('exit', ok));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { call, rssMb, stop };
+}
+
+type Sidecar = Awaited<ReturnType<typeof startSidecar>>;
+type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+const message = (id: string, ep: string, i: number) => ({ id, endpoint_id: ep, event_type: 'order.created', payload: { id: i, total: 42.5, customer: 'ACME Corp', items: [{ sku: 'X-1', qty: 2 }] } });
+
+async function throughput(sc: Sidecar, rx: Receiver, endpoints: number, tag: string): Promise<{ rate: number; peakRss: number }> {
+  await rx.ask('reset');
+  for (let e = 0; e < endpoints; e++) await sc.call('PUT', `/v1/endpoints/${tag}${e}`, { url: `${rx.url}/e/${e}`, signing: 'standard', secrets: ['whsec_' + Buffer.alloc(32, e + 1).toString('base64')] });
+  const started = performance.now();
+  let peakRss = 0;
+  const batches: Array<ReturnType<typeof message>[]> = [];
+  for (let i = 0; i < N; i += 500) batches.push(Array.from({ length: 500 }, (_, j) => message(`${tag}-${i + j}`, `${tag}${(i + j) % endpoints}`, i + j)));
+  // Four posters, as several Frappe workers would push.
+  const posting = Promise.all(Array.from({ length: 4 }, async (_, w) => {
+    for (let b = w; b < batches.length; b += 4) await sc.call('POST', '/v1/messages', { messages: batches[b] });
+  }));
+  for (;;) {
+    const { count } = await rx.ask<{ count: number }>('count');
+    peakRss = Math.max(peakRss, sc.rssMb());
+    if (count >= N) break;
+    await sleep(50);
+  }
+  await posting;
+  return { rate: N / ((performance.now() - started) / 1000), peakRss };
+}
+
+async function latency(sc: Sidecar, rx: Receiver): Promise<{ p50: number; p99: number; max: number }> {
+  await rx.ask('reset');
+  await sc.call('PUT', '/v1/endpoints/lat', { url: `${rx.url}/lat`, signing: 'standard', secrets: ['whsec_' + Buffer.alloc(32, 9).toString('base64')] });
+  const sentAt = new Map<string, number>();
+  const perTick = 10;
+  const ticks = 1000;
+  const t0 = performance.now();
+  const posts: Promise<unknown>[] = [];
+  for (let t = 0; t < ticks; t++) {
+    const wait = t0 + t * 10 - performance.now();
+    if (wait > 0) await sleep(wait);
+    const msgs = Array.from({ length: perTick }, (_, j) => message(`lat-${t * perTick + j}`, 'lat', t));
+    const now = Date.now();
+    for (const m of msgs) sentAt.set(m.id, now);
+    posts.push(sc.call('POST', '/v1/messages', { messages: msgs }));
+  }
+  await Promise.all(posts);
+  for (;;) {
+    const { count } = await rx.ask<{ count: number }>('count');
+    if (count >= ticks * perTick) break;
+    await sleep(100);
+  }
+  const { arrivals } = await rx.ask<{ arrivals: Record<string, number> }>('arrivals');
+  const lat = [...sentAt].map(([id, at]) => arrivals[id]! - at).sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
+  return { p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1]! };
+}
+
+async function main() {
+  console.log(`delivery benchmark: ${N} messages, concurrency ${CONCURRENCY}, redis ${REDIS_URL}`);
+  const ceilingRate = await ceiling();
+  console.log(`(a) BullMQ no-op ceiling: ${ceilingRate.toFixed(0)} jobs/s`);
+  const prefix = uniquePrefix('bench-delivery');
+  const rx = await startReceiver();
+  const sc = await startSidecar(prefix);
+  try {
+    const one = await throughput(sc, rx, 1, 'one');
+    console.log(`(b) 1 endpoint: ${one.rate.toFixed(0)} deliveries/s`);
+    const hundred = await throughput(sc, rx, 100, 'hund');
+    console.log(`(b) 100 endpoints: ${hundred.rate.toFixed(0)} deliveries/s`);
+    const lat = await latency(sc, rx);
+    const rss = sc.rssMb();
+    const rows: Array<[string, string]> = [
+      ['BullMQ no-op ceiling (jobs/s)', ceilingRate.toFixed(0)],
+      ['deliveries/s, 1 endpoint', one.rate.toFixed(0)],
+      ['deliveries/s, 100 endpoints', hundred.rate.toFixed(0)],
+      ['ratio (1 endpoint / ceiling)', (one.rate / ceilingRate).toFixed(2)],
+      ['latency p50 at 1k msg/s (ms)', String(lat.p50)],
+      ['latency p99 at 1k msg/s (ms)', String(lat.p99)],
+      ['latency max at 1k msg/s (ms)', String(lat.max)],
+      ['sidecar RSS peak under load (MB)', Math.max(one.peakRss, hundred.peakRss).toFixed(0)],
+      ['sidecar RSS after run (MB)', rss.toFixed(0)],
+    ];
+    console.log('');
+    for (const [k, v] of rows) console.log(`${k.padEnd(36)} ${v.padStart(8)}`);
+    console.log(JSON.stringify({
+      deliveries_per_s: Math.round(one.rate), deliveries_per_s_100_endpoints: Math.round(hundred.rate), ceiling_per_s: Math.round(ceilingRate),
+      ratio: +(one.rate / ceilingRate).toFixed(2), p50_ms_at_1k: lat.p50, p99_ms_at_1k: lat.p99, rss_mb: Math.round(Math.max(one.peakRss, hundred.peakRss, rss)),
+    }));
+  } finally {
+    await sc.stop();
+    rx.child.kill();
+    await dropPrefix(prefix, REDIS_URL);
+  }
+}
+
+main().then(() => process.exit(0), (err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,107 @@
+import { mkdtempSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from '../../test/helpers';
+import { loadConfig } from '../config';
+import type { FrappeClient } from '../frappe/client';
+import { Realtime } from '../frappe/realtime';
+import { createHttpApp } from '../http/server';
+import type { Context } from '../module';
+import { createLogger } from '../observability/logger';
+import { createMetrics } from '../observability/metrics';
+import { createRedis } from '../queues/connection';
+import { createDeliveryModule, type DeliveryOptions } from './index';
+
+/** Realtime that records instead of publishing. */
+class RecordingRealtime extends Realtime {
+  readonly published: Array<{ event: string; item: unknown }> = [];
+  override get enabled() {
+    return true;
+  }
+  override publish(event: string, item: unknown) {
+    this.published.push({ event, item });
+  }
+}
+
+export interface DeliveryHarness {
+  url: string;
+  prefix: string;
+  ctx: Context;
+  realtime: RecordingRealtime;
+  module: ReturnType<typeof createDeliveryModule>;
+  api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  /** PUT an endpoint and fail the test if it is refused. */
+  putEndpoint(id: string, body: Record<string, unknown>): Promise<Record<string, unknown>>;
+  postMessages(messages: unknown[]): Promise<{ accepted: string[]; duplicates: string[]; rejected: unknown[] }>;
+  /** Polls GET /v1/messages/{id} until its status is one of `statuses`. */
+  waitForStatus(id: string, statuses: string[], timeoutMs?: number): Promise<Record<string, any>>;
+  close(): Promise<void>;
+}
+
+const TOKEN = 'test-token-0123456789abcdef';
+
+/**
+ * The delivery module alone behind the real HTTP stack, on the shared test Redis under a fresh
+ * prefix, with options a whole sidecar does not expose (auto-disable threshold, reporter
+ * tuning, a stand-in Frappe client) and a realtime that records.
+ */
+export async function startDeliveryHarness(
+  opts: { env?: Record<string, string>; delivery?: DeliveryOptions; frappe?: FrappeClient | null } = {},
+): Promise<DeliveryHarness> {
+  const prefix = uniquePrefix('dl');
+  const config = loadConfig({
+    REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, DATA_DIR: mkdtempSync(join(tmpdir(), 'ia-dl-')), SIDECAR_TOKEN: TOKEN,
+    LOG_LEVEL: 'silent', OUTBOUND_ALLOW_PRIVATE: 'true', DELIVERY_CONCURRENCY: '50', ...opts.env,
+  });
+  const log = createLogger(config.LOG_LEVEL);
+  const redis = createRedis(TEST_REDIS_URL, 'api', 'test-delivery');
+  const metrics = createMetrics();
+  const realtime = new RecordingRealtime(null, 'test', log);
+  const ctx: Context = { config, redis, redisUrl: TEST_REDIS_URL, prefix, log, metrics, frappe: opts.frappe ?? null, realtime };
+  const module = createDeliveryModule(ctx, opts.delivery);
+  await module.start!();
+  const app = createHttpApp({ token: TOKEN, log, metrics, modules: [module], health: async () => ({ ok: true }) });
+  const server: Server = await new Promise((ok) => {
+    const s = app.listen(0, '127.0.0.1', () => ok(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const api: DeliveryHarness['api'] = (path, init = {}) => {
+    const { json, ...rest } = init;
+    return fetch(`${url}${path}`, {
+      ...rest,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(json !== undefined ? { 'content-type': 'application/json' } : {}), ...(rest.headers as Record<string, string>) },
+      body: json !== undefined ? JSON.stringify(json) : rest.body,
+    });
+  };
+  const expectOk = async (res: Response, status: number) => {
+    const text = await res.text();
+    if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${text}`);
+    return (text ? JSON.parse(text) : {}) as any;
+  };
+  return {
+    url, prefix, ctx, realtime, module, api,
+    putEndpoint: async (id, body) => expectOk(await api(`/v1/endpoints/${id}`, { method: 'PUT', json: body }), 200),
+    postMessages: async (messages) => expectOk(await api('/v1/messages', { method: 'POST', json: { messages } }), 202),
+    async waitForStatus(id, statuses, timeoutMs = 15_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const res = await api(`/v1/messages/${id}`);
+        const body = res.status === 200 ? ((await res.json()) as Record<string, any>) : null;
+        if (body && statuses.includes(body.status)) return body;
+        if (Date.now() > until) throw new Error(`message ${id} not ${statuses.join('|')} within ${timeoutMs} ms: ${JSON.stringify(body)}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async close() {
+      await new Promise<void>((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      });
+      await module.stop!();
+      await redis.quit();
+      await dropPrefix(prefix);
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface StandinEvent {
+  sidecar_id: string;
+  slug: string;
+  provider: string;
+  provider_event_id: string;
+  event_type: string;
+  received_at: string;
+  payload: string;
+  headers: Record<string, string>;
+}
+
+const PATH = '/api/method/integrations_app.api.sidecar.receive_inbound_events';
+
+/**
+ * A stand-in for the Frappe site's `receive_inbound_events` (docs/api.md): token auth,
+ * idempotent on (slug, provider_event_id) like the real `Integration Inbound Event` unique
+ * index. `mode` switches it between up, 503 and down (port closed, then reopened on the same port).
+ */
+export class FrappeStandin {
+  /** First copy of each (slug, provider_event_id). */
+  readonly stored = new Map<string, StandinEvent>();
+  /** How often each sidecar_id was sent (>1 means a re-send, which must still insert once). */
+  readonly sends = new Map<string, number>();
+  calls = 0;
+  rejectedCalls = 0;
+  private server: Server | null = null;
+  private port = 0;
+  private mode: 'up' | '503' = 'up';
+
+  constructor(private readonly auth = 'token k:s') {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(port = 0): Promise<this> {
+    const server = createServer((req, res) => void this.handle(req, res.writeHead.bind(res), res.end.bind(res)));
+    await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
+    this.server = server;
+    this.port = (server.address() as AddressInfo).port;
+    return this;
+  }
+
+  async setMode(mode: 'up' | '503' | 'down'): Promise<void> {
+    if (mode === 'down') return this.close();
+    if (!this.server) await this.start(this.port);
+    this.mode = mode;
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((ok) => s.close(() => ok()));
+  }
+
+  private async handle(req: IncomingMessage, head: (s: number, h?: Record<string, string>) => unknown, end: (b?: string) => unknown) {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const reply = (status: number, body: unknown) => {
+      head(status, { 'content-type': 'application/json' });
+      end(JSON.stringify(body));
+    };
+    if (req.method !== 'POST' || req.url !== PATH) return reply(404, { exc_type: 'DoesNotExistError' });
+    if (req.headers.authorization !== this.auth) return reply(401, { exc_type: 'AuthenticationError' });
+    if (this.mode === '503') {
+      this.rejectedCalls++;
+      return reply(503, { exc_type: 'SiteMigrating' });
+    }
+    this.calls++;
+    const { events } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events: StandinEvent[] };
+    const accepted: string[] = [];
+    const duplicates: string[] = [];
+    for (const e of events) {
+      this.sends.set(e.sidecar_id, (this.sends.get(e.sidecar_id) ?? 0) + 1);
+      const key = `${e.slug}|${e.provider_event_id}`;
+      if (this.stored.has(key)) duplicates.push(e.sidecar_id);
+      else {
+        this.stored.set(key, e);
+        accepted.push(e.sidecar_id);
+      }
+    }
+    reply(200, { message: { accepted, duplicates } });
+  }
+}

@@ -1,0 +1,69 @@
+/** Page object for the /integrations SPA. */
+import type { Locator, Page, Request } from 'playwright-core'
+import { SCREENSHOT_DIR } from './browser'
+
+export class IntegrationsApp {
+  constructor(
+    readonly page: Page,
+    readonly origin: string,
+  ) {}
+
+  async open(path = '') {
+    await this.page.goto(`${this.origin}/integrations${path}`)
+    await this.sidebarItem('Overview').waitFor()
+  }
+
+  sidebarItem(label: 'Overview' | 'Deliveries' | 'Webhooks' | 'Inbound'): Locator {
+    return this.page.getByRole('button', { name: label, exact: true })
+  }
+
+  async navigate(label: 'Overview' | 'Deliveries' | 'Webhooks' | 'Inbound') {
+    await this.sidebarItem(label).click()
+    await this.page.getByRole('heading', { level: 1, name: label }).waitFor()
+  }
+
+  get connection(): Locator {
+    return this.page.getByTestId('connection-indicator')
+  }
+
+  // Overview
+  get sidecarPanel(): Locator {
+    return this.page.getByTestId('sidecar-panel')
+  }
+  get chart(): Locator {
+    return this.page.getByTestId('overview-chart')
+  }
+
+  // Deliveries
+  get deliveryRows(): Locator {
+    return this.page.getByTestId('delivery-log').locator('tbody tr')
+  }
+  deliveryRow(name: string): Locator {
+    return this.page.locator(`[data-testid="delivery-log"] tr[data-name="${name}"]`)
+  }
+  get statusFilter(): Locator {
+    return this.page.getByTestId('delivery-filters').locator('select').first()
+  }
+  get deliveryDetail(): Locator {
+    return this.page.getByTestId('delivery-detail')
+  }
+
+  // Inbound
+  get inboundEndpoints(): Locator {
+    return this.page.getByTestId('inbound-endpoint')
+  }
+  get inboundEventRows(): Locator {
+    return this.page.getByTestId('inbound-events').locator('tbody tr')
+  }
+
+  /** Wait for the next `/api/method/<method>` request. */
+  waitForCall(method: string): Promise<Request> {
+    return this.page.waitForRequest((request) => request.url().includes(`/api/method/${method}`))
+  }
+
+  async screenshot(name: string) {
+    // Let transitions and chart animations settle before capturing.
+    await this.page.waitForTimeout(400)
+    await this.page.screenshot({ path: `${SCREENSHOT_DIR}/${name}.png`, fullPage: false })
+  }
+}

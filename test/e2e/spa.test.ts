@@ -1,0 +1,255 @@
+/**
+ * Browser tests of the built /integrations SPA against the stand-in site (recorded Frappe replies,
+ * a real socket.io server). Screenshots of each page land in /tmp/ia-screens/.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { IntegrationsApp } from './app-page'
+import { openBrowser, type BrowserSession } from './browser'
+import { startStandin, type FixtureResponse, type Standin } from './standin-server'
+
+let site: Standin
+let session: BrowserSession
+let app: IntegrationsApp
+
+interface DeliveryFixtureRow {
+  name: string
+  status: string
+  webhook: string
+  event_type: string
+}
+
+/** The fixture reply to one get_list call, found by doctype and filters. */
+function listReply(doctype: string, filters: Record<string, unknown>): FixtureResponse {
+  const reply = site.fixtures
+    .get('frappe.client.get_list')
+    ?.responses.find((r) => r.args.doctype === doctype && JSON.stringify(r.args.filters) === JSON.stringify(filters))
+  if (!reply) throw new Error(`no get_list fixture for ${doctype} ${JSON.stringify(filters)}`)
+  return reply
+}
+const message = <T>(reply: FixtureResponse) => (reply.body as { message: T }).message
+
+function callsOf(method: string) {
+  return site.requests.filter((r) => r.method === method)
+}
+
+beforeAll(async () => {
+  site = await startStandin()
+  session = await openBrowser(site.url)
+  app = new IntegrationsApp(session.page, site.url)
+})
+
+afterAll(async () => {
+  await session?.close()
+  await site?.close()
+})
+
+afterEach(() => {
+  expect(site.unmatched.map((r) => `${r.method} ${JSON.stringify(r.args)}`)).toEqual([])
+})
+
+describe('app shell', () => {
+  it('loads with the boot values, a live socket and no console errors', async () => {
+    await app.open()
+    for (const label of ['Overview', 'Deliveries', 'Webhooks', 'Inbound'] as const) await expect(app.sidebarItem(label).isVisible()).resolves.toBe(true)
+    await app.page.waitForFunction(() => document.querySelector('[data-testid="connection-indicator"]')?.getAttribute('data-state') === 'connected')
+    expect(await app.connection.textContent()).toContain('Live')
+    expect(site.connectedSockets()).toBe(1)
+    expect(await app.page.evaluate(() => [window.csrf_token, window.site_name, window.user])).toEqual([site.boot.csrf_token, site.boot.site_name, site.boot.user])
+    // Client-side navigation keeps the /integrations base.
+    await app.navigate('Deliveries')
+    expect(new URL(app.page.url()).pathname).toBe('/integrations/deliveries')
+    await app.navigate('Overview')
+    expect(session.errors).toEqual([])
+  })
+})
+
+describe('overview', () => {
+  it('shows the sidecar status and renders the per-minute chart', async () => {
+    await app.open()
+    await app.sidecarPanel.getByText('Connected').waitFor()
+    const panel = await app.sidecarPanel.innerText()
+    expect(panel).toMatch(/Latency\s+4 ms/)
+    expect(panel).toMatch(/Uptime\s+3d 4h/)
+    await app.chart.locator('svg').waitFor()
+    // echarts' SVG renderer draws each non-empty bar as a path.
+    const bars = await app.chart.locator('svg path').count()
+    expect(bars).toBeGreaterThan(60)
+    const overview = site.fixtures.get('integrations_app.api.dashboard.delivery_overview')!.responses[0]!
+    const totals = (overview.body as { message: { totals: { total: number } } }).message.totals
+    expect(await app.page.getByTestId('totals').innerText()).toContain(String(totals.total))
+    expect(callsOf('integrations_app.api.dashboard.delivery_overview').at(-1)?.args).toEqual({ minutes: 60 })
+    await app.screenshot('overview')
+    expect(session.errors).toEqual([])
+  })
+
+  it('shows a sidecar error clearly and retries', async () => {
+    site.override('integrations_app.api.settings.test_sidecar', () => ({
+      status: 200,
+      body: { message: { ok: false, status_code: null, latency_ms: null, health: null, error: 'connect ECONNREFUSED 127.0.0.1:8787' } },
+    }))
+    try {
+      await app.open()
+      await app.sidecarPanel.getByText('ECONNREFUSED').waitFor()
+      expect(await app.sidecarPanel.innerText()).toContain('Unreachable')
+      await app.screenshot('overview-sidecar-error')
+      const before = callsOf('integrations_app.api.settings.test_sidecar').length
+      site.override('integrations_app.api.settings.test_sidecar', null)
+      await app.sidecarPanel.getByRole('button', { name: 'Retry' }).click()
+      await app.sidecarPanel.getByText('Connected').waitFor()
+      expect(callsOf('integrations_app.api.settings.test_sidecar').length).toBe(before + 1)
+    } finally {
+      site.override('integrations_app.api.settings.test_sidecar', null)
+    }
+  })
+})
+
+describe('deliveries', () => {
+  const all = () => message<DeliveryFixtureRow[]>(listReply('Integration Webhook Delivery', {}))
+  const failed = () => message<DeliveryFixtureRow[]>(listReply('Integration Webhook Delivery', { status: 'Failed' }))
+
+  it('lists deliveries, and the status filter changes the get_list request', async () => {
+    await app.open('/deliveries')
+    await app.deliveryRows.first().waitFor()
+    expect(await app.deliveryRows.count()).toBe(all().length)
+    const first = callsOf('frappe.client.get_list').find((r) => r.args.doctype === 'Integration Webhook Delivery')!
+    expect(first.args).toEqual(listReply('Integration Webhook Delivery', {}).args)
+    await app.screenshot('deliveries')
+
+    const request = app.waitForCall('frappe.client.get_list')
+    await app.statusFilter.selectOption('Failed')
+    const sent = (await request).postDataJSON() as { filters: unknown; doctype: string }
+    expect(sent.doctype).toBe('Integration Webhook Delivery')
+    expect(sent.filters).toEqual({ status: 'Failed' })
+    await app.page.waitForFunction((n) => document.querySelectorAll('[data-testid="delivery-log"] tbody tr').length === n, failed().length)
+    for (const row of failed()) await app.deliveryRow(row.name).waitFor()
+    await app.statusFilter.selectOption('')
+    await app.page.waitForFunction((n) => document.querySelectorAll('[data-testid="delivery-log"] tbody tr').length === n, all().length)
+    expect(session.errors).toEqual([])
+  })
+
+  it('opens a delivery with its attempt timeline and replays it with the CSRF token', async () => {
+    const detail = site.fixtures.get('integrations_app.api.dashboard.delivery_detail')!.responses[0]!
+    const delivery = String(detail.args.delivery)
+    const attempts = (detail.body as { message: { attempts: unknown[] } }).message.attempts
+    await app.open('/deliveries')
+    await app.deliveryRow(delivery).click()
+    await app.deliveryDetail.getByTestId('attempt').first().waitFor()
+    expect(new URL(app.page.url()).searchParams.get('delivery')).toBe(delivery)
+    expect(await app.deliveryDetail.getByTestId('attempt').count()).toBe(attempts.length)
+    const timeline = await app.deliveryDetail.getByTestId('attempt-timeline').innerText()
+    expect(timeline).toContain('Attempt 2')
+    expect(timeline).toContain('503')
+    expect(timeline).toContain('HTTP 503 Service Unavailable')
+    await app.deliveryDetail.getByTestId('attempt').last().locator('summary').click()
+    expect(await app.deliveryDetail.innerText()).toContain('webhook-signature')
+    expect(await app.deliveryDetail.innerText()).toContain('"customer": "Grant Plastics Ltd."')
+    await app.screenshot('delivery-detail')
+
+    const request = app.waitForCall('integrations_app.api.webhooks.replay_delivery')
+    await app.deliveryDetail.getByRole('button', { name: 'Replay' }).click()
+    const replay = await request
+    expect(replay.method()).toBe('POST')
+    expect(replay.headers()['x-frappe-csrf-token']).toBe(site.boot.csrf_token)
+    expect(replay.postDataJSON()).toEqual({ delivery })
+    await app.page.getByText('Replay queued').waitFor()
+    await app.page.keyboard.press('Escape')
+    await app.page.waitForFunction(() => !new URL(location.href).searchParams.has('delivery'))
+    expect(session.errors).toEqual([])
+  })
+
+  it('patches rows live from integrations_delivery and fills in new ones', async () => {
+    await app.open('/deliveries')
+    await app.deliveryRows.first().waitFor()
+    await app.page.waitForFunction(() => document.querySelector('[data-testid="connection-indicator"]')?.getAttribute('data-state') === 'connected')
+    const sending = all().find((row) => row.status === 'Sending')!
+    site.emit('integrations_delivery', {
+      items: [
+        {
+          message_id: sending.name,
+          endpoint_id: sending.webhook,
+          status: 'failed',
+          attempt: { n: 1, at: new Date().toISOString(), status_code: 400, duration_ms: 95, error: 'HTTP 400 Bad Request', response_body: '{}', request_headers: {} },
+          next_attempt_at: null,
+        },
+      ],
+    })
+    await app.deliveryRow(sending.name).getByText('Failed').waitFor()
+    expect(await app.deliveryRow(sending.name).innerText()).toContain('HTTP 400 Bad Request')
+
+    const fillIn = listReply('Integration Webhook Delivery', { name: ['in', [expect.any(String)]] } as never)
+    void fillIn
+    const fresh = site.fixtures
+      .get('frappe.client.get_list')!
+      .responses.map((r) => r.args)
+      .find((args) => (args.filters as { name?: unknown }).name) as { filters: { name: [string, string[]] } }
+    const freshName = fresh.filters.name[1][0]!
+    const request = app.waitForCall('frappe.client.get_list')
+    site.emit('integrations_delivery', {
+      items: [
+        {
+          message_id: freshName,
+          endpoint_id: 'orders-to-erp',
+          status: 'succeeded',
+          attempt: { n: 1, at: new Date().toISOString(), status_code: 200, duration_ms: 120, error: null, response_body: 'ok', request_headers: {} },
+          next_attempt_at: null,
+        },
+      ],
+    })
+    await app.deliveryRow(freshName).waitFor()
+    expect(await app.deliveryRows.first().getAttribute('data-name')).toBe(freshName)
+    expect((await request).postDataJSON()).toMatchObject({ filters: { name: ['in', [freshName]] } })
+    await app.deliveryRow(freshName).getByText('sales_order.updated').waitFor()
+    expect(await app.deliveryRows.count()).toBe(all().length + 1)
+    await app.screenshot('deliveries-live')
+    expect(session.errors).toEqual([])
+  })
+})
+
+describe('webhooks', () => {
+  it('lists webhooks with health, desk links and pause/test actions', async () => {
+    await app.open('/webhooks')
+    const table = app.page.getByTestId('webhook-list')
+    await table.locator('tbody tr').first().waitFor()
+    const webhooks = message<{ name: string; title: string }[]>(listReply('Integration Webhook', {}))
+    expect(await table.locator('tbody tr').count()).toBe(webhooks.length)
+    expect(await table.getByRole('link', { name: webhooks[0]!.title }).getAttribute('href')).toBe(`/app/integration-webhook/${webhooks[0]!.name}`)
+    await app.screenshot('webhooks')
+
+    const pause = app.waitForCall('integrations_app.api.webhooks.set_paused')
+    await table.locator('tbody tr').first().getByRole('button', { name: 'Pause' }).click()
+    expect((await pause).postDataJSON()).toEqual({ webhook: webhooks[0]!.name, paused: true })
+    await table.locator('tbody tr').first().getByRole('button', { name: 'Resume' }).waitFor()
+
+    const test = app.waitForCall('integrations_app.api.webhooks.send_test_event')
+    await table.locator('tbody tr').first().getByRole('button', { name: 'Send test' }).click()
+    expect((await test).postDataJSON()).toEqual({ webhook: webhooks[0]!.name })
+    await app.page.getByText('Test event queued').waitFor()
+    expect(session.errors).toEqual([])
+  })
+})
+
+describe('inbound', () => {
+  it('shows endpoints with a copyable public URL, and the events log with a payload viewer', async () => {
+    await app.open('/inbound')
+    await app.inboundEndpoints.first().waitFor()
+    const endpoints = message<{ name: string; public_url: string }[]>(site.fixtures.get('integrations_app.api.inbound.endpoint_stats')!.responses[0]!)
+    expect(await app.inboundEndpoints.count()).toBe(endpoints.length)
+    expect(await app.inboundEndpoints.first().getByTestId('public-url').innerText()).toBe(endpoints[0]!.public_url)
+    await app.inboundEndpoints.first().getByRole('button', { name: /Copy public URL/ }).click()
+    await app.page.waitForFunction(async (url) => (await navigator.clipboard.readText()) === url, endpoints[0]!.public_url)
+    await app.inboundEventRows.first().waitFor()
+    await app.screenshot('inbound')
+
+    const event = site.fixtures.get('frappe.client.get')!.responses[0]!
+    await app.page.locator(`[data-testid="inbound-events"] tr[data-name="${String(event.args.name)}"]`).click()
+    const detail = app.page.getByTestId('inbound-event-detail')
+    await detail.getByText('"type": "charge.refunded"').waitFor()
+    expect(await detail.innerText()).toContain('No handler registered')
+    await app.screenshot('inbound-event')
+    const replay = app.waitForCall('integrations_app.api.inbound.replay_event')
+    await detail.getByRole('button', { name: 'Replay' }).click()
+    expect((await replay).postDataJSON()).toEqual({ event: event.args.name })
+    await app.page.getByText('Event queued').waitFor()
+    expect(session.errors).toEqual([])
+  })
+})

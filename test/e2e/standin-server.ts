@@ -1,0 +1,235 @@
+/**
+ * A stand-in for a Frappe v15 site serving the built SPA the way Frappe does, for browser tests:
+ * - `/integrations`, `/integrations/*` → `www/integrations.html` with the jinjaBootData loop
+ *   rendered from `boot` (what `www/integrations.py` puts in `context.boot`), plus a `sid` cookie;
+ * - `/assets/integrations_app/frontend/*` → files from `integrations_app/public/frontend`;
+ * - `/api/method/<method>` → recorded replies from `test/fixtures/frappe-api/<method>.json`, chosen
+ *   by the request's args; POSTs must carry the boot CSRF token like Frappe's cookie sessions;
+ * - a socket.io server on namespace `/<site_name>` that, like Frappe's, wants a cookie.
+ */
+import { readFile, readdir } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { extname, join, normalize, resolve } from 'node:path'
+import { Server as SocketServer } from 'socket.io'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+export const FIXTURES_DIR = join(ROOT, 'test/fixtures/frappe-api')
+const ASSETS_DIR = join(ROOT, 'integrations_app/public/frontend')
+const SHELL_HTML = join(ROOT, 'integrations_app/www/integrations.html')
+const ASSETS_PREFIX = '/assets/integrations_app/frontend/'
+
+export interface FixtureResponse {
+  args: Record<string, unknown>
+  status: number
+  body: unknown
+}
+
+export interface FixtureFile {
+  recorded_from: string
+  method: string
+  responses: FixtureResponse[]
+}
+
+export interface ApiRequest {
+  method: string
+  httpMethod: string
+  args: Record<string, unknown>
+  headers: IncomingMessage['headers']
+}
+
+export interface Boot {
+  csrf_token: string
+  site_name: string
+  socketio_port: number
+  user: string
+}
+
+/** Replaces a fixture reply for a method (e.g. to show an error state). */
+export type Override = (args: Record<string, unknown>) => { status: number; body: unknown }
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.woff2': 'font/woff2',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+}
+
+/** Sorted-key JSON, so `{a,b}` and `{b,a}` are the same args. */
+export function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined)
+    return `{${entries
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+      .join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+export async function loadFixtures(dir = FIXTURES_DIR): Promise<Map<string, FixtureFile>> {
+  const fixtures = new Map<string, FixtureFile>()
+  for (const file of await readdir(dir)) {
+    if (!file.endsWith('.json')) continue
+    const fixture = JSON.parse(await readFile(join(dir, file), 'utf8')) as FixtureFile
+    fixtures.set(file.slice(0, -'.json'.length), fixture)
+  }
+  return fixtures
+}
+
+/** Jinja's `tojson`: JSON with `<`, `>`, `&`, `'` escaped for a `<script>`. */
+function tojson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/'/g, '\\u0027')
+}
+
+/** What Frappe's Jinja does with the loop that frappe-ui's jinjaBootData puts in the shell. */
+export function renderBoot(html: string, boot: Record<string, unknown>): string {
+  const loop = /\{%\s*for key in boot\s*%\}[\s\S]*?\{%\s*endfor\s*%\}/
+  if (!loop.test(html)) throw new Error('integrations.html has no jinjaBootData loop: was it built in production mode?')
+  const lines = Object.entries(boot).map(([key, value]) => `window["${key}"] = ${tojson(value)};`)
+  return html.replace(loop, lines.join('\n'))
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+/** Request args the way Frappe reads `frappe.form_dict`: query string, then JSON or form body. */
+async function readArgs(req: IncomingMessage, url: URL): Promise<Record<string, unknown>> {
+  const args: Record<string, unknown> = Object.fromEntries(url.searchParams)
+  const body = await readBody(req)
+  if (!body) return args
+  if ((req.headers['content-type'] ?? '').includes('application/json')) return { ...args, ...(JSON.parse(body) as Record<string, unknown>) }
+  return { ...args, ...Object.fromEntries(new URLSearchParams(body)) }
+}
+
+function frappeError(status: number, excType: string, message: string) {
+  return {
+    status,
+    body: {
+      exc_type: excType,
+      exception: `frappe.exceptions.${excType}: ${message}`,
+      _server_messages: JSON.stringify([JSON.stringify({ message, title: 'Message', indicator: 'red', raise_exception: 1 })]),
+    },
+  }
+}
+
+export interface Standin {
+  url: string
+  boot: Boot
+  fixtures: Map<string, FixtureFile>
+  /** Every `/api/method` call, in order. */
+  requests: ApiRequest[]
+  /** Calls no fixture answered (a test should end with none). */
+  unmatched: ApiRequest[]
+  override(method: string, reply: Override | null): void
+  /** Emit a realtime event to the site's namespace, as Frappe's socket.io server would. */
+  emit(event: string, message: unknown): void
+  connectedSockets(): number
+  close(): Promise<void>
+}
+
+export async function startStandin(options: { siteName?: string } = {}): Promise<Standin> {
+  const fixtures = await loadFixtures()
+  const shell = await readFile(SHELL_HTML, 'utf8')
+  const requests: ApiRequest[] = []
+  const unmatched: ApiRequest[] = []
+  const overrides = new Map<string, Override>()
+  const sid = 'standin-session'
+  const boot: Boot = { csrf_token: 'standin-csrf-7d3f9a', site_name: options.siteName ?? 'integrations.localhost', socketio_port: 0, user: 'Administrator' }
+
+  function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}) {
+    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache', ...headers })
+    res.end(body)
+  }
+
+  async function api(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const method = decodeURIComponent(url.pathname.slice('/api/method/'.length))
+    const call: ApiRequest = { method, httpMethod: req.method ?? 'GET', args: await readArgs(req, url), headers: req.headers }
+    requests.push(call)
+    let reply: { status: number; body: unknown }
+    const override = overrides.get(method)
+    if (req.method !== 'GET' && req.headers['x-frappe-csrf-token'] !== boot.csrf_token) {
+      reply = frappeError(400, 'CSRFTokenError', 'Invalid Request')
+    } else if (override) {
+      reply = override(call.args)
+    } else {
+      const key = canonical(call.args)
+      const found = fixtures.get(method)?.responses.find((r) => canonical(r.args) === key)
+      if (found) {
+        reply = found
+      } else {
+        unmatched.push(call)
+        reply = frappeError(500, 'StandinNoFixture', `No fixture for ${method} with args ${key}`)
+      }
+    }
+    send(res, reply.status, 'application/json', JSON.stringify(reply.body))
+  }
+
+  async function asset(res: ServerResponse, pathname: string) {
+    const relative = normalize(decodeURIComponent(pathname.slice(ASSETS_PREFIX.length)))
+    if (relative.startsWith('..')) return send(res, 403, 'text/plain', 'Forbidden')
+    try {
+      const file = await readFile(join(ASSETS_DIR, relative))
+      send(res, 200, TYPES[extname(relative)] ?? 'application/octet-stream', file)
+    } catch {
+      send(res, 404, 'text/plain', 'Not Found')
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://standin')
+    const { pathname } = url
+    const handle = async () => {
+      if (pathname.startsWith('/api/method/')) return api(req, res, url)
+      if (pathname.startsWith(ASSETS_PREFIX)) return asset(res, pathname)
+      if (pathname === '/integrations' || pathname.startsWith('/integrations/')) {
+        return send(res, 200, 'text/html; charset=utf-8', renderBoot(shell, { ...boot }), { 'set-cookie': `sid=${sid}; Path=/; HttpOnly; SameSite=Lax` })
+      }
+      send(res, 404, 'text/plain', 'Not Found')
+    }
+    handle().catch((error: Error) => send(res, 500, 'text/plain', error.stack ?? error.message))
+  })
+
+  const io = new SocketServer(server, { cors: { origin: true, credentials: true } })
+  const namespace = io.of(`/${boot.site_name}`)
+  namespace.use((socket, next) => {
+    const cookie = socket.handshake.headers.cookie ?? ''
+    next(cookie.includes(`sid=${sid}`) ? undefined : new Error('No cookie transmitted.'))
+  })
+  namespace.on('connection', (socket) => void socket.join('all'))
+
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
+  const port = (server.address() as AddressInfo).port
+  boot.socketio_port = port
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    boot,
+    fixtures,
+    requests,
+    unmatched,
+    override(method, reply) {
+      if (reply) overrides.set(method, reply)
+      else overrides.delete(method)
+    },
+    emit(event, message) {
+      namespace.to('all').emit(event, message)
+    },
+    connectedSockets: () => namespace.sockets.size,
+    async close() {
+      server.closeAllConnections()
+      // Closing socket.io also closes the HTTP server it is attached to.
+      await new Promise<void>((ok) => void io.close(() => ok()))
+    },
+  }
+}
