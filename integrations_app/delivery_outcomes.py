@@ -18,6 +18,8 @@ DELIVERY = "Integration Webhook Delivery"
 ATTEMPT = "Integration Webhook Delivery Attempt"
 WEBHOOK = "Integration Webhook"
 MAX_OUTCOMES = 5000
+# Frappe Int columns are NOT NULL DEFAULT 0: "unknown" is stored as 0 and read back as None.
+INT_FIELDS = ("status_code", "duration_ms")
 
 
 def _local(value: str | None):
@@ -55,7 +57,7 @@ def apply_outcomes(raw_outcomes: list) -> dict:
 		)
 	}
 	attempts = {
-		(a.parent, a.attempt_no): a
+		(a.parent, a.attempt_no): _from_db(a)
 		for a in frappe.db.sql(
 			f"""select name, parent, attempt_no, at, status_code, duration_ms, error, response_body, request_headers
 			from `tab{ATTEMPT}` where parenttype = %s and parent in %s""",
@@ -92,7 +94,8 @@ class _Batch:
 		changed = False
 		attempt = None
 		if outcome.attempt:
-			attempt, changed = self._merge_attempt(delivery, outcome.attempt)
+			# A cancel is not a delivery attempt: it does not count against the endpoint's health.
+			attempt, changed = self._merge_attempt(delivery, outcome.attempt, counts=outcome.status != "cancelled")
 
 		current_n = delivery.attempts_count or 0
 		if rules.should_apply_status(delivery.status, current_n, outcome.status, outcome.attempt_no):
@@ -105,7 +108,7 @@ class _Batch:
 			self.changed_deliveries.add(delivery.name)
 		return changed
 
-	def _merge_attempt(self, delivery, new: dict) -> tuple[dict, bool]:
+	def _merge_attempt(self, delivery, new: dict, counts: bool) -> tuple[dict, bool]:
 		key = (delivery.name, new["n"])
 		existing = self.attempts.get(key)
 		had_result = rules.attempt_has_result(existing)
@@ -123,7 +126,7 @@ class _Batch:
 		if changed:
 			self.attempts[key] = frappe._dict(merged, attempt_no=new["n"], parent=delivery.name)
 			self.changed_attempts.add(key)
-		if not had_result and rules.attempt_has_result(merged):
+		if counts and not had_result and rules.attempt_has_result(merged):
 			self.health_results[delivery.webhook].append(
 				(merged.get("at"), rules.attempt_succeeded(merged), _attempt_error(merged))
 			)
@@ -159,9 +162,9 @@ class _Batch:
 				)
 				if "last_status_code" in d:
 					values.update(
-						last_status_code=d.last_status_code,
+						last_status_code=d.last_status_code or 0,
 						last_error=d.last_error,
-						last_duration_ms=d.last_duration_ms,
+						last_duration_ms=d.last_duration_ms or 0,
 					)
 			assignments = ", ".join(f"`{k}` = %({k})s" for k in values)
 			frappe.db.sql(f"update `tab{DELIVERY}` set {assignments} where name = %(name)s", {**values, "name": name})
@@ -173,6 +176,7 @@ class _Batch:
 		for key in self.changed_attempts:
 			a = self.attempts[key]
 			fields = {f: a.get(f) for f in rules.ATTEMPT_FIELDS}
+			fields.update({f: fields[f] or 0 for f in INT_FIELDS})
 			if a.get("name"):
 				assignments = ", ".join(f"`{k}` = %({k})s" for k in fields)
 				frappe.db.sql(
@@ -242,6 +246,13 @@ class _Batch:
 				f"update `tab{WEBHOOK}` set {', '.join(assignments)} where name = %(name)s",
 				{**changes, **counts, "name": webhook},
 			)
+
+
+def _from_db(row):
+	for field in INT_FIELDS:
+		if not row.get(field):
+			row[field] = None
+	return row
 
 
 def _attempt_dict(row, keep_name: bool = False) -> dict | None:

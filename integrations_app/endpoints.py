@@ -66,25 +66,26 @@ def _webhook_secrets(doc) -> list:
 
 
 def inbound_config(doc) -> dict:
-	"""Body of PUT /v1/inbound-endpoints/{slug}: {provider, secret, tolerance_s} plus the
-	provider-specific options of `hmac-sha256` and `ses`, and `enabled`."""
+	"""Body of PUT /v1/inbound-endpoints/{slug}: {provider, secret, tolerance_s, options?}, the
+	sidecar's strict per-provider schema (sidecar/src/inbound/verify/)."""
 	config = {
 		"provider": doc.provider,
 		"secret": (doc.get_password("secret", raise_exception=False) if doc.secret else None) or "",
 		"tolerance_s": cint(doc.tolerance_s) or 300,
-		"enabled": bool(doc.enabled),
 	}
 	if doc.provider == "hmac-sha256":
-		config.update(
-			{
-				"hmac_header": doc.hmac_header,
-				"hmac_encoding": doc.hmac_encoding or "hex",
-				"hmac_prefix": doc.hmac_prefix or "",
-			}
-		)
-	elif doc.provider == "ses" and doc.allowed_topic_arn:
-		config["allowed_topic_arn"] = doc.allowed_topic_arn
+		config["options"] = {
+			"header": doc.hmac_header,
+			"encoding": doc.hmac_encoding or "hex",
+			"prefix": doc.hmac_prefix or "",
+		}
+	elif doc.provider == "ses":
+		config["options"] = {"allowed_topic_arns": parse_topic_arns(doc.allowed_topic_arn)}
 	return config
+
+
+def parse_topic_arns(text: str | None) -> list[str]:
+	return [arn.strip() for arn in (text or "").replace(",", "\n").splitlines() if arn.strip()]
 
 
 # --- after-commit scheduling
@@ -148,8 +149,10 @@ def _sync(doctype: str, name: str, client: SidecarClient) -> bool:
 	try:
 		if doctype == WEBHOOK:
 			client.put_endpoint(name, webhook_config(doc))
-		else:
+		elif doc.enabled:
 			client.put_inbound_endpoint(name, inbound_config(doc))
+		else:
+			_delete_inbound(client, name)  # a disabled receiver answers 404 to providers
 	except SidecarError as e:
 		frappe.db.set_value(doctype, name, "sidecar_synced", 0, update_modified=False)
 		frappe.logger("integrations_app").info(f"{doctype} {name} not synced: {e}")
@@ -158,6 +161,13 @@ def _sync(doctype: str, name: str, client: SidecarClient) -> bool:
 		return False
 	frappe.db.set_value(doctype, name, "sidecar_synced", 1, update_modified=False)
 	return True
+
+
+def _delete_inbound(client: SidecarClient, slug: str) -> None:
+	try:
+		client.delete_inbound_endpoint(slug)
+	except SidecarNotFound:
+		pass  # already gone
 
 
 def _delete(doctype: str, name: str, client: SidecarClient | None) -> None:

@@ -4,7 +4,6 @@ app_publisher = "integrations_app contributors"
 app_description = "Outbound and inbound webhooks, connections and streams for Frappe, with a Node sidecar"
 app_email = "integrations@example.com"
 app_license = "MIT"
-required_apps = ["frappe"]
 
 export_python_type_annotations = True
 

@@ -79,7 +79,8 @@ def receive_events(raw_events: list) -> dict:
 			events.append(_validate_event(raw))
 		except ValueError as e:
 			sidecar_id = raw.get("sidecar_id") if isinstance(raw, dict) else None
-			result["rejected"].append({"sidecar_id": sidecar_id, "code": "invalid", "message": str(e)})
+			if isinstance(sidecar_id, str) and sidecar_id:  # without an id there is nobody to tell
+				result["rejected"].append({"sidecar_id": sidecar_id, "code": "invalid", "message": str(e)})
 	if not events:
 		return result
 

@@ -1,6 +1,6 @@
 """Retry schedules: delays in seconds before each retry after the first (immediate) attempt."""
 
-MAX_RETRIES = 25
+MAX_RETRIES = 20  # the sidecar's limit
 MAX_DELAY_S = 7 * 24 * 3600
 
 DEFAULT_RETRY_SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)

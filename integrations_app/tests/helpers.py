@@ -74,13 +74,17 @@ def _forget_caches() -> None:
 
 
 class IntegrationsTestCase(FrappeTestCase):
-	"""FrappeTestCase that also drops Redis copies of what the class wrote (settings, webhook
-	map) once its transaction is rolled back, so no other test or request sees them."""
+	"""FrappeTestCase that rolls back after every test (webhooks on ToDo would otherwise fire
+	in later tests) and drops the Redis copies of what was written (settings, webhook map)."""
 
 	@classmethod
 	def setUpClass(cls):
 		cls.addClassCleanup(_forget_caches)  # registered first, so it runs after the rollback
 		super().setUpClass()
+
+	def tearDown(self):
+		frappe.db.rollback()
+		_forget_caches()
 
 
 def configure_sidecar(url: str, token: str = "test-sidecar-token") -> None:

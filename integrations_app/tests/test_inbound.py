@@ -43,9 +43,6 @@ class TestReceiveInboundEvents(IntegrationsTestCase):
 	def setUp(self):
 		self.endpoint = make_endpoint()
 
-	def tearDown(self):
-		frappe.db.rollback()  # the endpoint slug is unique
-
 	def test_idempotent_on_endpoint_and_provider_id(self):
 		first = receive_inbound_events(
 			events=[inbound("s1", "delivery-1"), inbound("s2", "delivery-1"), inbound("s3", "delivery-2")]
@@ -76,19 +73,19 @@ class TestReceiveInboundEvents(IntegrationsTestCase):
 		)
 
 	def test_rejections(self):
-		result = receive_inbound_events(events=[inbound("s1", "x", slug="missing"), {"slug": "gh-test"}])
+		result = receive_inbound_events(
+			events=[inbound("s1", "x", slug="missing"), {"sidecar_id": "s2", "slug": "gh-test"}, {"slug": "gh-test"}]
+		)
 		self.assertEqual(result["accepted"], [])
-		codes = sorted(r["code"] for r in result["rejected"])
-		self.assertEqual(codes, ["endpoint_not_found", "invalid"])
+		# the sidecar needs a sidecar_id to act on a rejection; an item without one is dropped
+		codes = sorted((r["sidecar_id"], r["code"]) for r in result["rejected"])
+		self.assertEqual(codes, [("s1", "endpoint_not_found"), ("s2", "invalid")])
 
 
 class TestInboundHandlers(IntegrationsTestCase):
 	def setUp(self):
 		CALLS.clear()
 		make_endpoint()
-
-	def tearDown(self):
-		frappe.db.rollback()
 
 	def receive(self, event_type="push"):
 		receive_inbound_events(events=[inbound("s1", f"id-{event_type}", event_type=event_type)])

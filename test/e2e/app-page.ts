@@ -41,8 +41,10 @@ export class IntegrationsApp {
   deliveryRow(name: string): Locator {
     return this.page.locator(`[data-testid="delivery-log"] tr[data-name="${name}"]`)
   }
-  get statusFilter(): Locator {
-    return this.page.getByTestId('delivery-filters').locator('select').first()
+  /** Pick an option of a frappe-ui select (reka-ui listbox) by its accessible names. */
+  async choose(select: string, option: string) {
+    await this.page.getByRole('combobox', { name: select }).click()
+    await this.page.getByRole('option', { name: option, exact: true }).click()
   }
   get deliveryDetail(): Locator {
     return this.page.getByTestId('delivery-detail')

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path'
 const ROOT = resolve(import.meta.dirname, '../..')
 const FRONTEND = join(ROOT, 'frontend')
 const OUTPUTS = [join(ROOT, 'integrations_app/www/integrations.html'), join(ROOT, 'integrations_app/public/frontend/index.html')]
-const SOURCES = ['src', 'index.html', 'vite.config.ts', 'tailwind.config.js', 'postcss.config.js', 'package.json']
+const SOURCES = ['src', 'public', 'index.html', 'vite.config.ts', 'tailwind.config.js', 'postcss.config.js', 'package.json']
 
 function newestMtime(path: string): number {
   const stat = statSync(path)

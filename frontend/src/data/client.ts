@@ -15,6 +15,12 @@ export interface GetListArgs {
 
 export const GET_LIST = 'frappe.client.get_list'
 
+/**
+ * A list row of DocType `T`: the `K` fields get_list returns, with `R` of them always set (the
+ * generated DocType types mark every non-mandatory field optional).
+ */
+export type ListRow<T, K extends keyof T, R extends K = never> = Pick<T, K> & { [P in R]-?: NonNullable<T[P]> }
+
 /** The message a person should read for a failed call (`_server_messages` first). */
 export function errorText(error: FrappeRequestError | Error | null | undefined): string {
   if (!error) return ''

@@ -1,7 +1,7 @@
 import { createResource } from 'frappe-ui'
 import type { DeliveryDetail } from '../types/api'
 import type { IntegrationWebhookDelivery } from '../types/doctypes'
-import { GET_LIST, type FilterValue, type GetListArgs } from './client'
+import { GET_LIST, type FilterValue, type GetListArgs, type ListRow } from './client'
 
 export const DELIVERY_DOCTYPE = 'Integration Webhook Delivery'
 
@@ -18,7 +18,7 @@ export const DELIVERY_FIELDS = [
   'modified',
 ] as const
 
-export type DeliveryRow = Pick<IntegrationWebhookDelivery, (typeof DELIVERY_FIELDS)[number]>
+export type DeliveryRow = ListRow<IntegrationWebhookDelivery, (typeof DELIVERY_FIELDS)[number], 'webhook' | 'event_type' | 'status'>
 export type DeliveryStatus = DeliveryRow['status']
 
 export const DELIVERY_STATUSES: DeliveryStatus[] = ['Queued', 'Sending', 'Retrying', 'Succeeded', 'Failed', 'Cancelled']

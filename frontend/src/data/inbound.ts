@@ -1,13 +1,13 @@
 import { createResource } from 'frappe-ui'
 import type { InboundEndpointStats } from '../types/api'
 import type { IntegrationInboundEvent } from '../types/doctypes'
-import { GET_LIST, type GetListArgs } from './client'
+import { GET_LIST, type GetListArgs, type ListRow } from './client'
 
 export const INBOUND_EVENT_DOCTYPE = 'Integration Inbound Event'
 
 export const INBOUND_EVENT_FIELDS = ['name', 'endpoint', 'provider_event_id', 'event_type', 'status', 'received_at'] as const
 
-export type InboundEventRow = Pick<IntegrationInboundEvent, (typeof INBOUND_EVENT_FIELDS)[number]>
+export type InboundEventRow = ListRow<IntegrationInboundEvent, (typeof INBOUND_EVENT_FIELDS)[number], 'endpoint' | 'provider_event_id' | 'status'>
 
 export const INBOUND_EVENT_LIST_ARGS: GetListArgs = {
   doctype: INBOUND_EVENT_DOCTYPE,

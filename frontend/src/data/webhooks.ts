@@ -1,6 +1,6 @@
 import { createResource } from 'frappe-ui'
 import type { IntegrationWebhook } from '../types/doctypes'
-import { GET_LIST, type GetListArgs } from './client'
+import { GET_LIST, type GetListArgs, type ListRow } from './client'
 
 export const WEBHOOK_FIELDS = [
   'name',
@@ -8,13 +8,13 @@ export const WEBHOOK_FIELDS = [
   'reference_doctype',
   'url',
   'status',
-  'delivered',
-  'failed',
+  'delivered_count',
+  'failed_count',
   'consecutive_failures',
   'last_success_at',
 ] as const
 
-export type WebhookRow = Pick<IntegrationWebhook, (typeof WEBHOOK_FIELDS)[number]>
+export type WebhookRow = ListRow<IntegrationWebhook, (typeof WEBHOOK_FIELDS)[number], 'status'>
 
 /** One list serves the Webhooks page and the webhook filter of the delivery log. */
 export const WEBHOOK_LIST_ARGS: GetListArgs = {

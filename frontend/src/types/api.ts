@@ -4,7 +4,8 @@ import type { IntegrationWebhookDelivery } from './doctypes'
 /** Sidecar statuses, as reported in realtime outcomes. */
 export type SidecarStatus = 'sending' | 'succeeded' | 'retrying' | 'failed' | 'cancelled'
 
-export interface Attempt {
+/** An attempt as the sidecar reports it (realtime outcomes). */
+export interface OutcomeAttempt {
   n: number
   at: string | null
   status_code: number | null
@@ -19,7 +20,7 @@ export interface Outcome {
   message_id: string
   endpoint_id: string | null
   status: SidecarStatus
-  attempt: Attempt | null
+  attempt: OutcomeAttempt | null
   next_attempt_at: string | null
 }
 
@@ -65,16 +66,14 @@ export interface OverviewBucket {
   retrying: number
 }
 
-/** `integrations_app.api.dashboard.delivery_overview` */
+/** `integrations_app.api.dashboard.delivery_overview`; totals count deliveries per status in the window. */
 export interface DeliveryOverview {
   buckets: OverviewBucket[]
-  totals: { total: number; succeeded: number; failed: number; retrying: number }
+  totals: Record<'queued' | 'sending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled', number>
 }
 
-/** `integrations_app.api.dashboard.delivery_detail` */
-export interface DeliveryDetail extends IntegrationWebhookDelivery {
-  attempts: Attempt[]
-}
+/** `integrations_app.api.dashboard.delivery_detail`: the document with its `attempts` rows. */
+export type DeliveryDetail = IntegrationWebhookDelivery
 
 /** A row of `integrations_app.api.inbound.endpoint_stats` */
 export interface InboundEndpointStats {
@@ -82,6 +81,7 @@ export interface InboundEndpointStats {
   provider: string
   public_url: string
   accepted: number
-  rejected: number
-  duplicates: number
+  /** null when the sidecar could not be asked. */
+  rejected: number | null
+  duplicates: number | null
 }

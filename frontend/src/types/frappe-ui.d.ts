@@ -3,7 +3,6 @@
  * vue-tsc would otherwise type-check frappe-ui's raw sources, which do not pass strict mode
  * (STACK.md pitfall 4). Vite still bundles the real package.
  */
-import type { EChartsOption } from 'echarts'
 import type { Component, DefineComponent, Plugin } from 'vue'
 import type { RouteLocationRaw } from 'vue-router'
 
@@ -120,8 +119,6 @@ export declare const FormControl: DefineComponent<{
   modelValue?: string | number | null
   'onUpdate:modelValue'?: (value: string) => void
 }>
-
-export declare const ECharts: DefineComponent<{ options: EChartsOption; class?: string }>
 
 export interface SidebarItem {
   label: string

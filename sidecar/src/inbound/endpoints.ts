@@ -47,11 +47,17 @@ export class EndpointStore {
   async put(slug: string, config: EndpointConfig): Promise<EndpointView> {
     const key = this.keys.endpoint(slug);
     const now = new Date().toISOString();
-    await this.redis
+    const results = await this.redis
       .multi()
       .hset(key, { config: JSON.stringify(config), ver: randomUUID(), updated_at: now })
       .hsetnx(key, 'created_at', now)
-      .exec();
+      .exec()
+      .catch((err: Error) => {
+        // Re-thrown bare: ioredis errors carry the command's arguments, here the secret.
+        throw new Error(`Redis refused the inbound endpoint config: ${err.message}`);
+      });
+    const failed = results?.find(([err]) => err)?.[0];
+    if (!results || failed) throw new Error(`Redis refused the inbound endpoint config: ${failed?.message ?? 'no reply'}`);
     this.cache.delete(slug);
     return (await this.view(slug))!;
   }

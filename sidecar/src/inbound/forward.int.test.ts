@@ -115,6 +115,27 @@ describe('forwarding to Frappe', () => {
     expect([...frappe.sends.values()].every((n) => n === 1)).toBe(true);
   });
 
+  it('parks events Frappe refuses for good instead of retrying them forever', async () => {
+    const frappe = await standin();
+    const prefix = uniquePrefix('fwd');
+    cleanups.push(() => dropPrefix(prefix));
+    frappe.unknownSlugs.add('pay');
+    const h = await setup({ prefix, frappe });
+    await h.api('/v1/inbound-endpoints/known', { method: 'PUT', json: { provider: 'stripe', secret: SECRET } });
+    expect(await postAll(`${h.url}/v1/inbound/pay`, ['evt_orphaned_endpoint'])).toEqual([200]);
+    expect(await postAll(`${h.url}/v1/inbound/known`, ['evt_after'])).toEqual([200]);
+    await expect.poll(() => frappe.stored.size, { timeout: 5000 }).toBe(1);
+    await expect.poll(async () => (await listEvents(h, 'pay')).map((e) => e.status), { timeout: 3000 }).toEqual(['rejected']);
+    const redis = new Redis(TEST_REDIS_URL);
+    const dead = (await redis.xrange(inboundKeys(prefix).dead, '-', '+')) as [string, string[]][];
+    redis.disconnect();
+    expect(dead).toHaveLength(1);
+    const fields = dead[0]![1];
+    expect(fields[fields.indexOf('pid') + 1]).toBe('evt_orphaned_endpoint');
+    expect(fields[fields.indexOf('reason') + 1]).toMatch(/^endpoint_not_found/);
+    expect(frappe.sends.get(fields[fields.indexOf('sidecar_id') + 1]!)).toBe(1);
+  });
+
   it('claims events a crashed process read but never confirmed', async () => {
     const prefix = uniquePrefix('fwd');
     cleanups.push(() => dropPrefix(prefix));

@@ -10,7 +10,7 @@ import { createRedis } from '../queues/connection';
 import type { InboundKeys } from './keys';
 import type { EventStore } from './store';
 
-export const FRAPPE_METHOD = 'integrations_app.api.sidecar.receive_inbound_events';
+const FRAPPE_METHOD = 'integrations_app.api.sidecar.receive_inbound_events';
 export const GROUP = 'forwarder';
 
 export interface ForwarderOptions {
@@ -44,7 +44,12 @@ interface Entry {
   fields: Record<string, string>;
 }
 
-const Reply = z.object({ accepted: z.array(z.string()), duplicates: z.array(z.string()) });
+/** docs/api.md's reply, plus `rejected`: events Frappe refuses for good (unknown endpoint, invalid). */
+const Reply = z.object({
+  accepted: z.array(z.string()),
+  duplicates: z.array(z.string()),
+  rejected: z.array(z.object({ sidecar_id: z.string(), code: z.string().optional(), message: z.string().optional() })).default([]),
+});
 
 /** Capped exponential backoff with ±20% jitter: a pure function of the failure count. */
 export function backoffMs(failures: number, minMs: number, maxMs: number, random = Math.random): number {
@@ -170,14 +175,22 @@ export class Forwarder {
     for (let failures = 0; pending.length > 0 && !this.stopping; ) {
       try {
         const reply = Reply.parse(await this.d.frappe.call(FRAPPE_METHOD, { events: pending.map(toInboundEvent) }));
-        const taken = new Set([...reply.accepted, ...reply.duplicates]);
+        const refused = new Map(reply.rejected.map((r) => [r.sidecar_id, `${r.code ?? 'rejected'}: ${r.message ?? ''}`]));
+        const taken = new Set([...reply.accepted, ...reply.duplicates, ...refused.keys()]);
         const done = pending.filter((e) => taken.has(e.id));
-        await this.d.store.markForwarded(GROUP, done.map((e) => ({ id: e.id, slug: e.fields.slug! })), Date.now());
+        await this.d.store.settle(
+          GROUP,
+          done.map((e) => ({ id: e.id, slug: e.fields.slug!, status: refused.has(e.id) ? 'rejected' : 'forwarded', reason: refused.get(e.id) })),
+        );
         this.d.metrics.forwarded.inc({ kind: 'inbound', result: 'accepted' }, reply.accepted.length);
         if (reply.duplicates.length) this.d.metrics.forwarded.inc({ kind: 'inbound', result: 'duplicate' }, reply.duplicates.length);
+        if (refused.size) {
+          this.d.metrics.forwarded.inc({ kind: 'inbound', result: 'rejected' }, refused.size);
+          this.d.log.warn({ events: [...refused.entries()].slice(0, 10) }, 'Frappe refused inbound events; kept in the rejected stream');
+        }
         for (const e of done) {
           this.d.realtime.publish('integrations_inbound', {
-            slug: e.fields.slug, provider_event_id: e.fields.pid, event_type: e.fields.type, status: 'forwarded',
+            slug: e.fields.slug, provider_event_id: e.fields.pid, event_type: e.fields.type, status: refused.has(e.id) ? 'rejected' : 'forwarded',
           });
         }
         pending = pending.filter((e) => !taken.has(e.id));

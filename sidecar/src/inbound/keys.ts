@@ -18,8 +18,10 @@ export function inboundKeys(prefix: string) {
     recent: (slug: string) => `${base}:recent:${slug}`,
     /** HASH sidecar id → JSON [provider_event_id, type, received_at_ms] for ids in `recent`. */
     meta: (slug: string) => `${base}:meta:${slug}`,
-    /** HASH sidecar id → forwarded_at ms for ids in `recent`. */
-    forwarded: (slug: string) => `${base}:fwd:${slug}`,
+    /** HASH sidecar id → "forwarded" | "rejected" (Frappe's answer) for ids in `recent`. */
+    outcome: (slug: string) => `${base}:outcome:${slug}`,
+    /** STREAM (capped) of events Frappe refused for good, with the reason. */
+    dead: `${base}:rejected`,
   };
 }
 

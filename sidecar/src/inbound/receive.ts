@@ -80,54 +80,66 @@ function reply(res: Response, outcome: Extract<AcceptOutcome, { kind: 'ok' }>): 
  */
 export function receiveHandler(d: ReceiveDeps): RequestHandler {
   return async (req, res) => {
-    const slug = String(req.params.slug);
-    const found = SLUG_PATTERN.test(slug) ? await d.endpoints.resolve(slug) : null;
-    if (!found) {
-      d.metrics.inbound.inc({ provider: 'unknown', result: 'rejected' });
-      throw notFound();
-    }
-    let ep: ResolvedEndpoint = found;
-    let body: Buffer | null = null;
-    // At most two passes: the second only after the store said the cached config is stale.
-    for (let attempt = 0; ; attempt++) {
-      let reloaded: ResolvedEndpoint | null;
-      try {
-        checkContentType(ep, req);
-        body ??= await readRawBody(req);
-        const nowMs = d.now();
-        const v = await ep.verify({ body, headers: req.headers, nowS: Math.floor(nowMs / 1000) });
-        checkIds(v);
-        const outcome = await d.events.accept({
-          slug, provider: ep.provider, ver: ep.ver, receivedAtMs: nowMs, headersJson: headersJson(req.headers),
-          events: v.events, body, replayToken: v.replayToken,
-        });
-        if (outcome.kind === 'ok') {
-          d.metrics.inbound.inc({ provider: ep.provider, result: outcome.accepted.length > 0 ? 'accepted' : 'duplicate' });
-          return reply(res, outcome);
-        }
-        if (outcome.kind === 'replay') throw new ReplayError('This token was already used (replay).');
-        d.endpoints.invalidate(slug);
-        if (outcome.kind === 'stale' && attempt > 0) return void res.status(503).set('retry-after', '5').json(reconfiguring());
-        reloaded = outcome.kind === 'stale' ? await d.endpoints.resolve(slug) : null;
-      } catch (err) {
-        const appErr = toAppError(err);
-        if (!appErr) throw err;
-        const counted = err instanceof ReplayError ? 'ok' : await d.events.reject(slug, ep.ver);
-        if (counted !== 'stale' || attempt > 0 || appErr.code === 'payload_too_large') {
-          d.metrics.inbound.inc({ provider: ep.provider, result: 'rejected' });
-          if (counted === 'gone') throw notFound();
-          d.log.debug({ slug, provider: ep.provider, code: appErr.code, reason: appErr.message }, 'inbound request rejected');
-          if (appErr.code === 'payload_too_large') res.setHeader('connection', 'close');
-          throw appErr;
-        }
-        d.endpoints.invalidate(slug);
-        reloaded = await d.endpoints.resolve(slug);
-      }
-      if (!reloaded) {
-        d.metrics.inbound.inc({ provider: ep.provider, result: 'rejected' });
-        throw notFound();
-      }
-      ep = reloaded;
+    try {
+      await receive(d, req, res);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      // Redis is the only other dependency here: tell the provider to retry rather than 500.
+      // The message only: a Redis error object carries the command's arguments (the payload).
+      d.log.error({ err: (err as Error).message, slug: req.params.slug }, 'inbound receive failed');
+      throw new AppError('unavailable', 'The event could not be stored; retry later.', undefined, 30);
     }
   };
+}
+
+async function receive(d: ReceiveDeps, req: Request, res: Response): Promise<void> {
+  const slug = String(req.params.slug);
+  const found = SLUG_PATTERN.test(slug) ? await d.endpoints.resolve(slug) : null;
+  if (!found) {
+    d.metrics.inbound.inc({ provider: 'unknown', result: 'rejected' });
+    throw notFound();
+  }
+  let ep: ResolvedEndpoint = found;
+  let body: Buffer | null = null;
+  // At most two passes: the second only after the store said the cached config is stale.
+  for (let attempt = 0; ; attempt++) {
+    let reloaded: ResolvedEndpoint | null;
+    try {
+      checkContentType(ep, req);
+      body ??= await readRawBody(req);
+      const nowMs = d.now();
+      const v = await ep.verify({ body, headers: req.headers, nowS: Math.floor(nowMs / 1000) });
+      checkIds(v);
+      const outcome = await d.events.accept({
+        slug, provider: ep.provider, ver: ep.ver, receivedAtMs: nowMs, headersJson: headersJson(req.headers),
+        events: v.events, body, replayToken: v.replayToken,
+      });
+      if (outcome.kind === 'ok') {
+        d.metrics.inbound.inc({ provider: ep.provider, result: outcome.accepted.length > 0 ? 'accepted' : 'duplicate' });
+        return reply(res, outcome);
+      }
+      if (outcome.kind === 'replay') throw new ReplayError('This token was already used (replay).');
+      d.endpoints.invalidate(slug);
+      if (outcome.kind === 'stale' && attempt > 0) return void res.status(503).set('retry-after', '5').json(reconfiguring());
+      reloaded = outcome.kind === 'stale' ? await d.endpoints.resolve(slug) : null;
+    } catch (err) {
+      const appErr = toAppError(err);
+      if (!appErr) throw err;
+      const counted = err instanceof ReplayError ? 'ok' : await d.events.reject(slug, ep.ver);
+      if (counted !== 'stale' || attempt > 0 || appErr.code === 'payload_too_large') {
+        d.metrics.inbound.inc({ provider: ep.provider, result: 'rejected' });
+        if (counted === 'gone') throw notFound();
+        d.log.debug({ slug, provider: ep.provider, code: appErr.code, reason: appErr.message }, 'inbound request rejected');
+        if (appErr.code === 'payload_too_large') res.setHeader('connection', 'close');
+        throw appErr;
+      }
+      d.endpoints.invalidate(slug);
+      reloaded = await d.endpoints.resolve(slug);
+    }
+    if (!reloaded) {
+      d.metrics.inbound.inc({ provider: ep.provider, result: 'rejected' });
+      throw notFound();
+    }
+    ep = reloaded;
+  }
 }

@@ -48,7 +48,7 @@ export function inboundRoutes(r: Router, d: RouteDeps): void {
     if (!(await d.endpoints.view(slug))) throw notFound();
     const events = await d.events.list(slug, limit);
     res.json(
-      events.map(({ forwarded, ...e }) => ({ ...e, status: forwarded ? 'forwarded' : d.pendingStatus })),
+      events.map(({ settled, ...e }) => ({ ...e, status: settled ?? d.pendingStatus })),
     );
   });
 }

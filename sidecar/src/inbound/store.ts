@@ -8,15 +8,17 @@ import type { VerifiedEvent } from './verify/types';
  * for 3 days, GitHub redelivery 3 days, Razorpay dashboard replay 7 days) and than the largest
  * allowed tolerance window (7 days), so a retry or an in-window replay is always a duplicate.
  */
-export const DEDUP_TTL_S = 8 * 86_400;
+const DEDUP_TTL_S = 8 * 86_400;
 /** Events per endpoint kept listable by `GET …/events`. */
-export const RECENT_CAP = 1000;
+const RECENT_CAP = 1000;
+/** Events Frappe refused for good, kept for inspection. */
+const DEAD_CAP = 10_000;
 
 /**
  * The accept step, atomic in one script: check the endpoint version, spend the replay token,
  * then per event either find its dedup mark (duplicate) or append it to the stream and set the
  * mark in the same step — a crash can never leave a mark without the stored event.
- * KEYS: endpoint, stream, recent, meta, forwarded, token, seen…  ARGV: ver, dedup ttl,
+ * KEYS: endpoint, stream, recent, meta, outcome, token, seen…  ARGV: ver, dedup ttl,
  * token ttl (0 = none), recent cap, slug, provider, received_at, headers, n, then n×(id, type, payload).
  */
 const ACCEPT = new LuaScript(`
@@ -67,16 +69,31 @@ redis.call('HINCRBY', KEYS[1], 'rejected', 1)
 return 'ok'
 `);
 
-/** Frappe took these: ack and drop them from the stream, mark them forwarded for the listing. */
-const FORWARDED = new LuaScript(`
-local n = 0
-for i = 1, #ARGV - 2 do
-  local id = ARGV[i + 2]
-  n = n + redis.call('XACK', KEYS[1], ARGV[1], id)
+/**
+ * Frappe answered for these: ack and drop them from the stream and record the outcome for the
+ * listing. An event Frappe refused for good ("rejected") is first copied, with the reason, to a
+ * capped dead-letter stream, so it is not retried forever yet not silently lost.
+ * KEYS: stream, dead, then per item (meta, outcome).  ARGV: group, then per item (id, status, reason).
+ */
+const SETTLE = new LuaScript(`
+for i = 1, (#ARGV - 1) / 3 do
+  local id, status, reason = ARGV[i * 3 - 1], ARGV[i * 3], ARGV[i * 3 + 1]
+  if status == 'rejected' then
+    local entry = redis.call('XRANGE', KEYS[1], id, id)[1]
+    if entry then
+      local fields = entry[2]
+      fields[#fields + 1] = 'sidecar_id'
+      fields[#fields + 1] = id
+      fields[#fields + 1] = 'reason'
+      fields[#fields + 1] = reason
+      redis.call('XADD', KEYS[2], 'MAXLEN', '~', ${DEAD_CAP}, '*', unpack(fields))
+    end
+  end
+  redis.call('XACK', KEYS[1], ARGV[1], id)
   redis.call('XDEL', KEYS[1], id)
-  if redis.call('HEXISTS', KEYS[i * 2], id) == 1 then redis.call('HSET', KEYS[i * 2 + 1], id, ARGV[2]) end
+  if redis.call('HEXISTS', KEYS[i * 2 + 1], id) == 1 then redis.call('HSET', KEYS[i * 2 + 2], id, status) end
 end
-return n
+return 0
 `);
 
 export type AcceptOutcome =
@@ -94,12 +111,16 @@ export interface AcceptInput {
   replayToken?: { value: string; ttlS: number };
 }
 
+/** What Frappe did with an event: took it, or refused it for good. */
+export type SettledStatus = 'forwarded' | 'rejected';
+
 export interface ListedEvent {
   id: string;
   provider_event_id: string;
   type: string;
   received_at: string;
-  forwarded: boolean;
+  /** Null while Frappe has not answered for it. */
+  settled: SettledStatus | null;
 }
 
 export class EventStore {
@@ -115,7 +136,7 @@ export class EventStore {
       k.stream,
       k.recent(a.slug),
       k.meta(a.slug),
-      k.forwarded(a.slug),
+      k.outcome(a.slug),
       a.replayToken ? k.token(a.slug, a.replayToken.value) : k.token(a.slug, ''),
     ];
     const args: (string | number | Buffer)[] = [
@@ -137,22 +158,26 @@ export class EventStore {
     return (await REJECT.run(this.redis, [this.keys.endpoint(slug)], [ver])) as 'ok' | 'gone' | 'stale';
   }
 
-  async markForwarded(group: string, items: readonly { id: string; slug: string }[], nowMs: number): Promise<void> {
-    const keys = [this.keys.stream];
-    for (const it of items) keys.push(this.keys.meta(it.slug), this.keys.forwarded(it.slug));
-    await FORWARDED.run(this.redis, keys, [group, nowMs, ...items.map((i) => i.id)]);
+  async settle(group: string, items: readonly { id: string; slug: string; status: SettledStatus; reason?: string }[]): Promise<void> {
+    const keys = [this.keys.stream, this.keys.dead];
+    const args: string[] = [group];
+    for (const it of items) {
+      keys.push(this.keys.meta(it.slug), this.keys.outcome(it.slug));
+      args.push(it.id, it.status, it.reason ?? '');
+    }
+    await SETTLE.run(this.redis, keys, args);
   }
 
   async list(slug: string, limit: number): Promise<ListedEvent[]> {
     const ids = await this.redis.lrange(this.keys.recent(slug), 0, limit - 1);
     if (ids.length === 0) return [];
-    const [metas, fwds] = await Promise.all([this.redis.hmget(this.keys.meta(slug), ...ids), this.redis.hmget(this.keys.forwarded(slug), ...ids)]);
+    const [metas, outcomes] = await Promise.all([this.redis.hmget(this.keys.meta(slug), ...ids), this.redis.hmget(this.keys.outcome(slug), ...ids)]);
     const out: ListedEvent[] = [];
     ids.forEach((id, i) => {
       const m = metas[i];
       if (!m) return;
       const [pid, type, at] = JSON.parse(m) as [string, string, string];
-      out.push({ id, provider_event_id: pid, type, received_at: new Date(Number(at)).toISOString(), forwarded: fwds[i] != null });
+      out.push({ id, provider_event_id: pid, type, received_at: new Date(Number(at)).toISOString(), settled: (outcomes[i] as SettledStatus | null) ?? null });
     });
     return out;
   }
@@ -160,7 +185,7 @@ export class EventStore {
   /** Deletes the endpoint and its listing; dedup marks expire on their own. True if it existed. */
   async dropEndpoint(slug: string): Promise<boolean> {
     const k = this.keys;
-    const res = await this.redis.multi().del(k.endpoint(slug)).del(k.recent(slug), k.meta(slug), k.forwarded(slug)).exec();
+    const res = await this.redis.multi().del(k.endpoint(slug)).del(k.recent(slug), k.meta(slug), k.outcome(slug)).exec();
     return res?.[0]?.[1] === 1;
   }
 }

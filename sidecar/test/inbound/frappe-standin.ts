@@ -17,7 +17,7 @@ const PATH = '/api/method/integrations_app.api.sidecar.receive_inbound_events';
 /**
  * A stand-in for the Frappe site's `receive_inbound_events` (docs/api.md): token auth,
  * idempotent on (slug, provider_event_id) like the real `Integration Inbound Event` unique
- * index. `mode` switches it between up, 503 and down (port closed, then reopened on the same port).
+ * index, refusing events of endpoints it does not know (as integrations_app/inbound/handlers.py). `mode` switches it between up, 503 and down (port closed, then reopened on the same port).
  */
 export class FrappeStandin {
   /** First copy of each (slug, provider_event_id). */
@@ -26,6 +26,8 @@ export class FrappeStandin {
   readonly sends = new Map<string, number>();
   calls = 0;
   rejectedCalls = 0;
+  /** Slugs with no Integration Inbound Endpoint: their events come back in `rejected`. */
+  readonly unknownSlugs = new Set<string>();
   private server: Server | null = null;
   private port = 0;
   private mode: 'up' | '503' = 'up';
@@ -75,8 +77,13 @@ export class FrappeStandin {
     const { events } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { events: StandinEvent[] };
     const accepted: string[] = [];
     const duplicates: string[] = [];
+    const rejected: { sidecar_id: string; code: string; message: string }[] = [];
     for (const e of events) {
       this.sends.set(e.sidecar_id, (this.sends.get(e.sidecar_id) ?? 0) + 1);
+      if (this.unknownSlugs.has(e.slug)) {
+        rejected.push({ sidecar_id: e.sidecar_id, code: 'endpoint_not_found', message: `No Integration Inbound Endpoint '${e.slug}'` });
+        continue;
+      }
       const key = `${e.slug}|${e.provider_event_id}`;
       if (this.stored.has(key)) duplicates.push(e.sidecar_id);
       else {
@@ -84,6 +91,6 @@ export class FrappeStandin {
         accepted.push(e.sidecar_id);
       }
     }
-    reply(200, { message: { accepted, duplicates } });
+    reply(200, { message: { accepted, duplicates, rejected } });
   }
 }

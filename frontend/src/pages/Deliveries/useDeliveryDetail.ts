@@ -5,12 +5,13 @@ import { useThrottle } from '../../composables/useThrottle'
 import { errorText } from '../../data/client'
 import { deliveryDetailResource, replayDeliveryResource } from '../../data/deliveries'
 import { prettyJson } from '../../format'
-import type { Attempt, DeliveryRealtimeMessage } from '../../types/api'
+import type { DeliveryRealtimeMessage } from '../../types/api'
+import type { IntegrationWebhookDeliveryAttempt } from '../../types/doctypes'
 
 const LIVE_REFRESH_MS = 1000
 
-/** Request headers of an attempt as `[name, value]` pairs (stored as an object or JSON text). */
-export function headerEntries(headers: Attempt['request_headers']): [string, string][] {
+/** Request headers of an attempt (JSON text in the attempt row) as `[name, value]` pairs. */
+export function headerEntries(headers: IntegrationWebhookDeliveryAttempt['request_headers']): [string, string][] {
   let parsed: unknown = headers
   if (typeof headers === 'string') {
     try {
@@ -48,7 +49,8 @@ export function useDeliveryDetail(name: Ref<string | null>) {
     }
   }
 
-  const attempts = computed(() => [...(detail.data?.attempts ?? [])].sort((a, b) => b.n - a.n))
+  // Newest attempt first.
+  const attempts = computed(() => [...(detail.data?.attempts ?? [])].sort((a, b) => (b.attempt_no ?? 0) - (a.attempt_no ?? 0)))
   const payload = computed(() => prettyJson(detail.data?.payload))
 
   return {

@@ -1,5 +1,5 @@
 /** Shaping `delivery_overview` buckets into a stacked per-minute bar chart. */
-import type { EChartsOption } from 'echarts'
+import type { BarChartOptions } from '../../components/BarChart.vue'
 import type { OverviewBucket } from '../../types/api'
 
 export const RESULTS = ['succeeded', 'failed', 'retrying'] as const
@@ -59,7 +59,7 @@ export function shapeBuckets(buckets: OverviewBucket[]): ChartSeries {
   return series
 }
 
-export function overviewChartOptions(series: ChartSeries): EChartsOption {
+export function overviewChartOptions(series: ChartSeries): BarChartOptions {
   return {
     animation: false,
     color: RESULTS.map((result) => COLORS[result]),

@@ -15,6 +15,7 @@ export function useOverview() {
   const series = computed(() => shapeBuckets(overview.data?.buckets ?? []))
   const chartOptions = computed(() => overviewChartOptions(series.value))
   const totals = computed(() => overview.data?.totals ?? null)
+  const total = computed(() => (totals.value ? Object.values(totals.value).reduce((sum, n) => sum + n, 0) : null))
   const successRate = computed(() => {
     const t = totals.value
     const finished = t ? t.succeeded + t.failed : 0
@@ -39,6 +40,7 @@ export function useOverview() {
     series,
     chartOptions,
     totals,
+    total,
     successRate,
     checkSidecar,
     loadOverview,

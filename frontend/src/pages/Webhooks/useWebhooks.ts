@@ -34,8 +34,9 @@ export function useWebhooks() {
     }
   }
 
+  /** Pause an Active webhook; resume any other (set_paused also re-enables a disabled one). */
   function togglePaused(row: WebhookRow) {
-    const paused = row.status !== 'Paused'
+    const paused = row.status === 'Active'
     return run(row, 'pause', async () => {
       const result = await setPaused.submit({ webhook: row.name, paused })
       if (result) list.setData((rows) => (rows ?? []).map((r) => (r.name === row.name ? { ...r, status: result.status } : r)))

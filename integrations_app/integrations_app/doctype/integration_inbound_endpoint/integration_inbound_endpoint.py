@@ -1,3 +1,5 @@
+import re
+
 import frappe
 from frappe import _
 from frappe.model.document import Document
@@ -5,10 +7,14 @@ from frappe.utils import cint
 
 from integrations_app import endpoints
 from integrations_app.lib.naming import is_valid_slug
+from integrations_app.lib.signing import decode_standard_secret
 from integrations_app.lib.urls import inbound_public_url
 from integrations_app.outbox import delete_in_chunks
 
 INBOUND_EVENT = "Integration Inbound Event"
+HMAC_HEADER_RE = re.compile(r"^[A-Za-z0-9-]{1,100}$")
+TOPIC_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$")
+MAX_TOLERANCE_S = 7 * 86400
 # Providers whose verification needs no secret of ours (SES checks AWS's signing certificate).
 SECRETLESS_PROVIDERS = ("ses",)
 
@@ -31,14 +37,29 @@ class IntegrationInboundEndpoint(Document):
 			)
 
 	def validate_secret(self):
-		if self.provider not in SECRETLESS_PROVIDERS and self.enabled and not self.secret:
+		if self.provider in SECRETLESS_PROVIDERS:
+			self.secret = None
+			return
+		if not self.secret:
 			frappe.throw(_("Secret is required to verify {0} webhooks").format(self.provider))
+		if self.provider == "standard":
+			try:
+				decode_standard_secret(self.get_password("secret"))
+			except ValueError as e:
+				frappe.throw(_("Secret: {0}").format(e))
 
 	def validate_provider_options(self):
-		if cint(self.tolerance_s) < 0:
-			frappe.throw(_("Tolerance cannot be negative"))
-		if self.provider == "hmac-sha256" and not (self.hmac_header or "").strip():
-			frappe.throw(_("Signature Header is required for the hmac-sha256 provider"))
+		if not 0 <= cint(self.tolerance_s) <= MAX_TOLERANCE_S:
+			frappe.throw(_("Tolerance must be between 1 and {0} seconds").format(MAX_TOLERANCE_S))
+		if self.provider == "hmac-sha256":
+			self.hmac_header = (self.hmac_header or "").strip()
+			if not HMAC_HEADER_RE.match(self.hmac_header):
+				frappe.throw(_("Signature Header must be a header name (letters, digits and -)"))
+		if self.provider == "ses":
+			arns = endpoints.parse_topic_arns(self.allowed_topic_arn)
+			if not arns or not all(TOPIC_ARN_RE.match(arn) for arn in arns):
+				frappe.throw(_("Allowed Topic ARN must list SNS topic ARNs (arn:aws:sns:region:account:topic)"))
+			self.allowed_topic_arn = ", ".join(arns)
 
 	def on_update(self):
 		endpoints.schedule_sync(self.doctype, self.name)

@@ -28,20 +28,28 @@ class TestIntegrationInboundEndpoint(IntegrationsTestCase):
 			make_endpoint(slug="no-secret", secret=None)
 		with self.assertRaises(frappe.ValidationError):
 			make_endpoint(slug="generic", provider="hmac-sha256")
-		make_endpoint(slug="ses-ok", provider="ses", secret=None)
-		generic = make_endpoint(slug="generic-ok", provider="hmac-sha256", hmac_header="X-Signature", hmac_prefix="sha256=")
+		with self.assertRaises(frappe.ValidationError):
+			make_endpoint(slug="svix", provider="standard", secret="plain")
+		with self.assertRaises(frappe.ValidationError):
+			make_endpoint(slug="ses-no-topic", provider="ses", secret=None)
 
+	def test_sidecar_config_matches_provider_schema(self):
 		from integrations_app.endpoints import inbound_config
 
+		generic = make_endpoint(slug="generic-ok", provider="hmac-sha256", hmac_header="X-Signature", hmac_prefix="sha256=")
 		self.assertEqual(
 			inbound_config(generic),
 			{
 				"provider": "hmac-sha256",
 				"secret": "whsec_test",
 				"tolerance_s": 300,
-				"enabled": True,
-				"hmac_header": "X-Signature",
-				"hmac_encoding": "hex",
-				"hmac_prefix": "sha256=",
+				"options": {"header": "X-Signature", "encoding": "hex", "prefix": "sha256="},
 			},
 		)
+		arn = "arn:aws:sns:eu-west-1:123456789012:ses-events"
+		ses = make_endpoint(slug="ses-ok", provider="ses", secret="ignored", allowed_topic_arn=f" {arn} ")
+		self.assertEqual(
+			inbound_config(ses),
+			{"provider": "ses", "secret": "", "tolerance_s": 300, "options": {"allowed_topic_arns": [arn]}},
+		)
+		self.assertEqual(inbound_config(make_endpoint(slug="gh"))["provider"], "stripe")

@@ -7,7 +7,7 @@ from integrations_app.lib.retry import format_retry_schedule, parse_retry_schedu
 from integrations_app.lib.urls import inbound_public_url, parse_allow_list, validate_webhook_url
 
 INBOUND_ENDPOINT = "Integration Inbound Endpoint"
-MIN_TIMEOUT_MS, MAX_TIMEOUT_MS = 1000, 120_000
+MIN_TIMEOUT_MS, MAX_TIMEOUT_MS = 1000, 60_000  # the sidecar's maximum
 
 
 class IntegrationSettings(Document):

@@ -26,12 +26,18 @@ RESERVED_HEADERS = {
 	"content-type",
 	"content-length",
 	"host",
+	"user-agent",
+	"connection",
+	"transfer-encoding",
 	"webhook-id",
 	"webhook-timestamp",
 	"webhook-signature",
 	"x-frappe-webhook-signature",
 }
-MIN_TIMEOUT_MS, MAX_TIMEOUT_MS = 1000, 120_000
+# The sidecar's limits (sidecar/src/delivery/schemas.ts), checked here for a readable message.
+MAX_HEADERS, MAX_HEADER_NAME, MAX_HEADER_VALUE = 20, 64, 4096
+MIN_TIMEOUT_MS, MAX_TIMEOUT_MS = 1000, 60_000
+MAX_RATE_PER_S, MAX_IN_FLIGHT = 10_000, 10_000
 
 
 class IntegrationWebhook(Document):
@@ -106,10 +112,12 @@ class IntegrationWebhook(Document):
 				frappe.throw(_("Secret: {0}. Clear the field to generate a new one.").format(e))
 
 	def validate_headers(self):
+		if len(self.headers) > MAX_HEADERS:
+			frappe.throw(_("At most {0} headers").format(MAX_HEADERS))
 		seen = set()
 		for row in self.headers:
 			key = (row.key or "").strip()
-			if not HEADER_NAME_RE.match(key):
+			if len(key) > MAX_HEADER_NAME or not HEADER_NAME_RE.match(key):
 				frappe.throw(_("Header row {0}: {1} is not a valid header name").format(row.idx, frappe.bold(key)))
 			if key.lower() in RESERVED_HEADERS:
 				frappe.throw(_("Header row {0}: {1} is set by the sidecar").format(row.idx, frappe.bold(key)))
@@ -117,6 +125,16 @@ class IntegrationWebhook(Document):
 				frappe.throw(_("Header {0} appears twice").format(frappe.bold(key)))
 			seen.add(key.lower())
 			row.key = key
+			self.validate_header_value(row)
+
+	def validate_header_value(self, row):
+		value = row.get_password("value", raise_exception=False) if row.value else ""
+		if "\r" in value or "\n" in value or len(value) > MAX_HEADER_VALUE:
+			frappe.throw(
+				_("Header {0}: the value must be one line of at most {1} characters").format(
+					frappe.bold(row.key), MAX_HEADER_VALUE
+				)
+			)
 
 	def validate_payload(self):
 		if self.payload_type == "Fields":
@@ -143,8 +161,10 @@ class IntegrationWebhook(Document):
 				self.retry_schedule = format_retry_schedule(parse_retry_schedule(self.retry_schedule))
 			except ValueError as e:
 				frappe.throw(_("Retry Schedule: {0}").format(e))
-		if flt(self.rate_limit_per_s) < 0 or cint(self.max_in_flight) < 0:
-			frappe.throw(_("Rate limit and max in flight cannot be negative"))
+		if not 0 <= flt(self.rate_limit_per_s) <= MAX_RATE_PER_S:
+			frappe.throw(_("Rate limit must be between 0 (no limit) and {0} per second").format(MAX_RATE_PER_S))
+		if not 0 <= cint(self.max_in_flight) <= MAX_IN_FLIGHT:
+			frappe.throw(_("Max in flight must be between 0 (default) and {0}").format(MAX_IN_FLIGHT))
 
 	def on_update(self):
 		invalidate_webhook_map()

@@ -33,9 +33,7 @@ export const EndpointConfigSchema = z.discriminatedUnion('provider', [
 export type EndpointConfig = z.infer<typeof EndpointConfigSchema>;
 export type ProviderName = EndpointConfig['provider'];
 
-export const PROVIDER_NAMES = PROVIDERS.map((p) => p.name);
-
-export function provider(name: string): Provider {
+function provider(name: string): Provider {
   const p = byName.get(name);
   if (!p) throw new Error(`unknown inbound provider ${name}`);
   return p;

@@ -1,0 +1,146 @@
+/**
+ * Re-records `test/fixtures/frappe-api/*.json` from a real Frappe v15 site, run by hand:
+ *
+ *   npx tsx test/e2e/record-fixtures.ts --url http://integrations.localhost:8000 --user Administrator --password admin
+ *
+ * It logs in, reads the CSRF token from the /integrations shell (which also checks the boot
+ * rendering), then makes every call the SPA makes with the args the current fixtures hold (the
+ * browser tests fail on any SPA request no fixture matches, so those args are the SPA's).
+ * Document names are swapped for real ones from the recorded lists.
+ *
+ * It ACTS on the site: it sends one test event, replays one delivery and one inbound event,
+ * pauses and resumes one Active webhook, and asks to recover failed deliveries since now.
+ * Use a development site with at least one Active webhook, a few deliveries (one Failed, one with
+ * two or more attempts), and an inbound endpoint with one event.
+ */
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { FIXTURES_DIR, loadFixtures, type FixtureFile, type FixtureResponse } from './standin-server'
+
+const { values: opts } = parseArgs({
+  options: {
+    url: { type: 'string', default: 'http://integrations.localhost:8000' },
+    user: { type: 'string', default: 'Administrator' },
+    password: { type: 'string', default: 'admin' },
+    out: { type: 'string', default: FIXTURES_DIR },
+  },
+})
+
+type Args = Record<string, unknown>
+interface Row {
+  name: string
+  status?: string
+  attempts_count?: number
+}
+
+class Site {
+  private cookie = ''
+  private csrf = ''
+  constructor(private readonly base: string) {}
+
+  async login(user: string, password: string): Promise<void> {
+    const res = await fetch(`${this.base}/api/method/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ usr: user, pwd: password }),
+    })
+    if (!res.ok) throw new Error(`login failed: HTTP ${res.status} ${await res.text()}`)
+    this.cookie = res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ')
+    const shell = await fetch(`${this.base}/integrations`, { headers: { cookie: this.cookie } })
+    const html = await shell.text()
+    const token = /window\["csrf_token"\] = "([^"]+)";/.exec(html)?.[1]
+    if (!shell.ok || !token) throw new Error(`/integrations did not render a csrf_token boot value (HTTP ${shell.status})`)
+    this.csrf = token
+  }
+
+  /** POST like frappe-ui's frappeRequest; keeps the HTTP status and the JSON body as they are. */
+  async call(method: string, args: Args): Promise<FixtureResponse> {
+    const res = await fetch(`${this.base}/api/method/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', cookie: this.cookie, 'x-frappe-csrf-token': this.csrf },
+      body: Object.keys(args).length ? JSON.stringify(args) : undefined,
+    })
+    const text = await res.text()
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      throw new Error(`${method}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`)
+    }
+    return { args, status: res.status, body }
+  }
+}
+
+const message = <T>(reply: FixtureResponse): T => (reply.body as { message: T }).message
+
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`The site needs ${what} to record fixtures.`)
+  return value
+}
+
+async function main() {
+  const site = new Site(opts.url!.replace(/\/$/, ''))
+  await site.login(opts.user!, opts.password!)
+  const versions = message<Record<string, { version: string }>>(await site.call('frappe.utils.change_log.get_versions', {}))
+  const recordedFrom = `frappe ${versions.frappe?.version ?? 'unknown'}`
+
+  const current = await loadFixtures()
+  const recorded = new Map<string, FixtureResponse[]>()
+  const record = async (method: string, args: Args) => {
+    const reply = await site.call(method, args)
+    recorded.set(method, [...(recorded.get(method) ?? []), reply])
+    console.log(`${reply.status} ${method} ${JSON.stringify(args)}`)
+    return reply
+  }
+  const argsOf = (method: string) => need(current.get(method), `a fixture for ${method}`).responses.map((r) => r.args)
+  const isNameFilter = (args: Args) => Boolean((args.filters as Args | undefined)?.name)
+
+  // Lists, exactly as the SPA asks for them.
+  const lists = new Map<string, Row[]>()
+  for (const args of argsOf('frappe.client.get_list').filter((a) => !isNameFilter(a))) {
+    const reply = await record('frappe.client.get_list', args)
+    const key = `${String(args.doctype)} ${JSON.stringify(args.filters)}`
+    lists.set(key, message<Row[]>(reply))
+  }
+  const deliveries = need(lists.get('Integration Webhook Delivery {}'), 'deliveries')
+  const failed = need(lists.get('Integration Webhook Delivery {"status":"Failed"}')?.[0], 'a Failed delivery')
+  const retried = deliveries.find((d) => (d.attempts_count ?? 0) >= 2) ?? need(deliveries[0], 'a delivery')
+  const webhook = need(lists.get('Integration Webhook {}')?.find((w) => w.status === 'Active'), 'an Active webhook')
+  const inboundEvent = need(lists.get('Integration Inbound Event {}')?.[0], 'an inbound event')
+
+  for (const method of ['integrations_app.api.settings.test_sidecar', 'integrations_app.api.dashboard.delivery_overview', 'integrations_app.api.inbound.endpoint_stats']) {
+    for (const args of argsOf(method)) await record(method, args)
+  }
+  for (const delivery of new Set([retried.name, failed.name])) await record('integrations_app.api.dashboard.delivery_detail', { delivery })
+  await record('frappe.client.get', { doctype: 'Integration Inbound Event', name: inboundEvent.name })
+
+  // Actions. The test event is a delivery the recorded log does not hold: the realtime fill-in.
+  const test = await record('integrations_app.api.webhooks.send_test_event', { webhook: webhook.name })
+  const fresh = need(message<{ delivery?: string }>(test)?.delivery, 'send_test_event to return a delivery')
+  const fillIn = need(argsOf('frappe.client.get_list').find(isNameFilter), 'a fill-in get_list fixture')
+  await record('frappe.client.get_list', { ...fillIn, filters: { ...(fillIn.filters as Args), name: ['in', [fresh]] } })
+  await record('integrations_app.api.webhooks.replay_delivery', { delivery: retried.name })
+  await record('integrations_app.api.webhooks.replay_delivery', { delivery: 'msg_00000000000000000000000000' })
+  await record('integrations_app.api.webhooks.set_paused', { webhook: webhook.name, paused: true })
+  await record('integrations_app.api.webhooks.set_paused', { webhook: webhook.name, paused: false })
+  const now = new Date()
+  const pad = (n: number) => String(n).padStart(2, '0')
+  const since = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}:00`
+  await record('integrations_app.api.webhooks.recover_failed', { webhook: webhook.name, since })
+  await record('integrations_app.api.inbound.replay_event', { event: inboundEvent.name })
+
+  for (const [method, responses] of recorded) {
+    const file: FixtureFile = { recorded_from: recordedFrom, method, responses }
+    await writeFile(join(opts.out!, `${method}.json`), `${JSON.stringify(file, null, 2)}\n`)
+  }
+  console.log(`Wrote ${recorded.size} fixture files (${recordedFrom}) to ${opts.out}`)
+}
+
+main().catch((error: Error) => {
+  console.error(error.message)
+  process.exit(1)
+})
