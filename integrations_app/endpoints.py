@@ -66,13 +66,16 @@ def _webhook_secrets(doc) -> list:
 
 
 def inbound_config(doc) -> dict:
-	"""Body of PUT /v1/inbound-endpoints/{slug}: {provider, secret, tolerance_s, options?}, the
-	sidecar's strict per-provider schema (sidecar/src/inbound/verify/)."""
+	"""Body of PUT /v1/inbound-endpoints/{slug}: {provider, secret, tolerance_s?, options?}, the
+	sidecar's strict per-provider schema (sidecar/src/inbound/verify/). An empty tolerance is
+	left out so the sidecar applies the provider's own window (longer where retries keep the
+	first signature)."""
 	config = {
 		"provider": doc.provider,
 		"secret": (doc.get_password("secret", raise_exception=False) if doc.secret else None) or "",
-		"tolerance_s": cint(doc.tolerance_s) or 300,
 	}
+	if cint(doc.tolerance_s):
+		config["tolerance_s"] = cint(doc.tolerance_s)
 	if doc.provider == "hmac-sha256":
 		config["options"] = {
 			"header": doc.hmac_header,
