@@ -25,5 +25,12 @@ def test_sidecar() -> dict:
 	except SidecarError as e:
 		result.update(status_code=e.status_code, error=str(e), health=e.body if isinstance(e.body, dict) else None)
 	result["latency_ms"] = round((time.monotonic() - started) * 1000)
-	frappe.db.set_single_value(SETTINGS, "last_health", json.dumps({**result, "checked_at": now_iso_utc()}, indent=1))
+	# Not a user edit: leave `modified` alone, or a Settings form open in desk (or the SPA polling
+	# this while someone edits) fails its next save with "Document has been modified after you have opened it".
+	frappe.db.set_single_value(
+		SETTINGS,
+		"last_health",
+		json.dumps({**result, "checked_at": now_iso_utc()}, indent=1),
+		update_modified=False,
+	)
 	return result

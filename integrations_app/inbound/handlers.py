@@ -131,10 +131,12 @@ def _insert_event(event: dict) -> bool:
 
 
 def enqueue_processing(event: str) -> None:
+	# `event` is one of frappe.enqueue's own parameters (it would never reach the job), so the
+	# job takes the name as `inbound_event`.
 	frappe.enqueue(
-		"integrations_app.inbound.handlers.process_event",
+		"integrations_app.inbound.handlers.process_inbound_event",
 		queue="default",
-		event=event,
+		inbound_event=event,
 		job_id=f"integrations_inbound_{event}",
 		deduplicate=True,
 		enqueue_after_commit=True,
@@ -149,6 +151,11 @@ def _parse_payload(raw: str):
 		return json.loads(raw)
 	except (TypeError, ValueError):
 		return raw
+
+
+def process_inbound_event(inbound_event: str) -> str:
+	"""Background job entry point (see enqueue_processing)."""
+	return process_event(inbound_event)
 
 
 def process_event(event: str, commit: bool = True) -> str:

@@ -1,4 +1,6 @@
+import inspect
 import json
+from unittest.mock import patch
 
 import frappe
 from frappe.tests.utils import patch_hooks
@@ -127,3 +129,19 @@ class TestInboundHandlers(IntegrationsTestCase):
 		with patch_hooks({handlers.HOOK: {"github": {"push": [f"{__name__}.record_handler"]}}}):
 			self.assertEqual(handlers.process_event(name, commit=False), "Processed")
 		self.assertEqual(frappe.db.get_value(INBOUND_EVENT, name, "attempts"), 2)
+
+
+class TestEnqueueProcessing(IntegrationsTestCase):
+	def test_job_receives_the_event_name(self):
+		"""frappe.enqueue keeps its own keyword parameters (one of them is `event`) and passes only
+		the rest to the job: the job's signature must accept exactly what reaches it."""
+		from frappe.utils.background_jobs import enqueue  # frappe.enqueue is a (*args, **kwargs) wrapper of it
+
+		enqueue_params = set(inspect.signature(enqueue).parameters) - {"kwargs"}
+		calls = []
+		with patch("frappe.enqueue", lambda method, **kw: calls.append((method, kw))):
+			handlers.enqueue_processing("some-event")
+		[(method, kw)] = calls
+		job_kwargs = {k: v for k, v in kw.items() if k not in enqueue_params}
+		bound = inspect.signature(frappe.get_attr(method)).bind(**job_kwargs)
+		self.assertIn("some-event", bound.arguments.values())

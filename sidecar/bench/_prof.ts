@@ -73,7 +73,7 @@ async function freePort(): Promise<number> {
 
 async function startSidecar(prefix: string) {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/dlprof'] : []), '--import', 'tsx', 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/dlprof'] : []), ...(process.env.SEMI ? [`--max-semi-space-size=${process.env.SEMI}`] : []), '--import', 'tsx', 'src/main.ts'], {
     cwd: resolve(HERE, '..'),
     env: {
       PATH: process.env.PATH, REDIS_URL, REDIS_PREFIX: prefix, PORT: String(port), SIDECAR_TOKEN: TOKEN, OUTBOUND_ALLOW_PRIVATE: 'true',
@@ -98,7 +98,7 @@ async function startSidecar(prefix: string) {
     child.kill('SIGTERM');
     await exited;
   };
-  return { call, rssMb, stop };
+  return { call, rssMb, stop, pid: child.pid };
 }
 
 type Sidecar = Awaited<ReturnType<typeof startSidecar>>;
@@ -106,7 +106,25 @@ type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
 const message = (id: string, ep: string, i: number) => ({ id, endpoint_id: ep, event_type: 'order.created', payload: { id: i, total: 42.5, customer: 'ACME Corp', items: [{ sku: 'X-1', qty: 2 }] } });
 
+async function split(sc: Sidecar, rx: Receiver) {
+  await rx.ask('reset');
+  const secrets = ['whsec_' + Buffer.alloc(32, 1).toString('base64')];
+  await sc.call('PUT', '/v1/endpoints/sp', { url: `${rx.url}/e`, signing: 'standard', secrets, enabled: false });
+  let t = performance.now();
+  const batches: any[] = [];
+  for (let i = 0; i < N; i += 500) batches.push(Array.from({ length: 500 }, (_, j) => message(`sp-${i + j}`, 'sp', i + j)));
+  await Promise.all(Array.from({ length: 4 }, async (_, w) => { for (let b = w; b < batches.length; b += 4) await sc.call('POST', '/v1/messages', { messages: batches[b] }); }));
+  console.log('ingest msgs/s', (N / ((performance.now() - t) / 1000)).toFixed(0));
+  await sleep(3000);
+  t = performance.now();
+  await sc.call('PUT', '/v1/endpoints/sp', { url: `${rx.url}/e`, signing: 'standard', secrets, enabled: true });
+  console.log('release ms', (performance.now() - t).toFixed(0));
+  for (;;) { const { count } = await rx.ask<{ count: number }>('count'); if (count >= N) break; await sleep(50); }
+  console.log('delivery-only /s', (N / ((performance.now() - t) / 1000)).toFixed(0));
+}
+
 async function throughput(sc: Sidecar, rx: Receiver, endpoints: number, tag: string): Promise<{ rate: number; peakRss: number }> {
+  if (process.env.SPLIT) { await split(sc, rx); process.exit(0); }
   await rx.ask('reset');
   for (let e = 0; e < endpoints; e++) await sc.call('PUT', `/v1/endpoints/${tag}${e}`, { url: `${rx.url}/e/${e}`, signing: 'standard', secrets: ['whsec_' + Buffer.alloc(32, e + 1).toString('base64')] });
   const started = performance.now();
@@ -163,7 +181,15 @@ async function main() {
   const rx = await startReceiver();
   const sc = await startSidecar(prefix);
   try {
-    const one = await throughput(sc, rx, 1, 'one');
+    const cpu = (pid: number) => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
+    const { execSync } = await import('node:child_process');
+    const redisPid = Number(execSync('pgrep -o redis-server').toString().trim());
+    const pids = { sidecar: (sc as any).pid, receiver: rx.child.pid!, redis: redisPid, bench: process.pid };
+    const before = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpu(p)]));
+    const t0 = performance.now();
+    const one = await throughput(sc, rx, Number(process.env.EPS ?? 1), 'one');
+    const wall = performance.now() - t0;
+    console.log('wall ms', wall.toFixed(0), Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, ((cpu(p) - before[k]!) / wall * 100).toFixed(0) + '%'])));
     console.log(`(b) 1 endpoint: ${one.rate.toFixed(0)} deliveries/s`);
     const hundred = one; await fetch('http://x').catch(()=>{}); if (process.env.STOP) { await sc.stop(); process.exit(0); }
     console.log(`(b) 100 endpoints: ${hundred.rate.toFixed(0)} deliveries/s`);
