@@ -47,9 +47,10 @@ def on_doc_event(doc, method: str) -> None:
 	webhooks = get_webhook_map().get(doc.doctype)
 	if not webhooks:
 		return
+	built: dict = {}  # payloads of this event, shared by the webhooks that ask for the same one
 	for webhook in webhooks:
 		if method in webhook["events"] and _condition_matches(webhook, doc):
-			_add_pending(webhook, doc, method)
+			_add_pending(webhook, doc, method, built)
 
 
 def _skip(doc, method: str) -> bool:
@@ -108,20 +109,45 @@ def _record_condition_error(webhook_name: str, condition: str, doc, exc: Excepti
 		setattr(frappe.local, RECORDING_KEY, False)
 
 
-def _build_payload(webhook: dict, doc) -> tuple[str, str | None]:
-	"""(payload JSON, error). On error the payload is `{}` and the delivery is recorded as Failed."""
+def _payload_key(webhook: dict) -> tuple:
+	kind = webhook["payload_type"]
+	if kind == "Fields":
+		return (kind, webhook["payload_fields"])
+	if kind == "Template":
+		return (kind, webhook["payload_template"])
+	return (kind,)
+
+
+def _build_payload(webhook: dict, doc, built: dict | None = None) -> tuple[str, str | None]:
+	"""(payload JSON, error). On error the payload is `{}` and the delivery is recorded as Failed.
+
+	`built` caches results for one document event: webhooks with the same payload settings get
+	the same JSON (the document does not change between them), built once."""
+	if built is None:
+		return _render_payload(webhook, doc, {})
+	key = _payload_key(webhook)
+	if key not in built:
+		built[key] = _render_payload(webhook, doc, built)
+	return built[key]
+
+
+def _doc_dict(doc, built: dict) -> dict:
+	if "as_dict" not in built:  # read-only from here on: pick_fields and dumps copy what they use
+		built["as_dict"] = doc.as_dict(convert_dates_to_str=True)
+	return built["as_dict"]
+
+
+def _render_payload(webhook: dict, doc, built: dict) -> tuple[str, str | None]:
 	kind = webhook["payload_type"]
 	try:
 		if kind == "Fields":
-			data = payload.pick_fields(
-				doc.as_dict(convert_dates_to_str=True), payload.parse_field_list(webhook["payload_fields"])
-			)
+			data = payload.pick_fields(_doc_dict(doc, built), payload.parse_field_list(webhook["payload_fields"]))
 		elif kind == "Template":
 			with _keep_user_messages():
 				rendered = frappe.render_template(webhook["payload_template"], {"doc": doc})
 			data = payload.parse_template_output(rendered)
 		else:
-			data = doc.as_dict(convert_dates_to_str=True)
+			data = _doc_dict(doc, built)
 		return payload.dumps(data), None
 	except payload.PayloadError as e:
 		return "{}", str(e)
@@ -139,8 +165,8 @@ def _pending() -> dict:
 	return pending
 
 
-def _add_pending(webhook: dict, doc, method: str) -> None:
-	body, error = _build_payload(webhook, doc)
+def _add_pending(webhook: dict, doc, method: str, built: dict | None = None) -> None:
+	body, error = _build_payload(webhook, doc, built)
 	key = (webhook["name"], doc.doctype, doc.name, method)
 	pending = _pending()
 	pending.pop(key, None)  # re-insert so the order follows each key's last event

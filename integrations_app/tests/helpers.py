@@ -2,12 +2,15 @@
 
 import json
 import threading
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest.mock import patch
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from integrations_app.events import outbox as outbox_events
+from integrations_app.events import webhook_map
 from integrations_app.events.webhook_map import clear_webhook_map
 
 DELIVERY = "Integration Webhook Delivery"
@@ -73,9 +76,30 @@ def _forget_caches() -> None:
 	clear_webhook_map()
 
 
+_build_webhook_map = webhook_map._build
+
+
+def _build_without(excluded: frozenset) -> dict:
+	built = _build_webhook_map()
+	return {dt: kept for dt, hooks in built.items() if (kept := [w for w in hooks if w["name"] not in excluded])}
+
+
 class IntegrationsTestCase(FrappeTestCase):
 	"""FrappeTestCase that rolls back after every test (webhooks on ToDo would otherwise fire
-	in later tests) and drops the Redis copies of what was written (settings, webhook map)."""
+	in later tests) and drops the Redis copies of what was written (settings, webhook map).
+
+	Tests see only the webhooks they create: live webhooks the site already has (a development
+	site may well have some on ToDo) are left out of the webhook map while a test runs, without
+	writing to them."""
+
+	def run(self, result=None):
+		site_webhooks = frozenset(frappe.get_all("Integration Webhook", pluck="name"))
+		with patch.object(webhook_map, "_build", partial(_build_without, site_webhooks)):
+			clear_webhook_map()
+			try:
+				return super().run(result)
+			finally:
+				clear_webhook_map()
 
 	@classmethod
 	def setUpClass(cls):

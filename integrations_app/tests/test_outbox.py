@@ -113,6 +113,23 @@ class TestOutboxMatching(IntegrationsTestCase):
 		self.assertEqual(by_title["bad"].status, "Failed")
 		self.assertIn("valid JSON", by_title["bad"].last_error)
 
+	def test_webhooks_of_one_event_share_payloads(self):
+		make_webhook(events=["after_insert"], title="doc a")
+		make_webhook(events=["after_insert"], title="doc b")
+		make_webhook(events=["after_insert"], payload_type="Fields", payload_fields="description", title="fields")
+		todo = make_todo("shared")
+		todo.description = "saved"
+		todo.save()
+		flush()
+		by_title = {
+			frappe.db.get_value("Integration Webhook", d.webhook, "title"): d for d in deliveries_for(todo)
+		}
+		self.assertEqual(by_title["doc a"].payload, by_title["doc b"].payload)
+		self.assertEqual(json.loads(by_title["doc a"].payload)["description"], "shared")
+		self.assertEqual(
+			json.loads(by_title["fields"].payload), {"doctype": "ToDo", "name": todo.name, "description": "shared"}
+		)
+
 	def test_paused_records_disabled_does_not(self):
 		make_webhook(events=["after_insert"], status="Paused", title="paused")
 		make_webhook(events=["after_insert"], status="Disabled", title="disabled")

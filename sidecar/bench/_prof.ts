@@ -19,7 +19,7 @@ import { dropPrefix, uniquePrefix } from '../test/helpers';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONCURRENCY = Number(process.env.DELIVERY_CONCURRENCY ?? 200);
-const N = 20_000;
+const N = Number(process.env.N ?? 20_000);
 const TOKEN = 'bench-token-0123456789abcdef';
 const HERE = import.meta.dirname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -119,7 +119,7 @@ async function split(sc: Sidecar, rx: Receiver) {
   t = performance.now();
   await sc.call('PUT', '/v1/endpoints/sp', { url: `${rx.url}/e`, signing: 'standard', secrets, enabled: true });
   console.log('release ms', (performance.now() - t).toFixed(0));
-  for (;;) { const { count } = await rx.ask<{ count: number }>('count'); if (count >= N) break; await sleep(50); }
+  for (let k = 0; ; k++) { const { count } = await rx.ask<{ count: number }>('count'); if (k % 20 === 0) console.log('count', count); if (count >= N) break; await sleep(50); }
   console.log('delivery-only /s', (N / ((performance.now() - t) / 1000)).toFixed(0));
 }
 

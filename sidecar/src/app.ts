@@ -28,10 +28,30 @@ export interface SidecarOptions {
   frappe?: FrappeClient | null;
 }
 
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+function listen(app: ReturnType<typeof createHttpApp>, port: number, host: string): Promise<Server> {
+  return new Promise((ok, fail) => {
+    // Express 5 hands listen errors to the callback as well as emitting them.
+    const s = app.listen(port, host, (err?: Error) => {
+      if (!err) return ok(s);
+      const code = (err as NodeJS.ErrnoException).code;
+      fail(
+        code === 'EADDRINUSE'
+          ? new StartupError(`port ${port} on ${host} is already in use: stop the other process or set PORT`)
+          : err,
+      );
+    });
+  });
+}
+
 /**
  * Starts a whole sidecar: Redis (embedded when REDIS_URL is unset), the domain modules and
  * HTTP. `stop()` closes in the order that loses nothing: HTTP first (no new work), then the
- * modules' workers (in-flight jobs finish or return to the queue), then Redis.
+ * modules' workers (in-flight jobs finish or return to the queue), then Redis. A start that
+ * fails half-way undoes what it started, so no redis-server or worker outlives it.
  */
 export async function startSidecar(config: Config, opts: SidecarOptions = {}): Promise<Sidecar> {
   const log = opts.logger ?? createLogger(config.LOG_LEVEL);
@@ -52,44 +72,55 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
     realtime: new Realtime(realtimeRedis, config.realtime?.site ?? '', log),
   };
   const modules: Module[] = [createDeliveryModule(ctx), createInboundModule(ctx)];
-  for (const m of modules) await m.start?.();
+  const started: Module[] = [];
+  let server: Server | null = null;
+
+  const shutdown = async () => {
+    if (server) {
+      const s = server;
+      await new Promise<void>((ok) => {
+        s.close(() => ok());
+        s.closeIdleConnections();
+        setTimeout(() => s.closeAllConnections(), 5000).unref();
+      });
+    }
+    for (const m of [...started].reverse()) await m.stop?.().catch((err: Error) => log.error({ err, module: m.name }, 'stop failed'));
+    await ctx.realtime.close();
+    realtimeRedis?.disconnect();
+    await redis.quit().catch(() => redis.disconnect());
+    await embedded?.stop();
+  };
 
   const health = async () => {
-    const started = Date.now();
+    const began = Date.now();
     const redisOk = await redis.ping().then(() => true, () => false);
     const parts: Record<string, unknown> = {};
     for (const m of modules) if (m.health) parts[m.name] = await m.health().catch((e: Error) => ({ error: e.message }));
     return {
       ok: redisOk,
-      redis: { ok: redisOk, embedded: embedded !== null, ping_ms: Date.now() - started },
+      redis: { ok: redisOk, embedded: embedded !== null, ping_ms: Date.now() - began },
       frappe: ctx.frappe ? 'connected' : 'standalone',
       uptime_s: Math.round(process.uptime()),
       ...parts,
     };
   };
-  const app = createHttpApp({ token, log, metrics, modules, health });
-  const server: Server = await new Promise((ok, fail) => {
-    const s = app.listen(config.PORT, config.HOST, () => ok(s));
-    s.once('error', fail);
-  });
+
+  try {
+    for (const m of modules) {
+      await m.start?.();
+      started.push(m);
+    }
+    server = await listen(createHttpApp({ token, log, metrics, modules, health }), config.PORT, config.HOST);
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
   log.info({ url, redis: embedded ? 'embedded' : 'external', frappe: ctx.frappe ? 'connected' : 'standalone' }, 'sidecar listening');
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
-    (stopping ??= (async () => {
-      await new Promise<void>((ok) => {
-        server.close(() => ok());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 5000).unref();
-      });
-      for (const m of [...modules].reverse()) await m.stop?.().catch((err: Error) => log.error({ err, module: m.name }, 'stop failed'));
-      await ctx.realtime.close();
-      realtimeRedis?.disconnect();
-      await redis.quit().catch(() => redis.disconnect());
-      await embedded?.stop();
-      log.info('sidecar stopped');
-    })());
+    (stopping ??= shutdown().then(() => log.info('sidecar stopped')));
   return { url, port, token, tokenGenerated: generated, ctx, stop };
 }

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './config';
-import { startSidecar } from './app';
+import { StartupError, startSidecar } from './app';
 import { EmbeddedRedisError } from './queues/embedded-redis';
 
 async function main() {
@@ -23,7 +23,7 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof EmbeddedRedisError) {
+  if (err instanceof ConfigError || err instanceof EmbeddedRedisError || err instanceof StartupError) {
     process.stderr.write(`integrations-sidecar: ${err.message}\n`);
   } else {
     process.stderr.write(`integrations-sidecar: failed to start: ${(err as Error).stack ?? String(err)}\n`);

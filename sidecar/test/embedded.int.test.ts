@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,11 +14,15 @@ interface Running {
 }
 
 /** Starts `node --import tsx src/main.ts` as a real process with REDIS_URL unset (embedded default). */
-function start(dataDir: string): Promise<Running> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+function spawnSidecar(dataDir: string, port = '0'): ChildProcess {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: port, DATA_DIR: dataDir, LOG_LEVEL: 'info' };
   delete env.REDIS_URL;
   delete env.SIDECAR_TOKEN;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: sidecarDir, env });
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: sidecarDir, env });
+}
+
+function start(dataDir: string): Promise<Running> {
+  const child = spawnSidecar(dataDir);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -98,5 +103,22 @@ describe('embedded default (REDIS_URL unset)', () => {
     expect((await fetch(`${second.url}/healthz`)).status).toBe(200);
     second.child.kill('SIGINT');
     expect(await exited(second.child)).toBe(0);
+  });
+
+  it('fails with a clear message when the port is taken, leaving no redis-server behind', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ia-embedded-'));
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((ok) => blocker.once('listening', ok));
+    const port = String((blocker.address() as AddressInfo).port);
+    const child = spawnSidecar(dataDir, port);
+    children.push(child);
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    expect(await exited(child)).toBe(1);
+    blocker.close();
+    expect(err).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    expect(err).not.toContain('TypeError');
+    const redisPidFile = join(dataDir, 'redis', 'redis.pid');
+    expect(existsSync(redisPidFile)).toBe(false);
   });
 });

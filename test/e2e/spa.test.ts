@@ -137,7 +137,11 @@ describe('deliveries', () => {
   it('opens a delivery with its attempt timeline and replays it with the CSRF token', async () => {
     const detail = site.fixtures.get('integrations_app.api.dashboard.delivery_detail')!.responses[0]!
     const delivery = String(detail.args.delivery)
-    const { attempts, event_type: eventType } = message<{ attempts: { attempt_no: number; status_code: number | null; error: string | null }[]; event_type: string }>(detail)
+    const { attempts, event_type: eventType, payload } = message<{
+      attempts: { attempt_no: number; status_code: number | null; error: string | null }[]
+      event_type: string
+      payload: string
+    }>(detail)
     await app.open('/deliveries')
     await app.deliveryRow(delivery).click()
     await app.deliveryDetail.getByTestId('attempt').first().waitFor()
@@ -152,7 +156,9 @@ describe('deliveries', () => {
     await app.deliveryDetail.getByTestId('attempt').last().locator('summary').click()
     const shown = await app.deliveryDetail.innerText()
     expect(shown).toContain('webhook-signature')
-    expect(shown).toContain(`"type": "${eventType}"`)
+    // The title is the event type; the payload is the stored `data` (the sidecar adds the {type, timestamp} envelope).
+    expect(shown).toContain(eventType)
+    expect(shown).toContain(JSON.stringify(JSON.parse(payload), null, 2).split('\n')[1]!.trim())
     await app.screenshot('delivery-detail')
 
     const request = app.waitForCall('integrations_app.api.webhooks.replay_delivery')
@@ -239,6 +245,22 @@ describe('webhooks', () => {
 })
 
 describe('inbound', () => {
+  it('says how to get a public URL when the site has none yet', async () => {
+    site.override('integrations_app.api.inbound.endpoint_stats', () => ({
+      status: 200,
+      body: { message: [{ name: 'no-url-yet', provider: 'stripe', public_url: null, accepted: 0, rejected: 0, duplicates: 0 }] },
+    }))
+    try {
+      await app.open('/inbound')
+      await app.inboundEndpoints.first().getByTestId('public-url-missing').waitFor()
+      expect(await app.inboundEndpoints.first().getByTestId('public-url').count()).toBe(0)
+      expect(await app.inboundEndpoints.first().getByRole('button', { name: /Copy public URL/ }).count()).toBe(0)
+      expect(session.errors).toEqual([])
+    } finally {
+      site.override('integrations_app.api.inbound.endpoint_stats', null)
+    }
+  })
+
   it('shows endpoints with a copyable public URL, and the events log with a payload viewer', async () => {
     await app.open('/inbound')
     await app.inboundEndpoints.first().waitFor()

@@ -79,7 +79,8 @@ export type DeliveryDetail = IntegrationWebhookDelivery
 export interface InboundEndpointStats {
   name: string
   provider: string
-  public_url: string
+  /** null until Integration Settings has a "Public URL for Inbound Webhooks". */
+  public_url: string | null
   accepted: number
   /** null when the sidecar could not be asked. */
   rejected: number | null
