@@ -23,6 +23,10 @@ const N = 20_000;
 const TOKEN = 'bench-token-0123456789abcdef';
 const HERE = import.meta.dirname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Children that must not outlive the benchmark, whatever way it ends. */
+const children = new Set<ChildProcess>();
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(1));
 
 async function ceiling(): Promise<number> {
   const prefix = uniquePrefix('bench-ceiling');
@@ -53,6 +57,7 @@ async function ceiling(): Promise<number> {
 /** The receiver process and a request/response helper over IPC. */
 async function startReceiver() {
   const child = fork(join(HERE, 'delivery-receiver.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
   const port = await new Promise<number>((ok) => child.once('message', (m: { port: number }) => ok(m.port)));
   const ask = <T>(cmd: string) =>
     new Promise<T>((ok) => {
@@ -81,6 +86,7 @@ async function startSidecar(prefix: string) {
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  children.add(child);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
@@ -97,6 +103,7 @@ async function startSidecar(prefix: string) {
     const exited = new Promise((ok) => child.once('exit', ok));
     child.kill('SIGTERM');
     await exited;
+    children.delete(child);
   };
   return { call, rssMb, stop };
 }

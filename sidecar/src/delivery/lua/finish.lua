@@ -36,7 +36,9 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
   if status == 'failed' then redis.call('HINCRBY', KEYS[3], 'failed', 1) end
 end
 
+-- Retention counts from the last activity; a message waiting for a far retry outlives it.
 local ttl = tonumber(ARGV[9])
+if nextAt ~= '' then ttl = ttl + math.ceil((tonumber(nextAt) - now) / 1000) end
 redis.call('RPUSH', KEYS[2], ARGV[5])
 redis.call('EXPIRE', KEYS[2], ttl)
 redis.call('HSET', KEYS[1], 'st', status, 'n', ARGV[6], 'next', nextAt, 'code', ARGV[8], 'at', now)
