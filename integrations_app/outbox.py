@@ -1,14 +1,19 @@
 """Outbox rows (Integration Webhook Delivery) and their hand-off to the sidecar.
 
 - `insert_deliveries`: fast multi-row insert, used inside the document's transaction.
-- `schedule_push` / `push_deliveries`: after commit, one POST /v1/messages per ≤1,000 rows;
-  rows the sidecar accepted (or already had) are marked `acked`.
+- `schedule_push_rows` / `schedule_push` / `push_rows`: after commit, one POST /v1/messages per
+  ≤1,000 rows, then one UPDATE marks them pushed (and `acked` where the sidecar accepted them or
+  already had them). The rows a document save just wrote are pushed from memory, over the
+  process's kept-alive connection (sidecar_client.shared_session): this runs inside the user's
+  request, so it must stay cheap and must never raise.
 - `repush_unacked` (every minute), `reconcile` (hourly), `cleanup` (daily): the jobs that make
   "nothing is lost" true when a push fails or the sidecar loses its Redis.
+- `purge_webhook_deliveries`: background job that deletes a deleted webhook's log in batches.
 Retries of the HTTP deliveries themselves live in the sidecar, never here.
 """
 
 import json
+import time
 from functools import partial
 
 import frappe
@@ -33,6 +38,8 @@ UNACKED_GRACE_S = 30  # leave fresh rows to their own after-commit push
 AFTER_COMMIT_TIMEOUTS = {"connect_timeout": 1.0, "read_timeout": 3.0}
 IN_FLIGHT = ("Queued", "Sending", "Retrying")
 CLEANUP_CHUNK = 1000
+PURGE_CHUNK = 500  # a deleted webhook's log: small transactions, the sidecar may still be reporting
+DELETE_TRIES = 5
 
 _INSERT_FIELDS = (
 	"name",
@@ -66,6 +73,7 @@ def insert_deliveries(rows: list[dict]) -> list[str]:
 	values = []
 	for row in rows:
 		row["name"] = new_message_id()
+		row["creation"] = timestamp
 		values.append(
 			(
 				row["name"],
@@ -92,15 +100,28 @@ def insert_deliveries(rows: list[dict]) -> list[str]:
 
 
 def schedule_push(names: list[str]) -> None:
-	"""Push these rows once the current transaction has committed."""
+	"""Push these rows once the current transaction has committed (they are read back then)."""
 	if names:
-		frappe.db.after_commit.add(partial(_push_after_commit, list(names)))
+		frappe.db.after_commit.add(partial(_push_after_commit, names=list(names)))
 
 
-def _push_after_commit(names: list[str]) -> None:
+def schedule_push_rows(rows: list[dict]) -> None:
+	"""Push rows just written by `insert_deliveries` once the transaction has committed, from
+	memory: dicts with name, webhook, event_type, payload (JSON text), creation. A rollback drops
+	the callback with the rows."""
+	if rows:
+		frappe.db.after_commit.add(partial(_push_after_commit, rows=list(rows)))
+
+
+def _push_after_commit(rows: list[dict] | None = None, names: list[str] | None = None) -> None:
 	# Runs after the user's data is committed: nothing here may raise into their request.
+	# Whatever is not acknowledged here is re-pushed by `repush_unacked` (every minute).
 	try:
-		push_deliveries(names, client=SidecarClient.from_settings(**AFTER_COMMIT_TIMEOUTS), commit=True)
+		client = SidecarClient.from_settings(**AFTER_COMMIT_TIMEOUTS)
+		if rows is None:
+			push_deliveries(names or [], client=client, commit=True)
+		else:
+			push_rows(rows, client=client, commit=True)
 	except SidecarError as e:
 		frappe.logger("integrations_app").info(f"outbox push deferred to the minutely job: {e}")
 	except Exception:
@@ -108,37 +129,51 @@ def _push_after_commit(names: list[str]) -> None:
 		frappe.log_error(title="Integration Webhook: push after commit failed")
 
 
-def _message(row) -> dict:
-	return {
-		"id": row.name,
-		"endpoint_id": row.webhook,
-		"event_type": row.event_type,
-		"payload": json.loads(row.payload or "{}"),
-		"timestamp": to_iso_utc(row.creation),
-	}
+def _messages(rows: list) -> list[dict]:
+	stamps: dict = {}  # rows written together share one creation time: convert it once
+	messages = []
+	for row in rows:
+		creation = row["creation"]
+		if creation not in stamps:
+			stamps[creation] = to_iso_utc(creation)
+		messages.append(
+			{
+				"id": row["name"],
+				"endpoint_id": row["webhook"],
+				"event_type": row["event_type"],
+				"payload": json.loads(row["payload"] or "{}"),
+				"timestamp": stamps[creation],
+			}
+		)
+	return messages
 
 
 def push_deliveries(names: list[str], *, client: SidecarClient, commit: bool = False) -> dict:
-	"""POST the rows to the sidecar; mark accepted and duplicate ones acked.
-
-	Returns {"acked": [ids], "rejected": [{id, code, message}]}. Stops at the first transport
-	error (SidecarError propagates after what was already acknowledged is saved).
-	"""
-	result = {"acked": [], "rejected": []}
+	"""Read the Queued rows among `names` and push them (`push_rows`)."""
 	rows = frappe.get_all(
 		DELIVERY,
 		filters={"name": ("in", names), "status": "Queued"},
 		fields=["name", "webhook", "event_type", "payload", "creation"],
 		order_by="creation asc, name asc",
 	)
+	return push_rows(rows, client=client, commit=commit)
+
+
+def push_rows(rows: list, *, client: SidecarClient, commit: bool = False) -> dict:
+	"""POST the rows to the sidecar; mark them pushed, and accepted and duplicate ones acked.
+
+	Returns {"acked": [ids], "rejected": [{id, code, message}]}. Stops at the first transport
+	error (SidecarError propagates after what was already acknowledged is saved).
+	"""
+	result = {"acked": [], "rejected": []}
 	try:
 		for start in range(0, len(rows), MAX_MESSAGES_PER_CALL):
 			chunk = rows[start : start + MAX_MESSAGES_PER_CALL]
-			answer = client.post_messages([_message(row) for row in chunk])
+			answer = client.post_messages(_messages(chunk))
 			acked = list(answer.get("accepted") or []) + list(answer.get("duplicates") or [])
 			rejected = [r for r in answer.get("rejected") or [] if isinstance(r, dict) and r.get("id")]
-			_mark_pushed([row.name for row in chunk], acked)
-			_handle_rejected(rejected, {row.name: row.webhook for row in chunk})
+			_mark_pushed([row["name"] for row in chunk], acked)
+			_handle_rejected(rejected, {row["name"]: row["webhook"] for row in chunk})
 			result["acked"].extend(acked)
 			result["rejected"].extend(rejected)
 	finally:
@@ -148,14 +183,19 @@ def push_deliveries(names: list[str], *, client: SidecarClient, commit: bool = F
 
 
 def _mark_pushed(pushed: list[str], acked: list[str]) -> None:
-	timestamp = now()
+	"""One UPDATE: every pushed row gets push_attempts + 1 and pushed_at, acked ones acked = 1."""
+	acked_here = set(acked) & set(pushed)
+	if len(acked_here) == len(pushed):  # the usual answer: all accepted
+		acked_sql, values = "1", (now(), tuple(pushed))
+	elif acked_here:
+		acked_sql, values = "case when name in %s then 1 else acked end", (now(), tuple(acked_here), tuple(pushed))
+	else:
+		acked_sql, values = "acked", (now(), tuple(pushed))
 	frappe.db.sql(
-		f"""update `tab{DELIVERY}` set push_attempts = push_attempts + 1, pushed_at = %s
+		f"""update `tab{DELIVERY}` set push_attempts = push_attempts + 1, pushed_at = %s, acked = {acked_sql}
 		where name in %s""",
-		(timestamp, tuple(pushed)),
+		values,
 	)
-	if acked:
-		frappe.db.sql(f"update `tab{DELIVERY}` set acked = 1 where name in %s", (tuple(acked),))
 
 
 def _handle_rejected(rejected: list[dict], webhook_of: dict[str, str]) -> None:
@@ -286,14 +326,57 @@ def cleanup() -> None:
 	delete_in_chunks(INBOUND_EVENT, {"status": "Processed", "creation": ("<", cutoff)})
 
 
-def delete_in_chunks(doctype: str, filters: dict, child: str | None = None, commit: bool = True) -> int:
-	"""Plain SQL deletes (these are logs: no hooks, no Deleted Document copies)."""
+def delete_in_chunks(
+	doctype: str, filters: dict, child: str | None = None, commit: bool = True, chunk: int = CLEANUP_CHUNK
+) -> int:
+	"""Plain SQL deletes (these are logs: no hooks, no Deleted Document copies), `chunk` rows at a
+	time; with `commit`, one transaction per chunk (retried on deadlock), so none holds many locks
+	for long."""
 	deleted = 0
-	while names := frappe.get_all(doctype, filters=filters, pluck="name", limit=CLEANUP_CHUNK):
-		if child:
-			frappe.db.sql(f"delete from `tab{child}` where parenttype = %s and parent in %s", (doctype, tuple(names)))
-		frappe.db.sql(f"delete from `tab{doctype}` where name in %s", (tuple(names),))
+	while names := frappe.get_all(doctype, filters=filters, pluck="name", limit=chunk):
+		_delete_chunk(doctype, tuple(names), child, commit)
 		deleted += len(names)
-		if commit:
-			frappe.db.commit()
 	return deleted
+
+
+def _delete_chunk(doctype: str, names: tuple, child: str | None, commit: bool) -> None:
+	"""Locks are taken in report_deliveries' order (the parent rows, then their attempts), so the
+	two cannot deadlock each other; with `commit`, a deadlock with anything else is retried."""
+	for attempt in range(DELETE_TRIES if commit else 1):
+		try:
+			frappe.db.sql(f"select name from `tab{doctype}` where name in %s for update", (names,))
+			if child:
+				frappe.db.sql(f"delete from `tab{child}` where parenttype = %s and parent in %s", (doctype, names))
+			frappe.db.sql(f"delete from `tab{doctype}` where name in %s", (names,))
+			if commit:
+				frappe.db.commit()
+			return
+		except (frappe.QueryDeadlockError, frappe.QueryTimeoutError):
+			if not commit:
+				raise
+			frappe.db.rollback()
+			if attempt == DELETE_TRIES - 1:
+				raise
+			time.sleep(0.2 * (attempt + 1))
+
+
+def schedule_purge(webhook: str) -> None:
+	"""Once the deletion of an Integration Webhook commits, delete its delivery log in the
+	background (`purge_webhook_deliveries`) — never in the user's transaction, where thousands of
+	row deletes would hold locks the sidecar's reports need."""
+	frappe.enqueue(
+		"integrations_app.outbox.purge_webhook_deliveries",
+		queue="long",
+		enqueue_after_commit=True,
+		job_id=f"integrations_app:purge_deliveries:{webhook}",
+		deduplicate=True,
+		webhook=webhook,
+	)
+
+
+def purge_webhook_deliveries(webhook: str, chunk: int = PURGE_CHUNK) -> int:
+	"""Background job: delete a deleted webhook's deliveries and attempts, `chunk` rows per
+	transaction. Does nothing if the webhook exists again (restored from Deleted Document)."""
+	if frappe.db.exists("Integration Webhook", webhook):
+		return 0
+	return delete_in_chunks(DELIVERY, {"webhook": webhook}, child=ATTEMPT, chunk=chunk)

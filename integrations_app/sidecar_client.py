@@ -2,8 +2,27 @@
 
 Base URL and Bearer token come from Integration Settings. Every failure is a SidecarError
 subclass whose message says what went wrong without ever containing the token.
+
+Connections are kept alive: every client made by `from_settings` shares one `requests.Session`
+per process (`shared_session`), so the after-commit push of a user's request reuses a warm TCP
+connection instead of opening one per commit. Sharing it is safe enough here because:
+
+- Frappe serves requests from gunicorn *sync* workers (one request at a time per process) and runs
+  jobs in RQ workers (one job at a time); the session is made per process id, so a forked worker
+  never writes to a socket its parent opened.
+- Where threads do share it (`bench serve` is threaded, gunicorn `gthread`), what they share is
+  urllib3's connection pool, which is thread-safe: each request checks a connection out and back
+  in. Nothing mutates the session after it is made (headers, auth and timeouts are per request),
+  and its cookie jar accepts no cookies, so no per-user state can leak between requests.
+- A pooled connection the sidecar closed while idle (Node closes them after 5 s) is detected by
+  urllib3 before reuse; for the narrow race where it closes just as a request goes out, an
+  idempotent call is sent once more on a fresh connection (`request(..., retry_once=True)`).
 """
 
+import os
+import threading
+from functools import partial
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote
 
@@ -61,6 +80,52 @@ def _quote(segment: str) -> str:
 	return quote(str(segment), safe="")
 
 
+_shared: tuple[int, requests.Session] | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_session() -> requests.Session:
+	"""The process's keep-alive session (see the module docstring for why sharing it is safe)."""
+	global _shared
+	pid = os.getpid()
+	shared = _shared
+	if shared is None or shared[0] != pid:
+		with _shared_lock:
+			if _shared is None or _shared[0] != pid:
+				session = requests.Session()
+				session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # keep no cookies
+				_shared = (pid, session)
+			shared = _shared
+	return shared[1]
+
+
+def reset_shared_session() -> None:
+	"""Close the pooled connections (tests; or after changing the sidecar URL by hand)."""
+	global _shared
+	with _shared_lock:
+		if _shared is not None:
+			_shared[1].close()
+		_shared = None
+
+
+_tokens: dict[str, tuple[str, str | None]] = {}
+
+
+def _token(settings) -> str | None:
+	"""The decrypted Sidecar Token, kept per site for as long as Integration Settings is unchanged
+	(a new token is saved with the document, which changes `modified`): decrypting it is a query
+	plus a Fernet decryption, too much for every commit's push."""
+	if not settings.sidecar_token:
+		return None
+	version = str(settings.modified)
+	cached = _tokens.get(frappe.local.site)
+	if cached and cached[0] == version:
+		return cached[1]
+	token = settings.get_password("sidecar_token", raise_exception=False)
+	_tokens[frappe.local.site] = (version, token)
+	return token
+
+
 class SidecarClient:
 	def __init__(
 		self,
@@ -81,23 +146,43 @@ class SidecarClient:
 	@classmethod
 	def from_settings(cls, *, connect_timeout: float | None = None, read_timeout: float | None = None) -> "SidecarClient":
 		settings = frappe.get_cached_doc(SETTINGS)
-		token = settings.get_password("sidecar_token", raise_exception=False) if settings.sidecar_token else None
 		return cls(
 			settings.sidecar_url,
-			token,
+			_token(settings),
 			connect_timeout=connect_timeout or DEFAULT_CONNECT_TIMEOUT_S,
 			read_timeout=read_timeout or DEFAULT_READ_TIMEOUT_S,
+			session=shared_session(),
 		)
 
 	# --- transport
 
-	def request(self, method: str, path: str, json_body: Any = None, *, expect_json: bool = True) -> Any:
+	def request(
+		self,
+		method: str,
+		path: str,
+		json_body: Any = None,
+		*,
+		expect_json: bool = True,
+		retry_once: bool | None = None,
+	) -> Any:
+		"""`retry_once` (default: GET/PUT/DELETE): the call is idempotent, so a connection error
+		(not a timeout) is retried once at once — a kept-alive connection may have just been closed."""
 		url = self.base_url + path
 		headers = {"Accept": "application/json"}
 		if self._token:
 			headers["Authorization"] = f"Bearer {self._token}"
+		if retry_once is None:
+			retry_once = method in ("GET", "PUT", "DELETE")
+		send = partial(
+			self._session.request, method, url, json=json_body, headers=headers, timeout=self.timeout, allow_redirects=False
+		)
 		try:
-			response = self._session.request(method, url, json=json_body, headers=headers, timeout=self.timeout, allow_redirects=False)
+			try:
+				response = send()
+			except requests.ConnectionError as e:
+				if not retry_once or isinstance(e, requests.Timeout):
+					raise
+				response = send()
 		except requests.Timeout:
 			raise SidecarUnavailable(f"Sidecar at {self.base_url} did not answer {method} {path} in time") from None
 		except requests.ConnectionError:
@@ -146,11 +231,11 @@ class SidecarClient:
 
 	def post_messages(self, messages: list[dict]) -> dict:
 		"""→ {accepted:[ids], duplicates:[ids], rejected:[{id, code, message}]}"""
-		return self.request("POST", "/v1/messages", {"messages": messages})
+		return self.request("POST", "/v1/messages", {"messages": messages}, retry_once=True)  # ids dedup
 
 	def lookup_messages(self, ids: list[str]) -> dict:
 		"""→ {found:{id: status}, missing:[ids]}"""
-		return self.request("POST", "/v1/messages/lookup", {"ids": ids})
+		return self.request("POST", "/v1/messages/lookup", {"ids": ids}, retry_once=True)
 
 	def replay_message(self, message_id: str) -> dict:
 		return self.request("POST", f"/v1/messages/{_quote(message_id)}/replay", {})

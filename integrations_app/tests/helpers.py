@@ -12,6 +12,7 @@ from frappe.tests.utils import FrappeTestCase
 from integrations_app.events import outbox as outbox_events
 from integrations_app.events import webhook_map
 from integrations_app.events.webhook_map import clear_webhook_map
+from integrations_app.sidecar_client import reset_shared_session
 
 DELIVERY = "Integration Webhook Delivery"
 
@@ -19,23 +20,39 @@ DELIVERY = "Integration Webhook Delivery"
 class FakeSidecar:
 	"""A real HTTP server in a thread that records requests and answers like the sidecar.
 
-	`respond(method, path, body)` may be replaced per test; it returns (status, json_body).
+	`respond(method, path, body)` may be replaced per test; it returns (status, json_body), or
+	DROP to close the connection without answering. `keep_alive=True` speaks HTTP/1.1 and keeps
+	connections open like the real sidecar; each request records the client's port.
 	"""
 
-	def __init__(self):
+	DROP = object()
+
+	def __init__(self, keep_alive: bool = False):
 		self.requests: list[dict] = []
 		self.respond = self.default_respond
 		sidecar = self
 
 		class Handler(BaseHTTPRequestHandler):
+			protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
 			def _handle(self):
 				length = int(self.headers.get("Content-Length") or 0)
 				raw = self.rfile.read(length) if length else b""
 				body = json.loads(raw) if raw else None
 				sidecar.requests.append(
-					{"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+					{
+						"method": self.command,
+						"path": self.path,
+						"headers": dict(self.headers),
+						"body": body,
+						"client_port": self.client_address[1],
+					}
 				)
-				status, answer = sidecar.respond(self.command, self.path, body)
+				reply = sidecar.respond(self.command, self.path, body)
+				if reply is FakeSidecar.DROP:
+					self.close_connection = True
+					return
+				status, answer = reply
 				data = json.dumps(answer).encode() if answer is not None else b""
 				self.send_response(status)
 				self.send_header("Content-Type", "application/json")
@@ -67,6 +84,7 @@ class FakeSidecar:
 		return self
 
 	def __exit__(self, *exc):
+		reset_shared_session()  # close kept-alive connections to this server
 		self.server.shutdown()
 		self.server.server_close()
 
@@ -140,6 +158,16 @@ def make_todo(description="integrations test"):
 def flush() -> None:
 	"""What commit does first: write the pending outbox rows (without committing)."""
 	outbox_events.flush_pending()
+
+
+def take_after_commit(func) -> list:
+	"""Remove and return the after-commit callbacks (functools.partial) of `func` queued so far,
+	so a test can run them itself without committing."""
+	queue = frappe.db.after_commit._functions
+	taken = [f for f in queue if getattr(f, "func", None) is func]
+	for f in taken:
+		queue.remove(f)
+	return taken
 
 
 def deliveries_for(doc, **filters) -> list:

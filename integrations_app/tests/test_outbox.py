@@ -212,3 +212,31 @@ class TestHooks(IntegrationsTestCase):
 		self.assertIn("Integration Webhook Delivery", outbox_events.OWN_DOCTYPES)
 		with self.assertRaises(frappe.ValidationError):
 			make_webhook(reference_doctype="Integration Inbound Event")
+
+
+class TestPurge(IntegrationsTestCase):
+	def test_purge_deletes_a_deleted_webhooks_log_in_committed_batches(self):
+		from unittest.mock import patch
+
+		webhook = make_webhook(events=["after_insert"])
+		other = make_webhook(events=["after_insert"], title="kept")
+		names = outbox.insert_deliveries(
+			[{"webhook": webhook.name, "event_type": "todo.test", "payload": "{}"} for _ in range(5)]
+			+ [{"webhook": other.name, "event_type": "todo.test", "payload": "{}"}]
+		)
+		for name in names:
+			frappe.get_doc(DELIVERY, name).append("attempts", {"attempt_no": 1, "status_code": 500}).db_insert()
+		frappe.delete_doc("Integration Webhook", webhook.name, ignore_permissions=True)
+		commits = []
+		with patch.object(frappe.db, "commit", lambda: commits.append(1)):
+			self.assertEqual(outbox.purge_webhook_deliveries(webhook.name, chunk=2), 5)
+		self.assertEqual(len(commits), 3, "one transaction per batch of 2")
+		self.assertEqual(frappe.db.count(DELIVERY, {"webhook": webhook.name}), 0)
+		self.assertEqual(frappe.db.count("Integration Webhook Delivery Attempt", {"parent": ("in", names[:5])}), 0)
+		self.assertEqual(frappe.db.count(DELIVERY, {"webhook": other.name}), 1, "other webhooks keep theirs")
+
+	def test_purge_skips_a_webhook_that_exists_again(self):
+		webhook = make_webhook(events=["after_insert"])
+		outbox.insert_deliveries([{"webhook": webhook.name, "event_type": "todo.test", "payload": "{}"}])
+		self.assertEqual(outbox.purge_webhook_deliveries(webhook.name), 0)
+		self.assertEqual(frappe.db.count(DELIVERY, {"webhook": webhook.name}), 1)

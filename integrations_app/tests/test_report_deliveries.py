@@ -115,6 +115,23 @@ class TestReportDeliveries(IntegrationsTestCase):
 		self.assertEqual(reasons["msg_unknown000000000000000000"], "unknown message")
 		self.assertIn("status must be one of", reasons[self.message])
 
+	def test_deliveries_of_a_deleted_webhook(self):
+		"""The sidecar may still report a webhook's deliveries after it was deleted: no error, no
+		health update; once the background purge ran they are unknown messages."""
+		w, m = self.webhook.name, self.message
+		frappe.delete_doc("Integration Webhook", w, ignore_permissions=True)
+		result = self.report(outcome(m, w, "failed", 1, code=500))
+		self.assertEqual((result["updated"], result["ignored"]), (1, []))
+		self.assertEqual(self.delivery().status, "Failed", "the kept log row still records the outcome")
+		self.assertFalse(frappe.db.exists("Integration Webhook", w), "no health row resurrected")
+
+		self.assertEqual(outbox.purge_webhook_deliveries(w), 1)
+		self.assertFalse(frappe.db.exists(DELIVERY, m))
+		self.assertEqual(self.attempts(), [])
+		result = self.report(outcome(m, w, "succeeded", 2, code=200))
+		self.assertEqual(result["updated"], 0)
+		self.assertEqual(result["ignored"], [{"message_id": m, "reason": "unknown message"}])
+
 	def test_not_a_list(self):
 		# rejected by the type check of the whitelisted method (or our own check without it)
 		with self.assertRaises((frappe.ValidationError, TypeError)):

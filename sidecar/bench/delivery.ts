@@ -5,7 +5,7 @@
  *  (b) sustained deliveries/s through a real sidecar process to a receiver process (204),
  *      1 endpoint and 100 endpoints, 20,000 messages each, timed from first POST to last arrival;
  *  (c) enqueue→arrival latency at a fixed 1,000 msg/s for 10 s;
- *  (d) the sidecar's RSS.
+ *  (d) the sidecar's RSS; and, for scale-out, (b) again with two sidecar processes.
  * The last line is JSON for scripts.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -113,25 +113,27 @@ type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
 const message = (id: string, ep: string, i: number) => ({ id, endpoint_id: ep, event_type: 'order.created', payload: { id: i, total: 42.5, customer: 'ACME Corp', items: [{ sku: 'X-1', qty: 2 }] } });
 
-async function throughput(sc: Sidecar, rx: Receiver, endpoints: number, tag: string): Promise<{ rate: number; peakRss: number }> {
+/** `scs` share one prefix (scale-out): endpoints are set on the first, messages posted round-robin to all. */
+async function throughput(scs: Sidecar[], rx: Receiver, endpoints: number, tag: string, n = N): Promise<{ rate: number; peakRss: number }> {
+  const sc = scs[0]!;
   await rx.ask('reset');
   for (let e = 0; e < endpoints; e++) await sc.call('PUT', `/v1/endpoints/${tag}${e}`, { url: `${rx.url}/e/${e}`, signing: 'standard', secrets: ['whsec_' + Buffer.alloc(32, e + 1).toString('base64')] });
   const started = performance.now();
   let peakRss = 0;
   const batches: Array<ReturnType<typeof message>[]> = [];
-  for (let i = 0; i < N; i += 500) batches.push(Array.from({ length: 500 }, (_, j) => message(`${tag}-${i + j}`, `${tag}${(i + j) % endpoints}`, i + j)));
+  for (let i = 0; i < n; i += 500) batches.push(Array.from({ length: 500 }, (_, j) => message(`${tag}-${i + j}`, `${tag}${(i + j) % endpoints}`, i + j)));
   // Four posters, as several Frappe workers would push.
   const posting = Promise.all(Array.from({ length: 4 }, async (_, w) => {
-    for (let b = w; b < batches.length; b += 4) await sc.call('POST', '/v1/messages', { messages: batches[b] });
+    for (let b = w; b < batches.length; b += 4) await scs[b % scs.length]!.call('POST', '/v1/messages', { messages: batches[b] });
   }));
   for (;;) {
     const { count } = await rx.ask<{ count: number }>('count');
-    peakRss = Math.max(peakRss, sc.rssMb());
-    if (count >= N) break;
+    peakRss = Math.max(peakRss, ...scs.map((x) => x.rssMb()));
+    if (count >= n) break;
     await sleep(50);
   }
   await posting;
-  return { rate: N / ((performance.now() - started) / 1000), peakRss };
+  return { rate: n / ((performance.now() - started) / 1000), peakRss };
 }
 
 async function latency(sc: Sidecar, rx: Receiver): Promise<{ p50: number; p99: number; max: number }> {
@@ -170,17 +172,26 @@ async function main() {
   const rx = await startReceiver();
   const sc = await startSidecar(prefix);
   try {
-    const one = await throughput(sc, rx, 1, 'one');
+    // Warm-up (JIT, connection pools), not measured.
+    await throughput([sc], rx, 1, 'warm', 4000);
+    const one = await throughput([sc], rx, 1, 'one');
     console.log(`(b) 1 endpoint: ${one.rate.toFixed(0)} deliveries/s`);
-    const hundred = await throughput(sc, rx, 100, 'hund');
+    const hundred = await throughput([sc], rx, 100, 'hund');
     console.log(`(b) 100 endpoints: ${hundred.rate.toFixed(0)} deliveries/s`);
     const lat = await latency(sc, rx);
     const rss = sc.rssMb();
+    // Scale-out on the same machine: a second process on the same prefix (DESIGN §1).
+    const sc2 = await startSidecar(prefix);
+    await throughput([sc2], rx, 1, 'warm2', 4000);
+    const pair = await throughput([sc, sc2], rx, 1, 'pair');
+    await sc2.stop();
+    console.log(`(b) 2 processes, 1 endpoint: ${pair.rate.toFixed(0)} deliveries/s`);
     const rows: Array<[string, string]> = [
       ['BullMQ no-op ceiling (jobs/s)', ceilingRate.toFixed(0)],
       ['deliveries/s, 1 endpoint', one.rate.toFixed(0)],
       ['deliveries/s, 100 endpoints', hundred.rate.toFixed(0)],
       ['ratio (1 endpoint / ceiling)', (one.rate / ceilingRate).toFixed(2)],
+      ['deliveries/s, 2 processes, 1 endpoint', pair.rate.toFixed(0)],
       ['latency p50 at 1k msg/s (ms)', String(lat.p50)],
       ['latency p99 at 1k msg/s (ms)', String(lat.p99)],
       ['latency max at 1k msg/s (ms)', String(lat.max)],
@@ -188,10 +199,10 @@ async function main() {
       ['sidecar RSS after run (MB)', rss.toFixed(0)],
     ];
     console.log('');
-    for (const [k, v] of rows) console.log(`${k.padEnd(36)} ${v.padStart(8)}`);
+    for (const [k, v] of rows) console.log(`${k.padEnd(40)} ${v.padStart(8)}`);
     console.log(JSON.stringify({
       deliveries_per_s: Math.round(one.rate), deliveries_per_s_100_endpoints: Math.round(hundred.rate), ceiling_per_s: Math.round(ceilingRate),
-      ratio: +(one.rate / ceilingRate).toFixed(2), p50_ms_at_1k: lat.p50, p99_ms_at_1k: lat.p99, rss_mb: Math.round(Math.max(one.peakRss, hundred.peakRss, rss)),
+      ratio: +(one.rate / ceilingRate).toFixed(2), deliveries_per_s_2_processes: Math.round(pair.rate), p50_ms_at_1k: lat.p50, p99_ms_at_1k: lat.p99, rss_mb: Math.round(Math.max(one.peakRss, hundred.peakRss, rss)),
     }));
   } finally {
     await sc.stop();

@@ -151,6 +151,10 @@ describe('sidecar processes', () => {
     const ids = Array.from({ length: 2000 }, (_, i) => `p${i}`);
     await Promise.all([postAll(() => a, ids.slice(0, 1000)), postAll(() => b, ids.slice(1000))]);
     await rx.waitFor(() => counts(rx).size === ids.length, 30_000);
+    // The receiver answers before the sidecar records the outcome: wait for the records.
+    for (const until = Date.now() + 10_000; Date.now() < until; await sleep(100)) {
+      if (Object.values(await statuses(a, ids)).filter((s) => s === 'succeeded').length === ids.length) break;
+    }
 
     const succeeded = async (sc: SidecarProcess) => {
       const text = await (await fetch(`${sc.url}/metrics`)).text();

@@ -15,7 +15,7 @@ from integrations_app.lib.payload import parse_field_list
 from integrations_app.lib.retry import format_retry_schedule, parse_retry_schedule
 from integrations_app.lib.signing import decode_standard_secret, generate_frappe_secret, generate_standard_secret
 from integrations_app.lib.urls import is_private_host, parse_allow_list, validate_webhook_url
-from integrations_app.outbox import delete_in_chunks
+from integrations_app.outbox import schedule_purge
 
 DELIVERY = "Integration Webhook Delivery"
 ATTEMPT = "Integration Webhook Delivery Attempt"
@@ -172,6 +172,9 @@ class IntegrationWebhook(Document):
 
 	def on_trash(self):
 		invalidate_webhook_map()
-		# The delivery log belongs to the webhook; it goes with it.
-		delete_in_chunks(DELIVERY, {"webhook": self.name}, child=ATTEMPT, commit=False)
+		# The delivery log goes with the webhook, but not in this transaction: deleting thousands
+		# of rows here would hold their locks while the sidecar is still reporting outcomes for
+		# them (deadlock). A background job deletes them in small batches once this commits;
+		# until then they are plain logs (`ignore_links_on_delete` lets the webhook go).
+		schedule_purge(self.name)
 		endpoints.schedule_delete(self.doctype, self.name)

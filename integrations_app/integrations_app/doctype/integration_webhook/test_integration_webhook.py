@@ -63,10 +63,32 @@ class TestIntegrationWebhook(IntegrationsTestCase):
 		webhook.save()
 		self.assertNotIn(webhook.name, [w["name"] for w in get_webhook_map().get("ToDo", [])])
 
-	def test_delete_removes_its_deliveries(self):
+	def test_delete_leaves_the_delivery_log_to_a_background_purge(self):
+		"""Deleting a webhook must not delete its deliveries in the user's transaction: the
+		sidecar's report_deliveries locks those rows (deadlock on a real bench)."""
+		from unittest.mock import patch
+
 		from integrations_app import outbox
 
 		webhook = make_webhook()
-		[name] = outbox.insert_deliveries([{"webhook": webhook.name, "event_type": "todo.test", "payload": "{}"}])
-		webhook.delete()
-		self.assertFalse(frappe.db.exists("Integration Webhook Delivery", name))
+		names = outbox.insert_deliveries(
+			[{"webhook": webhook.name, "event_type": "todo.test", "payload": "{}"} for _ in range(3)]
+		)
+		statements = []
+		original_sql = frappe.db.sql
+
+		def sql(query, *args, **kwargs):
+			statements.append(str(query))
+			return original_sql(query, *args, **kwargs)
+
+		with patch.object(frappe.db, "sql", sql), patch("frappe.enqueue") as enqueue:
+			webhook.delete()
+
+		self.assertFalse(frappe.db.exists("Integration Webhook", webhook.name))
+		self.assertEqual(frappe.db.count("Integration Webhook Delivery", {"name": ("in", names)}), 3)
+		touched = [q for q in statements if "Integration Webhook Delivery" in q and not q.lstrip().lower().startswith("select")]
+		self.assertEqual(touched, [], "no delivery rows written or locked in the delete's transaction")
+		enqueue.assert_called_once()
+		self.assertEqual(enqueue.call_args.args, ("integrations_app.outbox.purge_webhook_deliveries",))
+		self.assertTrue(enqueue.call_args.kwargs["enqueue_after_commit"], "no purge if the delete rolls back")
+		self.assertEqual(enqueue.call_args.kwargs["webhook"], webhook.name)
