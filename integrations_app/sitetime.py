@@ -21,3 +21,9 @@ def from_iso(value: str | None) -> datetime | None:
 	if not value:
 		return None
 	return timefmt.utc_to_local(timefmt.parse_iso8601(value), get_system_timezone())
+
+
+def site_local(value: str) -> datetime:
+	"""A date-time sent by a client -> naive site-local: ISO-8601 with an offset (the SPA sends UTC)
+	is converted to the System Settings time zone; naive text is site-local already (the desk)."""
+	return timefmt.site_local(value, get_system_timezone())

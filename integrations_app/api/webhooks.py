@@ -2,13 +2,13 @@
 
 import frappe
 from frappe import _
-from frappe.utils import add_to_date, get_datetime, now_datetime
+from frappe.utils import add_to_date, flt, now_datetime
 
 from integrations_app import outbox
 from integrations_app.lib import naming, payload
 from integrations_app.lib.signing import generate_frappe_secret, generate_standard_secret
 from integrations_app.sidecar_client import SidecarClient, SidecarError, SidecarNotFound
-from integrations_app.sitetime import to_iso_utc
+from integrations_app.sitetime import site_local, to_iso_utc
 
 WEBHOOK = "Integration Webhook"
 DELIVERY = "Integration Webhook Delivery"
@@ -79,12 +79,13 @@ def replay_delivery(delivery: str) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
-def recover_failed(webhook: str, since: str) -> dict:
-	"""Re-queue the endpoint's failed messages since a (site-local) date-time → {requeued}."""
+def recover_failed(webhook: str, since: str | None = None, hours: float | None = None) -> dict:
+	"""Re-queue the endpoint's failed messages → {requeued}. The window is either `hours` (the last
+	N hours, counted on the server's clock: what the SPA sends) or `since`: ISO-8601 with an offset
+	(e.g. UTC `…Z`) is converted to the site's time zone, a date-time without one is site-local (the
+	desk's Datetime prompt)."""
 	doc = _webhook_for_write(webhook)
-	since_dt = get_datetime(since)
-	if not since_dt or since_dt > now_datetime():
-		frappe.throw(_("Since must be a date-time in the past"))
+	since_dt = _recover_since(since, hours)
 	client = _sidecar_call(SidecarClient.from_settings)
 	answer = _sidecar_call(client.recover_endpoint, doc.name, to_iso_utc(since_dt))
 	requeued = answer.get("requeued") if isinstance(answer, dict) else None
@@ -92,6 +93,23 @@ def recover_failed(webhook: str, since: str) -> dict:
 		# The sidecar's 202 may carry no count; report what Frappe knows was failed in that window.
 		requeued = frappe.db.count(DELIVERY, {"webhook": doc.name, "status": "Failed", "creation": (">=", since_dt)})
 	return {"requeued": requeued}
+
+
+def _recover_since(since: str | None, hours: float | None):
+	"""The window's start as a naive site-local datetime."""
+	if (since in (None, "")) == (hours in (None, "")):
+		frappe.throw(_("Give either Since or Hours"))
+	if hours not in (None, ""):
+		if flt(hours) <= 0:
+			frappe.throw(_("Hours must be more than 0"))
+		return add_to_date(now_datetime(), hours=-flt(hours))
+	try:
+		since_dt = site_local(since)
+	except ValueError:
+		since_dt = None
+	if not since_dt or since_dt > now_datetime():
+		frappe.throw(_("Since must be a date-time in the past"))
+	return since_dt
 
 
 @frappe.whitelist(methods=["POST"])

@@ -44,3 +44,21 @@ def local_to_utc(naive: datetime, tz_name: str) -> datetime:
 def utc_to_local(aware: datetime, tz_name: str) -> datetime:
 	"""Aware datetime -> naive site-local datetime (what Frappe stores)."""
 	return aware.astimezone(ZoneInfo(tz_name)).replace(tzinfo=None)
+
+
+
+def site_local(value: str, tz_name: str) -> datetime:
+	"""A client's date-time as the site's naive local time. ISO-8601 with an offset (`…Z`,
+	`…+05:30`) is an instant and is converted to `tz_name`; text without one is a wall-clock time
+	taken as site-local already (what the desk sends)."""
+	if not isinstance(value, str) or not value.strip():
+		raise ValueError("a date-time must be a non-empty string")
+	text = value.strip()
+	if text.endswith(("Z", "z")):
+		text = text[:-1] + "+00:00"
+	text = _FRACTION_RE.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+	try:
+		parsed = datetime.fromisoformat(text)
+	except ValueError:
+		raise ValueError(f"{value!r} is not a date-time") from None
+	return parsed if parsed.tzinfo is None else utc_to_local(parsed, tz_name)

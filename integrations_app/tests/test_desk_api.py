@@ -1,10 +1,15 @@
 import json
+from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
 
 import frappe
+from frappe.utils import get_system_timezone, now_datetime
 
 from integrations_app import endpoints, outbox
 from integrations_app.api import dashboard, settings, webhooks
 from integrations_app.sidecar_client import SidecarClient
+from integrations_app.lib.timefmt import parse_iso8601, to_iso_utc
+from integrations_app.sitetime import to_iso_utc as to_site_iso
 from integrations_app.tests.helpers import DELIVERY, FakeSidecar, IntegrationsTestCase, configure_sidecar, make_webhook
 
 
@@ -76,6 +81,42 @@ class TestWebhookActions(IntegrationsTestCase):
 		self.assertEqual(frappe.db.get_value("Integration Webhook", webhook.name, "sidecar_synced"), 0)
 
 
+class TestRecoverFailedTimeZones(IntegrationsTestCase):
+	"""The SPA runs in the browser's time zone, the site in System Settings' (RESULTS.md: a browser
+	on UTC sent 02:24 meaning 02:24 UTC, the server read it as 02:24 Kolkata, 5.5 h off)."""
+
+	def recover(self, **window) -> str:
+		with FakeSidecar() as sidecar:
+			sidecar.respond = lambda method, path, body: (202, {})
+			configure_sidecar(sidecar.url)
+			webhook = make_webhook(events=["after_insert"])
+			webhooks.recover_failed(webhook=webhook.name, **window)
+		[call] = [r for r in sidecar.requests if r["path"].endswith("/recover")]
+		return call["body"]["since"]
+
+	def test_last_n_hours_is_counted_on_the_server(self):
+		sent = parse_iso8601(self.recover(hours=6))
+		expected = datetime.now(timezone.utc) - timedelta(hours=6)
+		self.assertLess(abs((sent - expected).total_seconds()), 60)
+
+	def test_a_utc_instant_is_the_same_instant_on_a_site_in_another_zone(self):
+		instant = (datetime.now(timezone.utc) - timedelta(hours=3)).replace(microsecond=0)
+		with patch("integrations_app.sitetime.get_system_timezone", return_value="Asia/Kolkata"):
+			sent = self.recover(since=to_iso_utc(instant))
+		self.assertEqual(parse_iso8601(sent), instant)
+
+	def test_naive_since_is_site_local(self):
+		local = (now_datetime() - timedelta(hours=2)).replace(microsecond=0)
+		sent = self.recover(since=str(local))
+		self.assertEqual(sent, to_site_iso(local))
+
+	def test_window_must_be_given_once_and_in_the_past(self):
+		webhook = make_webhook(events=["after_insert"])
+		for window in ({}, {"hours": 0}, {"since": "soon"}, {"since": "2999-01-01T00:00:00Z"}, {"hours": 1, "since": "2024-01-01 00:00:00"}):
+			with self.assertRaises(frappe.ValidationError, msg=window):
+				webhooks.recover_failed(webhook=webhook.name, **window)
+
+
 class TestDashboardAndSettings(IntegrationsTestCase):
 	def test_delivery_overview_shape(self):
 		webhook = make_webhook(events=["after_insert"])
@@ -122,6 +163,14 @@ class TestSpaPage(IntegrationsTestCase):
 			self.assertEqual(frappe.flags.redirect_location, "/login?redirect-to=%2Fintegrations")
 		finally:
 			frappe.set_user("Administrator")
+
+	def test_boot_has_the_site_time_zone(self):
+		from integrations_app.www import integrations
+
+		with patch.object(frappe.db, "commit", lambda: None):  # get_context saves the session's CSRF token
+			context = integrations.get_context(frappe._dict())
+		self.assertEqual(context.boot["time_zone"], get_system_timezone())
+		self.assertTrue(context.boot["csrf_token"])
 
 	def test_app_screen_permission(self):
 		from integrations_app.permissions import has_app_permission

@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 import frappe
 import frappe.sessions
+from frappe.utils import get_system_timezone
 
 from integrations_app.permissions import is_integration_manager
 
@@ -27,5 +28,7 @@ def get_context(context):
 		"site_name": frappe.local.site,
 		"socketio_port": frappe.conf.socketio_port or 9000,
 		"user": frappe.session.user,
+		# every time in the SPA is shown in the site's zone: Frappe's datetimes are naive site time
+		"time_zone": get_system_timezone(),
 	}
 	return context

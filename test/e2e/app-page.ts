@@ -49,6 +49,13 @@ export class IntegrationsApp {
   get deliveryDetail(): Locator {
     return this.page.getByTestId('delivery-detail')
   }
+  get recoverForm(): Locator {
+    return this.page.getByTestId('recover-form')
+  }
+  /** The "Updated" cell of a delivery row. */
+  deliveryUpdated(name: string): Locator {
+    return this.deliveryRow(name).locator('td').last()
+  }
 
   // Inbound
   get inboundEndpoints(): Locator {

@@ -16,7 +16,12 @@ export interface BrowserSession {
   close(): Promise<void>
 }
 
-export async function openBrowser(origin: string): Promise<BrowserSession> {
+export interface BrowserOptions {
+  /** The browser's time zone (IANA), e.g. one that differs from the site's. Default: the machine's. */
+  timezoneId?: string
+}
+
+export async function openBrowser(origin: string, options: BrowserOptions = {}): Promise<BrowserSession> {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -30,7 +35,7 @@ export async function openBrowser(origin: string): Promise<BrowserSession> {
       '--disable-sync',
     ],
   })
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 })
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1, timezoneId: options.timezoneId })
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin })
   const page = await context.newPage()
   const errors: string[] = []

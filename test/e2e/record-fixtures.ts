@@ -2,6 +2,7 @@
  * Re-records `test/fixtures/frappe-api/*.json` from a real Frappe v15 site, run by hand:
  *
  *   npx tsx test/e2e/record-fixtures.ts --url http://integrations.localhost:8000 --user Administrator --password admin
+ *   npx tsx test/e2e/record-fixtures.ts --only integrations_app.api.webhooks.recover_failed   # just that one
  *
  * It logs in, reads the CSRF token from the /integrations shell (which also checks the boot
  * rendering), then makes every call the SPA makes with the args the current fixtures hold (the
@@ -9,7 +10,7 @@
  * Document names are swapped for real ones from the recorded lists.
  *
  * It ACTS on the site: it sends one test event, replays one delivery and one inbound event,
- * pauses and resumes one Active webhook, and asks to recover failed deliveries since now.
+ * pauses and resumes one Active webhook, and asks to recover its failed deliveries of the last hour.
  * Use a development site with at least one Active webhook, a few deliveries (one Failed, one with
  * two or more attempts), and an inbound endpoint with one event.
  */
@@ -24,8 +25,12 @@ const { values: opts } = parseArgs({
     user: { type: 'string', default: 'Administrator' },
     password: { type: 'string', default: 'admin' },
     out: { type: 'string', default: FIXTURES_DIR },
+    /** Re-record only these methods (repeatable): the lists are still read for document names, but
+     * no other action runs and no other fixture file is written. */
+    only: { type: 'string', multiple: true },
   },
 })
+const wanted = (method: string) => !opts.only?.length || opts.only.includes(method)
 
 type Args = Record<string, unknown>
 interface Row {
@@ -119,25 +124,32 @@ async function main() {
   await record('frappe.client.get', { doctype: 'Integration Inbound Event', name: inboundEvent.name })
 
   // Actions. The test event is a delivery the recorded log does not hold: the realtime fill-in.
-  const test = await record('integrations_app.api.webhooks.send_test_event', { webhook: webhook.name })
-  const fresh = need(message<{ delivery?: string }>(test)?.delivery, 'send_test_event to return a delivery')
-  const fillIn = need(argsOf('frappe.client.get_list').find(isNameFilter), 'a fill-in get_list fixture')
-  await record('frappe.client.get_list', { ...fillIn, filters: { ...(fillIn.filters as Args), name: ['in', [fresh]] } })
-  await record('integrations_app.api.webhooks.replay_delivery', { delivery: retried.name })
-  await record('integrations_app.api.webhooks.replay_delivery', { delivery: 'msg_00000000000000000000000000' })
-  await record('integrations_app.api.webhooks.set_paused', { webhook: webhook.name, paused: true })
-  await record('integrations_app.api.webhooks.set_paused', { webhook: webhook.name, paused: false })
-  const now = new Date()
-  const pad = (n: number) => String(n).padStart(2, '0')
-  const since = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}:00`
-  await record('integrations_app.api.webhooks.recover_failed', { webhook: webhook.name, since })
-  await record('integrations_app.api.inbound.replay_event', { event: inboundEvent.name })
+  if (wanted('integrations_app.api.webhooks.send_test_event')) {
+    const test = await record('integrations_app.api.webhooks.send_test_event', { webhook: webhook.name })
+    const fresh = need(message<{ delivery?: string }>(test)?.delivery, 'send_test_event to return a delivery')
+    const fillIn = need(argsOf('frappe.client.get_list').find(isNameFilter), 'a fill-in get_list fixture')
+    await record('frappe.client.get_list', { ...fillIn, filters: { ...(fillIn.filters as Args), name: ['in', [fresh]] } })
+  }
+  if (wanted('integrations_app.api.webhooks.replay_delivery')) {
+    await record('integrations_app.api.webhooks.replay_delivery', { delivery: retried.name })
+    await record('integrations_app.api.webhooks.replay_delivery', { delivery: 'msg_00000000000000000000000000' })
+  }
+  if (wanted('integrations_app.api.webhooks.set_paused')) {
+    await record('integrations_app.api.webhooks.set_paused', { webhook: webhook.name, paused: true })
+    await record('integrations_app.api.webhooks.set_paused', { webhook: webhook.name, paused: false })
+  }
+  // the SPA sends a relative window; the browser test picks "Last hour"
+  if (wanted('integrations_app.api.webhooks.recover_failed')) {
+    await record('integrations_app.api.webhooks.recover_failed', { webhook: webhook.name, hours: 1 })
+  }
+  if (wanted('integrations_app.api.inbound.replay_event')) await record('integrations_app.api.inbound.replay_event', { event: inboundEvent.name })
 
   for (const [method, responses] of recorded) {
+    if (!wanted(method)) continue
     const file: FixtureFile = { recorded_from: recordedFrom, method, responses }
     await writeFile(join(opts.out!, `${method}.json`), `${JSON.stringify(file, null, 2)}\n`)
   }
-  console.log(`Wrote ${recorded.size} fixture files (${recordedFrom}) to ${opts.out}`)
+  console.log(`Wrote ${[...recorded.keys()].filter(wanted).length} fixture files (${recordedFrom}) to ${opts.out}`)
 }
 
 main().catch((error: Error) => {

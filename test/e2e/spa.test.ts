@@ -33,9 +33,18 @@ function callsOf(method: string) {
   return site.requests.filter((r) => r.method === method)
 }
 
+/** The recorded site's zone, and a browser zone far from it (RESULTS.md: browser UTC, site Kolkata). */
+const SITE_TZ = 'Asia/Kolkata'
+const BROWSER_TZ = 'America/Los_Angeles'
+
+/** `HH:MM` of an instant on a zone's clock. */
+function clock(date: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(date)
+}
+
 beforeAll(async () => {
-  site = await startStandin()
-  session = await openBrowser(site.url)
+  site = await startStandin({ timeZone: SITE_TZ })
+  session = await openBrowser(site.url, { timezoneId: BROWSER_TZ })
   app = new IntegrationsApp(session.page, site.url)
 })
 
@@ -55,8 +64,9 @@ describe('app shell', () => {
     await app.page.waitForFunction(() => document.querySelector('[data-testid="connection-indicator"]')?.getAttribute('data-state') === 'connected')
     expect(await app.connection.textContent()).toContain('Live')
     expect(site.connectedSockets()).toBe(1)
-    const bootValues = await app.page.evaluate(() => ['csrf_token', 'site_name', 'user'].map((key) => (window as unknown as Record<string, unknown>)[key]))
-    expect(bootValues).toEqual([site.boot.csrf_token, site.boot.site_name, site.boot.user])
+    const bootValues = await app.page.evaluate(() => ['csrf_token', 'site_name', 'user', 'time_zone'].map((key) => (window as unknown as Record<string, unknown>)[key]))
+    expect(bootValues).toEqual([site.boot.csrf_token, site.boot.site_name, site.boot.user, SITE_TZ])
+    expect(await app.page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone)).toBe(BROWSER_TZ)
     // Client-side navigation keeps the /integrations base.
     await app.navigate('Deliveries')
     expect(new URL(app.page.url()).pathname).toBe('/integrations/deliveries')
@@ -191,8 +201,14 @@ describe('deliveries', () => {
         },
       ],
     })
+    const patchedAt = new Date()
     await app.deliveryRow(target.name).getByText('HTTP 400 Bad Request').waitFor()
     expect(await app.deliveryRow(target.name).innerText()).toMatch(new RegExp(`^Failed[\\s\\S]*\\b${attemptNo}\\s+400`))
+    // "Updated" of a live-patched row is on the site's clock, like the rows the server sent
+    const updated = await app.deliveryUpdated(target.name).innerText()
+    const siteClocks = [patchedAt, new Date()].map((d) => clock(d, SITE_TZ))
+    expect(siteClocks.some((hhmm) => updated.includes(`, ${hhmm}:`)), `${updated} vs site ${siteClocks}`).toBe(true)
+    expect(updated).not.toContain(`, ${clock(patchedAt, BROWSER_TZ)}:`)
 
     const fillIn = site.fixtures.get('frappe.client.get_list')!.responses.find((r) => (r.args.filters as { name?: unknown }).name)!
     const freshRow = message<DeliveryFixtureRow[]>(fillIn)[0]!
@@ -215,6 +231,28 @@ describe('deliveries', () => {
     await app.deliveryRow(freshName).getByText(freshRow.event_type).waitFor()
     expect(await app.deliveryRows.count()).toBe(all().length + 1)
     await app.screenshot('deliveries-live')
+    expect(session.errors).toEqual([])
+  })
+})
+
+describe('recover failed', () => {
+  it('sends a relative window, never a browser wall-clock time', async () => {
+    const fixture = site.fixtures.get('integrations_app.api.webhooks.recover_failed')!.responses[0]!
+    const { webhook, hours } = fixture.args as { webhook: string; hours: number }
+    const webhooks = message<{ name: string; title: string }[]>(listReply('Integration Webhook', {}))
+    const title = webhooks.find((w) => w.name === webhook)?.title ?? webhook
+    await app.open('/deliveries')
+    await app.page.getByRole('button', { name: 'Recover failed…' }).click()
+    await app.recoverForm.waitFor()
+    expect(await app.recoverForm.locator('input[type="datetime-local"]').count()).toBe(0)
+    await app.choose('Webhook', title)
+    await app.choose('Failed in', hours === 1 ? 'Last hour' : `Last ${hours} hours`)
+    const request = app.waitForCall('integrations_app.api.webhooks.recover_failed')
+    await app.page.getByRole('button', { name: 'Requeue failed' }).click()
+    expect((await request).postDataJSON()).toEqual({ webhook, hours })
+    const requeued = message<{ requeued: number }>(fixture).requeued
+    await app.page.getByText(requeued ? `Requeued ${requeued} failed` : 'No failed deliveries since then').first().waitFor()
+    await app.recoverForm.waitFor({ state: 'hidden' })
     expect(session.errors).toEqual([])
   })
 })

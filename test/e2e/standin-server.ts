@@ -43,6 +43,8 @@ export interface Boot {
   site_name: string
   socketio_port: number
   user: string
+  /** System Settings time zone (the recorded site's: Asia/Kolkata). */
+  time_zone: string
 }
 
 /** Replaces a fixture reply for a method (e.g. to show an error state). */
@@ -138,14 +140,20 @@ export interface Standin {
   close(): Promise<void>
 }
 
-export async function startStandin(options: { siteName?: string } = {}): Promise<Standin> {
+export async function startStandin(options: { siteName?: string; timeZone?: string } = {}): Promise<Standin> {
   const fixtures = await loadFixtures()
   const shell = await readFile(SHELL_HTML, 'utf8')
   const requests: ApiRequest[] = []
   const unmatched: ApiRequest[] = []
   const overrides = new Map<string, Override>()
   const sid = 'standin-session'
-  const boot: Boot = { csrf_token: 'standin-csrf-7d3f9a', site_name: options.siteName ?? 'integrations.localhost', socketio_port: 0, user: 'Administrator' }
+  const boot: Boot = {
+    csrf_token: 'standin-csrf-7d3f9a',
+    site_name: options.siteName ?? 'integrations.localhost',
+    socketio_port: 0,
+    user: 'Administrator',
+    time_zone: options.timeZone ?? 'Asia/Kolkata',
+  }
 
   function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}) {
     res.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache', ...headers })

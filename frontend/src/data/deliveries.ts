@@ -83,7 +83,7 @@ export function replayDeliveryResource() {
 }
 
 export function recoverFailedResource() {
-  return createResource<{ requeued: number }, { webhook: string; since: string }>({
+  return createResource<{ requeued: number }, { webhook: string; hours: number }>({
     url: 'integrations_app.api.webhooks.recover_failed',
   })
 }

@@ -6,6 +6,8 @@ interface Window {
   site_name?: string
   socketio_port?: number | string
   user?: string
+  /** The site's time zone (System Settings), e.g. `Asia/Kolkata`: every time is shown in it. */
+  time_zone?: string
 }
 
 declare module '~icons/lucide/*' {

@@ -51,6 +51,7 @@ export function useDeliveries() {
   }, FILL_IN_MS)
 
   useRealtime<DeliveryRealtimeMessage>('integrations_delivery', (message) => {
+    // `modified` of a patched row: now on the site's clock, like the rows the server sends
     const result = applyOutcomes(rows.value, message.items, filters, frappeDatetime(new Date()))
     rows.value = result.rows
     if (result.unknown.length) {
