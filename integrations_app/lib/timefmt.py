@@ -10,19 +10,24 @@ from zoneinfo import ZoneInfo
 _FRACTION_RE = re.compile(r"\.(\d+)")
 
 
-def parse_iso8601(value: str) -> datetime:
-	"""Aware UTC datetime from `2024-05-01T10:00:00.123Z` and friends; naive input is taken as UTC."""
+def _from_iso(value: str, what: str) -> datetime:
+	"""`datetime.fromisoformat` made lenient the way clients write ISO-8601: `Z` suffix and any
+	number of fraction digits (Python 3.10 wants `+00:00` and exactly 3 or 6)."""
 	if not isinstance(value, str) or not value.strip():
-		raise ValueError("timestamp must be a non-empty ISO-8601 string")
+		raise ValueError(f"{what} must be a non-empty string")
 	text = value.strip()
 	if text.endswith(("Z", "z")):
 		text = text[:-1] + "+00:00"
-	# Python 3.10's fromisoformat wants exactly 3 or 6 fraction digits.
 	text = _FRACTION_RE.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
 	try:
-		parsed = datetime.fromisoformat(text)
+		return datetime.fromisoformat(text)
 	except ValueError:
-		raise ValueError(f"{value!r} is not an ISO-8601 timestamp") from None
+		raise ValueError(f"{value!r} is not an ISO-8601 {what}") from None
+
+
+def parse_iso8601(value: str) -> datetime:
+	"""Aware UTC datetime from `2024-05-01T10:00:00.123Z` and friends; naive input is taken as UTC."""
+	parsed = _from_iso(value, "timestamp")
 	if parsed.tzinfo is None:
 		parsed = parsed.replace(tzinfo=timezone.utc)
 	return parsed.astimezone(timezone.utc)
@@ -51,14 +56,5 @@ def site_local(value: str, tz_name: str) -> datetime:
 	"""A client's date-time as the site's naive local time. ISO-8601 with an offset (`…Z`,
 	`…+05:30`) is an instant and is converted to `tz_name`; text without one is a wall-clock time
 	taken as site-local already (what the desk sends)."""
-	if not isinstance(value, str) or not value.strip():
-		raise ValueError("a date-time must be a non-empty string")
-	text = value.strip()
-	if text.endswith(("Z", "z")):
-		text = text[:-1] + "+00:00"
-	text = _FRACTION_RE.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
-	try:
-		parsed = datetime.fromisoformat(text)
-	except ValueError:
-		raise ValueError(f"{value!r} is not a date-time") from None
+	parsed = _from_iso(value, "date-time")
 	return parsed if parsed.tzinfo is None else utc_to_local(parsed, tz_name)

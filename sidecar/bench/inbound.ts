@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Result } from 'autocannon';
 import express from 'express';
-import { Redis } from 'ioredis';
 import Stripe from 'stripe';
 import { startSidecar } from '../src/app';
 import { loadConfig } from '../src/config';
+import { dropPrefix } from '../test/helpers';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -106,17 +106,6 @@ async function load(url: string, deliveries: { body: string; sig: string }[], st
   return { result, used: next - start };
 }
 
-async function dropPrefix(prefix: string): Promise<void> {
-  const r = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [c, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-    cursor = c;
-    if (keys.length) await r.unlink(...keys);
-  } while (cursor !== '0');
-  r.disconnect();
-}
-
 const row = (name: string, r: Result) =>
   `${name.padEnd(28)} ${r.requests.average.toFixed(0).padStart(9)} ${r.latency.p50.toFixed(1).padStart(8)} ${r.latency.p99.toFixed(1).padStart(8)} ` +
   `${String(r.errors + r.timeouts).padStart(7)} ${String(r.non2xx).padStart(7)}`;
@@ -157,7 +146,7 @@ async function main(): Promise<void> {
   } finally {
     await stopChild(echo.child);
     await stopChild(sidecar.child);
-    await dropPrefix(prefix);
+    await dropPrefix(prefix, REDIS_URL);
   }
 }
 

@@ -19,7 +19,7 @@ export async function dropPrefix(prefix: string, url = TEST_REDIS_URL): Promise<
     do {
       const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
       cursor = next;
-      if (keys.length) await r.del(...keys);
+      if (keys.length) await r.unlink(...keys);
     } while (cursor !== '0');
   } finally {
     r.disconnect();
