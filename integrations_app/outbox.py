@@ -8,7 +8,7 @@
   request, so it must stay cheap and must never raise.
 - `repush_unacked` (every minute), `reconcile` (hourly), `cleanup` (daily): the jobs that make
   "nothing is lost" true when a push fails or the sidecar loses its Redis.
-- `purge_webhook_deliveries`: background job that deletes a deleted webhook's log in batches.
+- `purge_log`: background job that deletes a deleted webhook's or inbound endpoint's log in batches.
 Retries of the HTTP deliveries themselves live in the sidecar, never here.
 """
 
@@ -360,23 +360,32 @@ def _delete_chunk(doctype: str, names: tuple, child: str | None, commit: bool) -
 			time.sleep(0.2 * (attempt + 1))
 
 
-def schedule_purge(webhook: str) -> None:
-	"""Once the deletion of an Integration Webhook commits, delete its delivery log in the
-	background (`purge_webhook_deliveries`) — never in the user's transaction, where thousands of
-	row deletes would hold locks the sidecar's reports need."""
+# The logs that go with their owner: (log DocType, link field, child table).
+_OWNED_LOGS = {
+	"Integration Webhook": (DELIVERY, "webhook", ATTEMPT),
+	"Integration Inbound Endpoint": (INBOUND_EVENT, "endpoint", None),
+}
+
+
+def schedule_purge(owner_doctype: str, owner: str) -> None:
+	"""Once the deletion of a webhook or inbound endpoint commits, delete its log in the
+	background (`purge_log`) — never in the user's transaction, where thousands of row deletes
+	would hold locks the sidecar's reports and forwards need."""
 	frappe.enqueue(
-		"integrations_app.outbox.purge_webhook_deliveries",
+		"integrations_app.outbox.purge_log",
 		queue="long",
 		enqueue_after_commit=True,
-		job_id=f"integrations_app:purge_deliveries:{webhook}",
+		job_id=f"integrations_app:purge_log:{owner_doctype}:{owner}",
 		deduplicate=True,
-		webhook=webhook,
+		owner_doctype=owner_doctype,
+		owner=owner,
 	)
 
 
-def purge_webhook_deliveries(webhook: str, chunk: int = PURGE_CHUNK) -> int:
-	"""Background job: delete a deleted webhook's deliveries and attempts, `chunk` rows per
-	transaction. Does nothing if the webhook exists again (restored from Deleted Document)."""
-	if frappe.db.exists("Integration Webhook", webhook):
+def purge_log(owner_doctype: str, owner: str, chunk: int = PURGE_CHUNK) -> int:
+	"""Background job: delete a deleted owner's log rows, `chunk` per transaction. Does nothing
+	if the owner exists again (restored from Deleted Document)."""
+	if frappe.db.exists(owner_doctype, owner):
 		return 0
-	return delete_in_chunks(DELIVERY, {"webhook": webhook}, child=ATTEMPT, chunk=chunk)
+	doctype, field, child = _OWNED_LOGS[owner_doctype]
+	return delete_in_chunks(doctype, {field: owner}, child=child, chunk=chunk)

@@ -5,6 +5,7 @@ from unittest.mock import patch
 import frappe
 from frappe.tests.utils import patch_hooks
 
+from integrations_app import outbox
 from integrations_app.api.sidecar import receive_inbound_events
 from integrations_app.inbound import handlers
 from integrations_app.tests.helpers import IntegrationsTestCase
@@ -64,6 +65,19 @@ class TestReceiveInboundEvents(IntegrationsTestCase):
 		self.assertEqual(json.loads(row.payload), {"ref": "main"})
 		self.assertEqual(json.loads(row.headers), {"x-github-event": "push"})
 		self.assertIsNotNone(row.received_at)
+
+	def test_deleting_the_endpoint_purges_its_events_after_commit(self):
+		receive_inbound_events(events=[inbound("s1", "delivery-1"), inbound("s2", "delivery-2")])
+		with patch("frappe.enqueue") as enqueue:
+			self.endpoint.delete()
+		# The events outlive the delete's transaction; a background job removes them.
+		self.assertEqual(frappe.db.count(INBOUND_EVENT, {"endpoint": self.endpoint.name}), 2)
+		[purge] = [c for c in enqueue.call_args_list if c.args == ("integrations_app.outbox.purge_log",)]
+		self.assertTrue(purge.kwargs["enqueue_after_commit"])
+		self.assertEqual(
+			outbox.purge_log(purge.kwargs["owner_doctype"], purge.kwargs["owner"], chunk=1), 2
+		)
+		self.assertEqual(frappe.db.count(INBOUND_EVENT, {"endpoint": self.endpoint.name}), 0)
 
 	def test_database_unique_index_backs_the_check(self):
 		receive_inbound_events(events=[inbound("s1", "delivery-9")])

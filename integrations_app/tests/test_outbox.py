@@ -229,7 +229,7 @@ class TestPurge(IntegrationsTestCase):
 		frappe.delete_doc("Integration Webhook", webhook.name, ignore_permissions=True)
 		commits = []
 		with patch.object(frappe.db, "commit", lambda: commits.append(1)):
-			self.assertEqual(outbox.purge_webhook_deliveries(webhook.name, chunk=2), 5)
+			self.assertEqual(outbox.purge_log("Integration Webhook", webhook.name, chunk=2), 5)
 		self.assertEqual(len(commits), 3, "one transaction per batch of 2")
 		self.assertEqual(frappe.db.count(DELIVERY, {"webhook": webhook.name}), 0)
 		self.assertEqual(frappe.db.count("Integration Webhook Delivery Attempt", {"parent": ("in", names[:5])}), 0)
@@ -238,5 +238,5 @@ class TestPurge(IntegrationsTestCase):
 	def test_purge_skips_a_webhook_that_exists_again(self):
 		webhook = make_webhook(events=["after_insert"])
 		outbox.insert_deliveries([{"webhook": webhook.name, "event_type": "todo.test", "payload": "{}"}])
-		self.assertEqual(outbox.purge_webhook_deliveries(webhook.name), 0)
+		self.assertEqual(outbox.purge_log("Integration Webhook", webhook.name), 0)
 		self.assertEqual(frappe.db.count(DELIVERY, {"webhook": webhook.name}), 1)

@@ -125,7 +125,7 @@ class TestReportDeliveries(IntegrationsTestCase):
 		self.assertEqual(self.delivery().status, "Failed", "the kept log row still records the outcome")
 		self.assertFalse(frappe.db.exists("Integration Webhook", w), "no health row resurrected")
 
-		self.assertEqual(outbox.purge_webhook_deliveries(w), 1)
+		self.assertEqual(outbox.purge_log("Integration Webhook", w), 1)
 		self.assertFalse(frappe.db.exists(DELIVERY, m))
 		self.assertEqual(self.attempts(), [])
 		result = self.report(outcome(m, w, "succeeded", 2, code=200))

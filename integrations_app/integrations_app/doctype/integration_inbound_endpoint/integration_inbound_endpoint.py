@@ -9,9 +9,8 @@ from integrations_app import endpoints
 from integrations_app.lib.naming import is_valid_slug
 from integrations_app.lib.signing import decode_standard_secret
 from integrations_app.lib.urls import inbound_public_url
-from integrations_app.outbox import delete_in_chunks
+from integrations_app.outbox import schedule_purge
 
-INBOUND_EVENT = "Integration Inbound Event"
 HMAC_HEADER_RE = re.compile(r"^[A-Za-z0-9-]{1,100}$")
 TOPIC_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$")
 MAX_TOLERANCE_S = 7 * 86400
@@ -65,6 +64,7 @@ class IntegrationInboundEndpoint(Document):
 		endpoints.schedule_sync(self.doctype, self.name)
 
 	def on_trash(self):
-		# Events are logs of this endpoint; they go with it.
-		delete_in_chunks(INBOUND_EVENT, {"endpoint": self.name}, commit=False)
+		# Events are logs of this endpoint and go with it, but in the background after commit:
+		# deleting many rows here would hold locks the sidecar's forwards need.
+		schedule_purge(self.doctype, self.name)
 		endpoints.schedule_delete(self.doctype, self.name)

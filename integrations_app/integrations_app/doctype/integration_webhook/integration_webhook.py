@@ -176,5 +176,5 @@ class IntegrationWebhook(Document):
 		# of rows here would hold their locks while the sidecar is still reporting outcomes for
 		# them (deadlock). A background job deletes them in small batches once this commits;
 		# until then they are plain logs (`ignore_links_on_delete` lets the webhook go).
-		schedule_purge(self.name)
+		schedule_purge(self.doctype, self.name)
 		endpoints.schedule_delete(self.doctype, self.name)

@@ -88,6 +88,6 @@ class TestIntegrationWebhook(IntegrationsTestCase):
 		self.assertEqual(frappe.db.count("Integration Webhook Delivery", {"name": ("in", names)}), 3)
 		touched = [q for q in statements if "Integration Webhook Delivery" in q and not q.lstrip().lower().startswith("select")]
 		self.assertEqual(touched, [], "no delivery rows written or locked in the delete's transaction")
-		[purge] = [c for c in enqueue.call_args_list if c.args == ("integrations_app.outbox.purge_webhook_deliveries",)]
+		[purge] = [c for c in enqueue.call_args_list if c.args == ("integrations_app.outbox.purge_log",)]
 		self.assertTrue(purge.kwargs["enqueue_after_commit"], "no purge if the delete rolls back")
-		self.assertEqual(purge.kwargs["webhook"], webhook.name)
+		self.assertEqual((purge.kwargs["owner_doctype"], purge.kwargs["owner"]), ("Integration Webhook", webhook.name))
