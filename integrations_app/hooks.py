@@ -40,8 +40,9 @@ doc_events = {
 
 scheduler_events = {
 	"cron": {
-		# re-push what the sidecar has not acknowledged, sync endpoints it is missing
-		"* * * * *": ["integrations_app.outbox.repush_unacked"],
+		# re-push what the sidecar has not acknowledged, sync endpoints it is missing;
+		# queue again inbound events whose processing job was lost
+		"* * * * *": ["integrations_app.outbox.repush_unacked", "integrations_app.inbound.handlers.requeue_stalled"],
 	},
 	"hourly": ["integrations_app.outbox.reconcile"],
 	"daily": ["integrations_app.outbox.cleanup"],

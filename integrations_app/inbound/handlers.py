@@ -13,7 +13,7 @@ what the handlers wrote. Handlers must not commit: an event is processed as one 
 import json
 
 import frappe
-from frappe.utils import cint, now
+from frappe.utils import add_to_date, cint, now, now_datetime
 
 from integrations_app.lib.handlers import normalize_handler_map, resolve_handlers
 from integrations_app.sitetime import from_iso
@@ -22,7 +22,13 @@ INBOUND_EVENT = "Integration Inbound Event"
 INBOUND_ENDPOINT = "Integration Inbound Endpoint"
 HOOK = "integration_inbound_handlers"
 MAX_EVENTS = 1000
+MAX_ID_LENGTH = 255  # the DocType's field length, and the sidecar's limit (receive.ts)
 SAVEPOINT = "integrations_inbound_handlers"
+# An event still Received or Processing this long after its last change lost its job (Redis
+# queue down at commit, worker killed, job timeout): `requeue_stalled` queues it again.
+STALLED_AFTER_MINUTES = 10
+REQUEUE_BATCH = 500
+PENDING_STATUSES = ("Received", "Processing")
 _REQUIRED = ("sidecar_id", "slug", "provider")
 
 
@@ -49,13 +55,20 @@ def _validate_event(raw) -> dict:
 		received_at = from_iso(raw.get("received_at")) or frappe.utils.now_datetime()
 	except ValueError as e:
 		raise ValueError(f"received_at: {e}") from None
+	# Without a provider id the sidecar's own id is the only stable key for dedup.
+	provider_event_id = str(raw.get("provider_event_id") or raw["sidecar_id"])
+	event_type = str(raw.get("event_type") or "")
+	# Never cut them short: two ids sharing a prefix would dedup as one event (one lost), and a
+	# cut type would miss its handler. The sidecar refuses longer ones, so this is a bug report.
+	for name, value in (("provider_event_id", provider_event_id), ("event_type", event_type)):
+		if len(value) > MAX_ID_LENGTH:
+			raise ValueError(f"{name} is longer than {MAX_ID_LENGTH} characters")
 	return {
 		"sidecar_id": raw["sidecar_id"],
 		"endpoint": raw["slug"],
 		"provider": raw["provider"],
-		# Without a provider id the sidecar's own id is the only stable key for dedup.
-		"provider_event_id": str(raw.get("provider_event_id") or raw["sidecar_id"])[:140],
-		"event_type": str(raw.get("event_type") or "")[:140],
+		"provider_event_id": provider_event_id,
+		"event_type": event_type,
 		"received_at": received_at,
 		"payload": payload or "",
 		"headers": json.dumps(headers, indent=1, sort_keys=True),
@@ -161,6 +174,8 @@ def process_inbound_event(inbound_event: str) -> str:
 def process_event(event: str, commit: bool = True) -> str:
 	"""Run the handlers of one event; returns the final status."""
 	doc = frappe.get_doc(INBOUND_EVENT, event)
+	if doc.status not in PENDING_STATUSES:
+		return doc.status  # a late second job (requeue_stalled raced the first): run handlers once
 	doc.db_set({"status": "Processing", "attempts": cint(doc.attempts) + 1, "error": None}, update_modified=False)
 	if commit:
 		frappe.db.commit()  # let people see it is being worked on
@@ -183,6 +198,23 @@ def process_event(event: str, commit: bool = True) -> str:
 	if commit:
 		frappe.db.commit()
 	return doc.status
+
+
+def requeue_stalled() -> int:
+	"""Every minute: queue again the events whose processing job never ran to the end, so every
+	accepted event gets its handlers run (at least once). A job still queued or running is not
+	duplicated (`enqueue_processing` dedups on the job id). Returns how many were queued."""
+	cutoff = add_to_date(now_datetime(), minutes=-STALLED_AFTER_MINUTES)
+	names = frappe.get_all(
+		INBOUND_EVENT,
+		filters={"status": ("in", PENDING_STATUSES), "modified": ("<", cutoff)},
+		pluck="name",
+		order_by="creation asc",
+		limit=REQUEUE_BATCH,
+	)
+	for name in names:
+		enqueue_processing(name)
+	return len(names)
 
 
 def replay(event: str) -> None:

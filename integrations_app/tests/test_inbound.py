@@ -4,8 +4,11 @@ from unittest.mock import patch
 
 import frappe
 from frappe.tests.utils import patch_hooks
+from frappe.utils import add_to_date, now_datetime
 
 from integrations_app import outbox
+from integrations_app.api import sidecar
+from integrations_app.api.settings import test_sidecar
 from integrations_app.api.sidecar import receive_inbound_events
 from integrations_app.inbound import handlers
 from integrations_app.tests.helpers import IntegrationsTestCase
@@ -88,6 +91,20 @@ class TestReceiveInboundEvents(IntegrationsTestCase):
 			"a concurrent duplicate is caught by the unique index",
 		)
 
+	def test_long_provider_ids_are_kept_whole(self):
+		# two ids sharing their first 140 characters are two events, not one (the sidecar allows 255)
+		common = "evt_" + "x" * 200
+		result = receive_inbound_events(events=[inbound("s1", common + "a", event_type="t" * 255), inbound("s2", common + "b")])
+		self.assertEqual((result["accepted"], result["duplicates"]), (["s1", "s2"], []))
+		stored = frappe.get_all(INBOUND_EVENT, filters={"endpoint": self.endpoint.name}, pluck="provider_event_id")
+		self.assertEqual(sorted(stored), [common + "a", common + "b"])
+		self.assertEqual(frappe.db.get_value(INBOUND_EVENT, {"provider_event_id": common + "a"}, "event_type"), "t" * 255)
+
+		# longer than the field: refused (parked by the sidecar), never cut and merged
+		too_long = receive_inbound_events(events=[inbound("s3", "y" * 256)])
+		self.assertEqual([(r["sidecar_id"], r["code"]) for r in too_long["rejected"]], [("s3", "invalid")])
+		self.assertIn("provider_event_id", too_long["rejected"][0]["message"])
+
 	def test_rejections(self):
 		result = receive_inbound_events(
 			events=[inbound("s1", "x", slug="missing"), {"sidecar_id": "s2", "slug": "gh-test"}, {"slug": "gh-test"}]
@@ -143,6 +160,80 @@ class TestInboundHandlers(IntegrationsTestCase):
 		with patch_hooks({handlers.HOOK: {"github": {"push": [f"{__name__}.record_handler"]}}}):
 			self.assertEqual(handlers.process_event(name, commit=False), "Processed")
 		self.assertEqual(frappe.db.get_value(INBOUND_EVENT, name, "attempts"), 2)
+
+
+class TestStalledEvents(IntegrationsTestCase):
+	def setUp(self):
+		CALLS.clear()
+		make_endpoint()
+
+	def _age(self, name, minutes):
+		frappe.db.set_value(INBOUND_EVENT, name, "modified", add_to_date(now_datetime(), minutes=-minutes), update_modified=False)
+
+	def test_events_whose_job_was_lost_are_queued_again(self):
+		receive_inbound_events(events=[inbound("s1", "lost"), inbound("s2", "crashed"), inbound("s3", "fresh"), inbound("s4", "done")])
+		name = {pid: frappe.db.get_value(INBOUND_EVENT, {"provider_event_id": pid}) for pid in ("lost", "crashed", "fresh", "done")}
+		frappe.db.set_value(INBOUND_EVENT, name["crashed"], "status", "Processing")
+		frappe.db.set_value(INBOUND_EVENT, name["done"], "status", "Processed")
+		for pid in ("lost", "crashed", "done"):
+			self._age(name[pid], handlers.STALLED_AFTER_MINUTES + 1)
+
+		with patch.object(handlers, "enqueue_processing") as enqueue:
+			self.assertEqual(handlers.requeue_stalled(), 2)
+		self.assertEqual(sorted(c.args[0] for c in enqueue.call_args_list), sorted([name["lost"], name["crashed"]]))
+
+	def test_a_late_second_job_does_not_run_the_handlers_again(self):
+		receive_inbound_events(events=[inbound("s1", "once")])
+		name = frappe.db.get_value(INBOUND_EVENT, {"provider_event_id": "once"})
+		with patch_hooks({handlers.HOOK: {"github": {"push": [f"{__name__}.record_handler"]}}}):
+			self.assertEqual(handlers.process_event(name, commit=False), "Processed")
+			self.assertEqual(handlers.process_event(name, commit=False), "Processed")
+		self.assertEqual(len(CALLS), 1)
+		self.assertEqual(frappe.db.get_value(INBOUND_EVENT, name, "attempts"), 1)
+
+
+class TestSidecarMethodsPermissions(IntegrationsTestCase):
+	"""Only the sidecar's API user (Integration Manager or System Manager) may report to Frappe."""
+
+	USER = "integrations-perm-test@example.com"
+
+	def setUp(self):
+		if not frappe.db.exists("User", self.USER):
+			frappe.get_doc({"doctype": "User", "email": self.USER, "first_name": "Perm", "send_welcome_email": 0}).insert(
+				ignore_permissions=True
+			)
+		self.user = frappe.get_doc("User", self.USER)
+		self.addCleanup(frappe.set_user, "Administrator")
+
+	def _drop_role(self, role):
+		frappe.db.delete("Has Role", {"parenttype": "User", "parent": self.USER, "role": role})
+		frappe.clear_cache(user=self.USER)
+
+	def calls(self):
+		return {
+			"report_deliveries": lambda: sidecar.report_deliveries(outcomes=[]),
+			"endpoint_disabled": lambda: sidecar.endpoint_disabled(endpoint_id="nope"),
+			"receive_inbound_events": lambda: receive_inbound_events(events=[]),
+			"test_sidecar": test_sidecar,
+		}
+
+	def test_other_users_are_refused(self):
+		self.user.add_roles("Blogger")  # a desk user, but no manager role
+		self._drop_role("System Manager")  # Frappe gives it to a site's first System User
+		self.assertTrue(set(frappe.get_roles(self.USER)).isdisjoint({"System Manager", "Integration Manager"}))
+		for user in (self.USER, "Guest"):
+			frappe.set_user(user)
+			for method, call in self.calls().items():
+				with self.subTest(user=user, method=method), self.assertRaises(frappe.PermissionError):
+					call()
+
+	def test_integration_manager_is_allowed(self):
+		self.user.add_roles("Integration Manager")
+		self._drop_role("System Manager")
+		frappe.set_user(self.USER)
+		self.assertEqual(sidecar.report_deliveries(outcomes=[]), {"updated": 0, "ignored": []})
+		self.assertEqual(receive_inbound_events(events=[]), {"accepted": [], "duplicates": [], "rejected": []})
+		self.assertFalse(sidecar.endpoint_disabled(endpoint_id="nope")["ok"])
 
 
 class TestEnqueueProcessing(IntegrationsTestCase):

@@ -24,6 +24,9 @@ export const REDACT_PATHS = [
   '*.headers.authorization',
   '*.headers["stripe-signature"]',
   '*.headers["x-hub-signature-256"]',
+  // ioredis attaches the failed command to its errors (`err.command.args`): a config write's
+  // arguments hold the secrets, a stored event's hold the payload.
+  '*.command.args',
 ];
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

@@ -12,7 +12,13 @@ interface BodyParserError {
 
 /** Maps every thrown error to the catalogue's JSON body; unknown errors become 500 without internals. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, _next) => {
+  return (err: unknown, req, res, next) => {
+    // A response already under way cannot carry an error body: Express's own handler closes
+    // the connection (returning here would leave the client waiting forever).
+    if (res.headersSent) {
+      log.error({ err, method: req.method, path: req.path }, 'error after the response started');
+      return next(err);
+    }
     let appErr: AppError;
     if (err instanceof AppError) appErr = err;
     else {
@@ -26,7 +32,6 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       }
     }
     if (appErr.retryAfterS !== undefined) res.setHeader('retry-after', String(Math.ceil(appErr.retryAfterS)));
-    if (res.headersSent) return;
     res.status(appErr.status).json(errorBody(appErr));
   };
 }
