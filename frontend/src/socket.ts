@@ -19,6 +19,16 @@ export function realtimeUrl(location: Pick<Location, 'protocol' | 'hostname' | '
   return `${location.protocol}//${location.hostname}${port}/${site}`
 }
 
+/**
+ * The sidecar publishes to these DocTypes' rooms (sidecar/src/frappe/realtime.ts); Frappe lets a
+ * socket join one only if the user may read that DocType (`can_subscribe_doctype`).
+ */
+export const REALTIME_DOCTYPES = [
+  'Integration Webhook Delivery',
+  'Integration Webhook',
+  'Integration Inbound Event',
+] as const
+
 const state = ref<ConnectionState>('connecting')
 let socket: Socket | null = null
 
@@ -31,9 +41,14 @@ export function getSocket(): Socket {
       reconnectionDelay: 1000,
       reconnectionDelayMax: 10_000,
     })
-    socket.on('connect', () => (state.value = 'connected'))
-    socket.on('disconnect', () => (state.value = 'reconnecting'))
-    socket.on('connect_error', () => (state.value = 'reconnecting'))
+    const s = socket
+    s.on('connect', () => {
+      state.value = 'connected'
+      // Rooms are per connection: subscribe again after every reconnect.
+      for (const doctype of REALTIME_DOCTYPES) s.emit('doctype_subscribe', doctype)
+    })
+    s.on('disconnect', () => (state.value = 'reconnecting'))
+    s.on('connect_error', () => (state.value = 'reconnecting'))
   }
   return socket
 }

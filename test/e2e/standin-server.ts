@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { extname, join, normalize, resolve } from 'node:path'
 import { Server as SocketServer } from 'socket.io'
+import { REALTIME_ROOMS, type RealtimeEvent } from '../../sidecar/src/frappe/realtime'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 export const FIXTURES_DIR = join(ROOT, 'test/fixtures/frappe-api')
@@ -135,7 +136,7 @@ export interface Standin {
   unmatched: ApiRequest[]
   override(method: string, reply: Override | null): void
   /** Emit a realtime event to the site's namespace, as Frappe's socket.io server would. */
-  emit(event: string, message: unknown): void
+  emit(event: RealtimeEvent, message: unknown): void
   connectedSockets(): number
   close(): Promise<void>
 }
@@ -214,7 +215,11 @@ export async function startStandin(options: { siteName?: string; timeZone?: stri
     const cookie = socket.handshake.headers.cookie ?? ''
     next(cookie.includes(`sid=${sid}`) ? undefined : new Error('No cookie transmitted.'))
   })
-  namespace.on('connection', (socket) => void socket.join('all'))
+  namespace.on('connection', (socket) => {
+    // Like Frappe: System Users sit in `all`; DocType rooms are joined on `doctype_subscribe`.
+    void socket.join('all')
+    socket.on('doctype_subscribe', (doctype: string) => void socket.join(`doctype:${doctype}`))
+  })
 
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
   const port = (server.address() as AddressInfo).port
@@ -231,7 +236,8 @@ export async function startStandin(options: { siteName?: string; timeZone?: stri
       else overrides.delete(method)
     },
     emit(event, message) {
-      namespace.to('all').emit(event, message)
+      // The room the sidecar publishes this event to: the SPA only hears it if it subscribed.
+      namespace.to(REALTIME_ROOMS[event]).emit(event, message)
     },
     connectedSockets: () => namespace.sockets.size,
     async close() {

@@ -2,12 +2,26 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger';
 
 /**
+ * Where each event goes: a DocType room, which Frappe's socket.io server lets a client join only
+ * after `can_subscribe_doctype` (read permission) — so delivery errors and request headers reach
+ * the people allowed to read those logs, not every System User (room `all`). The SPA subscribes
+ * to exactly these rooms.
+ */
+export const REALTIME_ROOMS = {
+  integrations_delivery: 'doctype:Integration Webhook Delivery',
+  integrations_endpoint_disabled: 'doctype:Integration Webhook',
+  integrations_inbound: 'doctype:Integration Inbound Event',
+} as const;
+
+export type RealtimeEvent = keyof typeof REALTIME_ROOMS;
+
+/**
  * Publishes Frappe-format realtime messages on the site's `events` channel, where Frappe's
  * own socket.io server relays them to desk (DESIGN §1). Items are buffered per event and
  * flushed every `flushMs` as `{items:[…]}` so a burst of deliveries costs one publish.
  */
 export class Realtime {
-  private readonly buffers = new Map<string, unknown[]>();
+  private readonly buffers = new Map<RealtimeEvent, unknown[]>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -22,7 +36,7 @@ export class Realtime {
     return this.redis !== null;
   }
 
-  publish(event: string, item: unknown): void {
+  publish(event: RealtimeEvent, item: unknown): void {
     if (!this.redis) return;
     const buf = this.buffers.get(event) ?? [];
     if (buf.length < this.maxItems) buf.push(item);
@@ -36,7 +50,7 @@ export class Realtime {
     const batches = [...this.buffers.entries()];
     this.buffers.clear();
     for (const [event, items] of batches) {
-      const payload = JSON.stringify({ event, message: { items }, room: 'all', namespace: this.site });
+      const payload = JSON.stringify({ event, message: { items }, room: REALTIME_ROOMS[event], namespace: this.site });
       // Realtime is a convenience: desk reloads truth from the DocTypes, so a lost publish is only logged.
       await this.redis.publish('events', payload).catch((err: Error) => this.log.warn({ err: err.message }, 'realtime publish failed'));
     }
