@@ -28,7 +28,7 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(1));
 
-async function ceiling(): Promise<number> {
+async function ceiling(): Promise<{ rate: number; cpuUsPerJob: number }> {
   const prefix = uniquePrefix('bench-ceiling');
   const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue('noop', { connection, prefix });
@@ -40,13 +40,15 @@ async function ceiling(): Promise<number> {
     let finished!: () => void;
     const all = new Promise<void>((ok) => (finished = ok));
     const started = performance.now();
+    const cpu0 = process.cpuUsage();
     const worker = new Worker('noop', async () => {
       if (++done === N) finished();
     }, { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix, concurrency: CONCURRENCY, removeOnComplete: { count: 0 } });
     await all;
     const rate = N / ((performance.now() - started) / 1000);
+    const cpu = process.cpuUsage(cpu0);
     await worker.close();
-    return rate;
+    return { rate, cpuUsPerJob: (cpu.user + cpu.system) / N };
   } finally {
     await queue.close();
     connection.disconnect();
@@ -78,7 +80,9 @@ async function freePort(): Promise<number> {
 
 async function startSidecar(prefix: string) {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // BENCH_SIDECAR_NODE_ARGS: extra node flags for the sidecar child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const extra = (process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/main.ts'], {
     cwd: resolve(HERE, '..'),
     env: {
       PATH: process.env.PATH, REDIS_URL, REDIS_PREFIX: prefix, PORT: String(port), SIDECAR_TOKEN: TOKEN, OUTBOUND_ALLOW_PRIVATE: 'true',
@@ -98,6 +102,11 @@ async function startSidecar(prefix: string) {
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return res.json();
   };
+  /** CPU time (user + system, ms) the sidecar process has used so far: less noisy than a rate on a shared machine. */
+  const cpuMs = () => {
+    const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+  };
   const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   const stop = async () => {
     const exited = new Promise((ok) => child.once('exit', ok));
@@ -105,7 +114,7 @@ async function startSidecar(prefix: string) {
     await exited;
     children.delete(child);
   };
-  return { call, rssMb, stop };
+  return { call, rssMb, cpuMs, stop };
 }
 
 type Sidecar = Awaited<ReturnType<typeof startSidecar>>;
@@ -114,10 +123,11 @@ type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 const message = (id: string, ep: string, i: number) => ({ id, endpoint_id: ep, event_type: 'order.created', payload: { id: i, total: 42.5, customer: 'ACME Corp', items: [{ sku: 'X-1', qty: 2 }] } });
 
 /** `scs` share one prefix (scale-out): endpoints are set on the first, messages posted round-robin to all. */
-async function throughput(scs: Sidecar[], rx: Receiver, endpoints: number, tag: string, n = N): Promise<{ rate: number; peakRss: number }> {
+async function throughput(scs: Sidecar[], rx: Receiver, endpoints: number, tag: string, n = N): Promise<{ rate: number; peakRss: number; cpuUsPerDelivery: number }> {
   const sc = scs[0]!;
   await rx.ask('reset');
   for (let e = 0; e < endpoints; e++) await sc.call('PUT', `/v1/endpoints/${tag}${e}`, { url: `${rx.url}/e/${e}`, signing: 'standard', secrets: ['whsec_' + Buffer.alloc(32, e + 1).toString('base64')] });
+  const cpu0 = scs.reduce((t, x) => t + x.cpuMs(), 0);
   const started = performance.now();
   let peakRss = 0;
   const batches: Array<ReturnType<typeof message>[]> = [];
@@ -133,7 +143,8 @@ async function throughput(scs: Sidecar[], rx: Receiver, endpoints: number, tag: 
     await sleep(50);
   }
   await posting;
-  return { rate: n / ((performance.now() - started) / 1000), peakRss };
+  const cpuUsPerDelivery = ((scs.reduce((t, x) => t + x.cpuMs(), 0) - cpu0) * 1000) / n;
+  return { rate: n / ((performance.now() - started) / 1000), peakRss, cpuUsPerDelivery };
 }
 
 async function latency(sc: Sidecar, rx: Receiver): Promise<{ p50: number; p99: number; max: number }> {
@@ -166,7 +177,7 @@ async function latency(sc: Sidecar, rx: Receiver): Promise<{ p50: number; p99: n
 
 async function main() {
   console.log(`delivery benchmark: ${N} messages, concurrency ${CONCURRENCY}, redis ${REDIS_URL}`);
-  const ceilingRate = await ceiling();
+  const { rate: ceilingRate, cpuUsPerJob: ceilingCpu } = await ceiling();
   console.log(`(a) BullMQ no-op ceiling: ${ceilingRate.toFixed(0)} jobs/s`);
   const prefix = uniquePrefix('bench-delivery');
   const rx = await startReceiver();
@@ -188,10 +199,13 @@ async function main() {
     console.log(`(b) 2 processes, 1 endpoint: ${pair.rate.toFixed(0)} deliveries/s`);
     const rows: Array<[string, string]> = [
       ['BullMQ no-op ceiling (jobs/s)', ceilingRate.toFixed(0)],
+      ['BullMQ no-op CPU per job (µs)', ceilingCpu.toFixed(0)],
       ['deliveries/s, 1 endpoint', one.rate.toFixed(0)],
       ['deliveries/s, 100 endpoints', hundred.rate.toFixed(0)],
       ['ratio (1 endpoint / ceiling)', (one.rate / ceilingRate).toFixed(2)],
       ['deliveries/s, 2 processes, 1 endpoint', pair.rate.toFixed(0)],
+      ['sidecar CPU per delivery, 1 endpoint (µs)', one.cpuUsPerDelivery.toFixed(0)],
+      ['sidecar CPU per delivery, 100 endpoints (µs)', hundred.cpuUsPerDelivery.toFixed(0)],
       ['latency p50 at 1k msg/s (ms)', String(lat.p50)],
       ['latency p99 at 1k msg/s (ms)', String(lat.p99)],
       ['latency max at 1k msg/s (ms)', String(lat.max)],
@@ -202,7 +216,7 @@ async function main() {
     for (const [k, v] of rows) console.log(`${k.padEnd(40)} ${v.padStart(8)}`);
     console.log(JSON.stringify({
       deliveries_per_s: Math.round(one.rate), deliveries_per_s_100_endpoints: Math.round(hundred.rate), ceiling_per_s: Math.round(ceilingRate),
-      ratio: +(one.rate / ceilingRate).toFixed(2), deliveries_per_s_2_processes: Math.round(pair.rate), p50_ms_at_1k: lat.p50, p99_ms_at_1k: lat.p99, rss_mb: Math.round(Math.max(one.peakRss, hundred.peakRss, rss)),
+      ratio: +(one.rate / ceilingRate).toFixed(2), deliveries_per_s_2_processes: Math.round(pair.rate), cpu_us_per_delivery: Math.round(one.cpuUsPerDelivery), ceiling_cpu_us_per_job: Math.round(ceilingCpu), p50_ms_at_1k: lat.p50, p99_ms_at_1k: lat.p99, rss_mb: Math.round(Math.max(one.peakRss, hundred.peakRss, rss)),
     }));
   } finally {
     await sc.stop();

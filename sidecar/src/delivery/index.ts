@@ -5,6 +5,7 @@ import { createRedis } from '../queues/connection';
 import { EndpointStore } from './endpoints';
 import { DeliveryKeys, QUEUE_NAME, type DeliveryJob } from './keys';
 import { MessageService } from './messages';
+import { coalesceWrites } from './coalesce';
 import { createEnqueue } from './queue';
 import { Reporter, type ReporterOptions } from './reporter';
 import { endpointRoutes } from './routes/endpoints';
@@ -54,7 +55,7 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
     async start() {
       // Its own connection for the two scripts per attempt: auto-pipelining batches the
       // commands of concurrent jobs into one write without touching the API's connection.
-      hot = new Redis(ctx.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true, connectionName: 'sidecar-delivery' });
+      hot = coalesceWrites(new Redis(ctx.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true, connectionName: 'sidecar-delivery' }));
       workerConnection = createRedis(ctx.redisUrl, 'worker', 'sidecar-delivery-worker');
       sender = createSender({ allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE, allowHosts: ctx.config.OUTBOUND_ALLOW_HOSTS });
       if (ctx.frappe) {

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
  */
 const SCRIPTS = {
   dlAccept: { file: 'accept.lua', keys: 1 },
-  dlGate: { file: 'gate.lua', keys: 9 },
+  dlGate: { file: 'gate.lua', keys: 1 },
   dlFinish: { file: 'finish.lua', keys: 8 },
 } as const;
 

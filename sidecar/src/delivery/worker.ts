@@ -90,8 +90,8 @@ export function createDeliveryWorker(d: WorkerDeps): Worker<DeliveryJob> {
     const ep = await d.endpoints.runtime(data.e);
     const now = Date.now();
     const gate = await scripts.gate(
-      [k.message(data.m), k.endpoint(data.e), k.inflight(data.e), k.waiters(data.e), k.rate(data.e), k.reservations(data.e), k.order(data.e), k.parked(data.e), k.held(data.e)],
-      [data.m, data.g, now, ep?.maxInFlight ?? 0, ep?.rateIntervalMs ?? 0, (ep?.timeoutMs ?? 0) + LEASE_MARGIN_MS, Math.random()],
+      [k.message(data.m)],
+      [k.base, data.m, data.e, data.g, now, ep?.maxInFlight ?? 0, ep?.rateIntervalMs ?? 0, (ep?.timeoutMs ?? 0) + LEASE_MARGIN_MS, Math.random()],
     );
     const noSend: SendResult = { statusCode: null, durationMs: 0, responseBody: null, retryAfterMs: null, error: null };
     switch (gate[0]) {
