@@ -22,13 +22,17 @@ export interface DeliveryOptions {
   reporter?: ReporterOptions;
   /** How often the queue depth gauge is sampled. @defaultValue 5000 */
   queueDepthIntervalMs?: number;
+  /** Replaces the HTTP sender (tests inject faults the real one never raises). */
+  sender?: Sender;
+  /** Base back-off of BullMQ's own retries after an unexpected processor error. @defaultValue 1000 */
+  jobBackoffMs?: number;
 }
 
 /** Outbound webhooks: endpoints, messages, the delivery worker and the Frappe reporter. */
 export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): Module & { service: DeliveryService } {
   const keys = new DeliveryKeys(ctx.prefix);
   const queue = new Queue<DeliveryJob>(QUEUE_NAME, { connection: ctx.redis, prefix: ctx.prefix });
-  const enqueue = createEnqueue(queue);
+  const enqueue = createEnqueue(queue, opts.jobBackoffMs);
   const endpoints = new EndpointStore(ctx.redis, keys);
   const messages = new MessageService(ctx.redis, keys, loadScripts(ctx.redis), endpoints, enqueue);
   const service: DeliveryService = { keys, endpoints, messages };
@@ -57,7 +61,7 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
       // commands of concurrent jobs into one write without touching the API's connection.
       hot = coalesceWrites(new Redis(ctx.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true, connectionName: 'sidecar-delivery' }));
       workerConnection = createRedis(ctx.redisUrl, 'worker', 'sidecar-delivery-worker');
-      sender = createSender({ allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE, allowHosts: ctx.config.OUTBOUND_ALLOW_HOSTS });
+      sender = opts.sender ?? createSender({ allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE, allowHosts: ctx.config.OUTBOUND_ALLOW_HOSTS });
       if (ctx.frappe) {
         reporter = new Reporter(ctx.redis, keys.reports, ctx.frappe, ctx.log, ctx.metrics, opts.reporter);
         await reporter.start();

@@ -132,3 +132,33 @@ describe('SSRF guard in the worker', () => {
     }
   });
 });
+
+describe('an unexpected processor error', () => {
+  it('is retried by BullMQ, and when those retries are used up the message ends failed (never stuck sending)', async () => {
+    let calls = 0;
+    const h = await startDeliveryHarness({
+      delivery: {
+        jobBackoffMs: 10,
+        sender: {
+          send: async () => {
+            calls++;
+            throw new Error('sender exploded');
+          },
+          close: async () => {},
+        },
+      },
+    });
+    try {
+      await h.putEndpoint('boom', { url: 'http://127.0.0.1:9/', signing: 'none' });
+      await h.postMessages([{ id: 'boom-1', endpoint_id: 'boom', event_type: 't', payload: {} }]);
+      const msg = await h.waitForStatus('boom-1', ['failed'], 10_000);
+      expect(calls).toBe(5); // JOB_OPTIONS.attempts
+      expect(msg.attempts.at(-1).error).toBe('internal error: sender exploded');
+      expect(msg.next_attempt_at).toBeNull();
+      const endpoint = (await (await h.api('/v1/endpoints/boom')).json()) as { stats: { failed: number } };
+      expect(endpoint.stats.failed).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -16,9 +16,10 @@ export const JOB_OPTIONS = {
 
 export type Enqueue = (jobs: DeliveryJob[]) => Promise<void>;
 
-export function createEnqueue(queue: Queue): Enqueue {
+export function createEnqueue(queue: Queue, backoffMs: number = JOB_OPTIONS.backoff.delay): Enqueue {
+  const options = { ...JOB_OPTIONS, backoff: { ...JOB_OPTIONS.backoff, delay: backoffMs } };
   return async (jobs) => {
     if (jobs.length === 0) return;
-    await queue.addBulk(jobs.map((data) => ({ name: 'deliver', data, opts: { ...JOB_OPTIONS, jobId: jobId(data.m, data.g) } })));
+    await queue.addBulk(jobs.map((data) => ({ name: 'deliver', data, opts: { ...options, jobId: jobId(data.m, data.g) } })));
   };
 }

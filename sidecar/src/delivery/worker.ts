@@ -80,6 +80,13 @@ export function createDeliveryWorker(d: WorkerDeps): Worker<DeliveryJob> {
     return final;
   }
 
+  async function settleAbandoned(job: DeliveryJob, err: Error): Promise<void> {
+    const [g, n] = await ctx.redis.hmget(k.message(job.m), 'g', 'n');
+    if (g !== String(job.g)) return; // replayed or recovered meanwhile: a newer job owns it
+    const noSend: SendResult = { statusCode: null, durationMs: 0, responseBody: null, retryAfterMs: null, error: null };
+    await finish(job, Number(n ?? 0) + 1, 'failed', { at: Date.now(), result: noSend, error: `internal error: ${err.message}`, headers: {}, attempted: false });
+  }
+
   async function defer(job: Job<DeliveryJob>, token: string | undefined, delayMs: number): Promise<never> {
     await job.moveToDelayed(Date.now() + delayMs, token);
     throw new DelayedError();
@@ -144,6 +151,13 @@ export function createDeliveryWorker(d: WorkerDeps): Worker<DeliveryJob> {
     maxStalledCount: 5,
   });
   worker.on('error', (err) => ctx.log.error({ err: err.message }, 'delivery worker error'));
-  worker.on('failed', (job, err) => ctx.log.error({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'delivery job failed unexpectedly'));
+  worker.on('failed', (job, err) => {
+    ctx.log.error({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'delivery job failed unexpectedly');
+    // BullMQ gave up (retries of an unexpected error used up, or stalled too often): the
+    // message would otherwise stay `sending` forever. End it `failed` with the cause, releasing
+    // its slots, so desk shows it and replay/recover can send it again.
+    const gaveUp = job && (job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled/i.test(err.message));
+    if (gaveUp) void settleAbandoned(job.data, err).catch((e: Error) => ctx.log.error({ err: e.message, message: job.data.m }, 'could not settle an abandoned message'));
+  });
   return worker;
 }
