@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { Context, Module } from '../module';
 import { createRedis } from '../queues/connection';
 import { EndpointStore } from './endpoints';
-import { DeliveryKeys, QUEUE_NAME, type DeliveryJob } from './keys';
+import { DeliveryKeys, QUEUE_NAME, type AnyDeliveryJob } from './keys';
 import { MessageService } from './messages';
 import { coalesceWrites } from './coalesce';
 import { createEnqueue } from './queue';
@@ -31,7 +31,7 @@ export interface DeliveryOptions {
 /** Outbound webhooks: endpoints, messages, the delivery worker and the Frappe reporter. */
 export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): Module & { service: DeliveryService } {
   const keys = new DeliveryKeys(ctx.prefix);
-  const queue = new Queue<DeliveryJob>(QUEUE_NAME, { connection: ctx.redis, prefix: ctx.prefix });
+  const queue = new Queue<AnyDeliveryJob>(QUEUE_NAME, { connection: ctx.redis, prefix: ctx.prefix });
   const enqueue = createEnqueue(queue, opts.jobBackoffMs);
   const endpoints = new EndpointStore(ctx.redis, keys);
   const messages = new MessageService(ctx.redis, keys, loadScripts(ctx.redis), endpoints, enqueue);
@@ -40,7 +40,7 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
   let hot: Redis | null = null;
   let workerConnection: Redis | null = null;
   let sender: Sender | null = null;
-  let worker: Worker<DeliveryJob> | null = null;
+  let worker: Worker<AnyDeliveryJob> | null = null;
   let reporter: Reporter | null = null;
   let depthTimer: NodeJS.Timeout | null = null;
 

@@ -71,6 +71,23 @@ export const QUEUE_NAME = 'delivery';
 /** One job per message generation; `~` because BullMQ ids must not contain `:` nor be integers. */
 export const jobId = (messageId: string, gen: number) => `${messageId}~${gen}`;
 
+/** A batch job's id: its first message and generation (deterministic, so a re-POST does not queue it twice). */
+export const batchJobId = (first: string, gen: number) => `b~${first}~${gen}`;
+
+/** Messages a batch job carries at most (first attempts to one plain endpoint). */
+export const BATCH_SIZE = 50;
+
+/** Batch job data: first attempts of up to {@link BATCH_SIZE} messages to one plain endpoint. */
+export interface BatchJob {
+  /** Endpoint id. */
+  e: string;
+  /** [message id, generation] pairs. */
+  b: Array<[string, number]>;
+}
+
+export type AnyDeliveryJob = DeliveryJob | BatchJob;
+export const isBatch = (j: AnyDeliveryJob): j is BatchJob => 'b' in j;
+
 /** Job data: ids only, never secrets or payloads. */
 export interface DeliveryJob {
   /** Message id. */

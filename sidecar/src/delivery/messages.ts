@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { AppError, notFound } from '../errors';
 import type { EndpointStore } from './endpoints';
-import type { DeliveryJob, DeliveryKeys } from './keys';
+import { BATCH_SIZE, type AnyDeliveryJob, type BatchJob, type DeliveryJob, type DeliveryKeys } from './keys';
 import type { Enqueue } from './queue';
 import type { MessageInput, MessageStatus } from './schemas';
 import type { Scripts } from './scripts';
@@ -42,8 +42,13 @@ export class MessageService {
     const rejected: Rejected[] = [];
     const args: Array<string | number> = [];
     const ids: string[] = [];
+    const plain = new Set<string>();
+    // Each endpoint looked up once per request (a batch is usually for a few endpoints).
+    const uniq = [...new Set(messages.map((m) => m.endpoint_id))];
+    const found = await Promise.all(uniq.map((id) => this.endpoints.runtime(id)));
+    const eps = new Map(uniq.map((id, i) => [id, found[i] ?? null]));
     for (const m of messages) {
-      const ep = await this.endpoints.runtime(m.endpoint_id);
+      const ep = eps.get(m.endpoint_id);
       if (!ep) {
         rejected.push({ id: m.id, code: 'endpoint_not_found', message: `Endpoint ${m.endpoint_id} not found.` });
         continue;
@@ -58,18 +63,35 @@ export class MessageService {
         continue;
       }
       ids.push(m.id);
+      if (!ep.ordered && !ep.maxInFlight && !ep.rateIntervalMs) plain.add(m.endpoint_id);
       args.push(m.id, m.endpoint_id, m.event_type, body, ep.ordered ? '1' : '0');
     }
     const accepted: string[] = [];
     const duplicates: string[] = [];
     if (ids.length === 0) return { accepted, duplicates, rejected };
     const out = await this.scripts.accept([this.keys.sequence], [this.keys.base, now, MESSAGE_RETENTION_S, ids.length, ...args]);
-    const jobs: DeliveryJob[] = [];
+    // First attempts to a plain endpoint (no FIFO, rate limit or in-flight cap) go in batch
+    // jobs of up to BATCH_SIZE per endpoint, in request order; everything else one job each.
+    const jobs: AnyDeliveryJob[] = [];
+    const open = new Map<string, BatchJob>();
+    const queued = new Set<string>();
     ids.forEach((id, i) => {
       const [st, g, e] = [out[i * 3], Number(out[i * 3 + 1]), String(out[i * 3 + 2])];
       if (st === 'a') accepted.push(id);
       else duplicates.push(id);
-      if (st === 'a' || st === 'pending') jobs.push({ m: id, e, g });
+      if ((st !== 'a' && st !== 'pending') || queued.has(id)) return;
+      queued.add(id);
+      if (!plain.has(e)) {
+        jobs.push({ m: id, e, g });
+        return;
+      }
+      let batch = open.get(e);
+      if (!batch || batch.b.length >= BATCH_SIZE) {
+        batch = { e, b: [] };
+        open.set(e, batch);
+        jobs.push(batch);
+      }
+      batch.b.push([id, g]);
     });
     await this.enqueue(jobs);
     return { accepted, duplicates, rejected };

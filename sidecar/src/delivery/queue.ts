@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { jobId, type DeliveryJob } from './keys';
+import { batchJobId, isBatch, jobId, type AnyDeliveryJob } from './keys';
 
 /**
  * BullMQ job options. Success removes the job at once (idempotency lives in the message
@@ -14,12 +14,16 @@ export const JOB_OPTIONS = {
   backoff: { type: 'exponential', delay: 1000 },
 } as const;
 
-export type Enqueue = (jobs: DeliveryJob[]) => Promise<void>;
+/** Queues single-message and batch jobs; `delayMs` (a batched message's retry) applies to all. */
+export type Enqueue = (jobs: AnyDeliveryJob[], delayMs?: number) => Promise<void>;
+
+export const idOf = (data: AnyDeliveryJob) => (isBatch(data) ? batchJobId(data.b[0]![0], data.b[0]![1]) : jobId(data.m, data.g));
 
 export function createEnqueue(queue: Queue, backoffMs: number = JOB_OPTIONS.backoff.delay): Enqueue {
   const options = { ...JOB_OPTIONS, backoff: { ...JOB_OPTIONS.backoff, delay: backoffMs } };
-  return async (jobs) => {
+  return async (jobs, delayMs) => {
     if (jobs.length === 0) return;
-    await queue.addBulk(jobs.map((data) => ({ name: 'deliver', data, opts: { ...options, jobId: jobId(data.m, data.g) } })));
+    const delay = delayMs && delayMs > 0 ? { delay: Math.ceil(delayMs) } : {};
+    await queue.addBulk(jobs.map((data) => ({ name: 'deliver', data, opts: { ...options, ...delay, jobId: idOf(data) } })));
   };
 }

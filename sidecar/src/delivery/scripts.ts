@@ -11,6 +11,8 @@ const SCRIPTS = {
   dlAccept: { file: 'accept.lua', keys: 1 },
   dlGate: { file: 'gate.lua', keys: 1 },
   dlFinish: { file: 'finish.lua', keys: 8 },
+  dlGateBatch: { file: 'gate_batch.lua', keys: 1 },
+  dlFinishBatch: { file: 'finish_batch.lua', keys: 2 },
 } as const;
 
 type Arg = string | number;
@@ -23,6 +25,8 @@ export interface Scripts {
   accept(keys: [string], args: Arg[]): Promise<string[]>;
   gate(keys: string[], args: Arg[]): Promise<[string, ...Array<string | number>]>;
   finish(keys: string[], args: Arg[]): Promise<[string, number, string, string, number]>;
+  gateBatch(keys: [string], args: Arg[]): Promise<Array<string | number>>;
+  finishBatch(keys: [string, string], args: Arg[]): Promise<Array<string | number>>;
   /** Variable key count (the sets to drain), so it goes through EVAL(SHA) directly. */
   requeue(keys: string[], args: Arg[]): Promise<Array<string | number>>;
 }
@@ -35,10 +39,14 @@ export function loadScripts(redis: Redis): Scripts {
   const accept = call('dlAccept');
   const gate = call('dlGate');
   const finish = call('dlFinish');
+  const gateBatch = call('dlGateBatch');
+  const finishBatch = call('dlFinishBatch');
   return {
     accept: (keys, args) => accept(...keys, ...args) as Promise<string[]>,
     gate: (keys, args) => gate(...keys, ...args) as ReturnType<Scripts['gate']>,
     finish: (keys, args) => finish(...keys, ...args) as ReturnType<Scripts['finish']>,
+    gateBatch: (keys, args) => gateBatch(...keys, ...args) as Promise<Array<string | number>>,
+    finishBatch: (keys, args) => finishBatch(...keys, ...args) as Promise<Array<string | number>>,
     requeue: (keys, args) => redis.eval(requeueSource, keys.length, ...keys, ...args) as Promise<Array<string | number>>,
   };
 }

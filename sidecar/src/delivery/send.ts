@@ -92,6 +92,44 @@ export function createSender(opts: SenderOptions): Sender {
     bodyTimeout: 0,
   });
 
+  /**
+   * URL checks (scheme, credentials, literal address) depend only on the URL and the guard's
+   * fixed options, so each URL is parsed and checked once (a batch sends many requests to the
+   * same one). Names are still checked at every connect by the guard's lookup.
+   */
+  type Target = { origin: string; path: string } | { error: NonNullable<SendResult['error']> };
+  const targets = new Map<string, Target>();
+  function check(raw: string): Target {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return { error: { kind: 'invalid_url', message: 'not a valid URL' } };
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      return { error: { kind: 'invalid_url', message: `unsupported scheme ${url.protocol}` } };
+    }
+    // `origin` would silently drop them, and a password in a URL ends up in logs: use a header.
+    if (url.username || url.password) {
+      return { error: { kind: 'invalid_url', message: 'credentials in the URL are not supported' } };
+    }
+    try {
+      guard.checkHost(url.hostname);
+    } catch (err) {
+      return { error: { kind: 'ssrf', message: (err as Error).message } };
+    }
+    return { origin: url.origin, path: url.pathname + url.search };
+  }
+  function target(raw: string): Target {
+    let t = targets.get(raw);
+    if (!t) {
+      if (targets.size >= 10_000) targets.clear();
+      t = check(raw);
+      targets.set(raw, t);
+    }
+    return t;
+  }
+
   async function send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
     const result = (
@@ -101,31 +139,15 @@ export function createSender(opts: SenderOptions): Sender {
       error: SendResult['error'],
     ): SendResult => ({ statusCode, durationMs: Math.round(performance.now() - started), responseBody, retryAfterMs, error });
 
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch {
-      return result(null, null, null, { kind: 'invalid_url', message: 'not a valid URL' });
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      return result(null, null, null, { kind: 'invalid_url', message: `unsupported scheme ${url.protocol}` });
-    }
-    // `origin` would silently drop them, and a password in a URL ends up in logs: use a header.
-    if (url.username || url.password) {
-      return result(null, null, null, { kind: 'invalid_url', message: 'credentials in the URL are not supported' });
-    }
-    try {
-      guard.checkHost(url.hostname);
-    } catch (err) {
-      return result(null, null, null, { kind: 'ssrf', message: (err as Error).message });
-    }
+    const t = target(req.url);
+    if ('error' in t) return result(null, null, null, { ...t.error });
 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DeadlineError()), req.timeoutMs);
     try {
       const res = await agent.request({
-        origin: url.origin,
-        path: url.pathname + url.search,
+        origin: t.origin,
+        path: t.path,
         method: 'POST',
         headers: hasUserAgent(req.headers) ? req.headers : { ...req.headers, 'user-agent': userAgent },
         body: req.body,

@@ -7,10 +7,13 @@
 -- costs two HMGETs and one HSET, and the caller sends 10 short arguments instead of 16.
 -- Returns {'go', n, body, accepted_ms} | {'defer', ms, why} | {'held'} | {'parked'} | {'drop'}
 --       | {'abort', status, reason, n}
-local m = redis.call('HMGET', KEYS[1], 'g', 'st', 'n', 'body', 'acc')
+local m = redis.call('HMGET', KEYS[1], 'g', 'st', 'n', 'body', 'acc', 'j')
 if not m[1] or m[1] ~= ARGV[4] then return {'drop'} end
 local st = m[2]
 if st == 'succeeded' or st == 'failed' or st == 'cancelled' then return {'drop'} end
+-- `j`: a batch job (gate_batch.lua) claimed the message and is sending it (or will again after
+-- a crash); this job, queued for it too (a re-POST after the endpoint changed), stands down.
+if st == 'sending' and m[6] then return {'drop'} end
 local base, id, ep, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[5])
 local function key(kind) return base .. ':' .. kind .. ':' .. ep end
 
@@ -74,4 +77,5 @@ if max > 0 then
   redis.call('ZREM', waiters, id)
 end
 redis.call('HSET', KEYS[1], 'st', 'sending')
+if m[6] then redis.call('HDEL', KEYS[1], 'j') end
 return {'go', m[3], m[4], m[5]}
