@@ -75,7 +75,7 @@ export const jobId = (messageId: string, gen: number) => `${messageId}~${gen}`;
 export const batchJobId = (first: string, gen: number) => `b~${first}~${gen}`;
 
 /** Messages a batch job carries at most (first attempts to one plain endpoint). */
-export const BATCH_SIZE = 50;
+export const BATCH_SIZE = 100;
 
 /** Batch job data: first attempts of up to {@link BATCH_SIZE} messages to one plain endpoint. */
 export interface BatchJob {
