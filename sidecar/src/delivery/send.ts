@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Readable } from 'node:stream';
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { parseRetryAfter } from './retry-after';
 import { createSsrfGuard, SsrfRefusedError, type Resolver } from './ssrf';
 
@@ -130,42 +129,28 @@ export function createSender(opts: SenderOptions): Sender {
     return t;
   }
 
-  async function send(req: SendRequest): Promise<SendResult> {
+  function send(req: SendRequest): Promise<SendResult> {
     const started = performance.now();
-    const result = (
-      statusCode: number | null,
-      responseBody: string | null,
-      retryAfterMs: number | null,
-      error: SendResult['error'],
-    ): SendResult => ({ statusCode, durationMs: Math.round(performance.now() - started), responseBody, retryAfterMs, error });
-
     const t = target(req.url);
-    if ('error' in t) return result(null, null, null, { ...t.error });
-
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DeadlineError()), req.timeoutMs);
-    try {
-      const res = await agent.request({
-        origin: t.origin,
-        path: t.path,
-        method: 'POST',
-        headers: hasUserAgent(req.headers) ? req.headers : { ...req.headers, 'user-agent': userAgent },
-        body: req.body,
-        signal: controller.signal,
-      });
-      const retryAfter = res.headers['retry-after'];
-      const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now());
-      const declared = Number(res.headers['content-length']);
-      const body = await readBody(res.body, req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, declared);
-      return result(res.statusCode, body, retryAfterMs, null);
-    } catch (err) {
-      if (controller.signal.reason instanceof DeadlineError) {
-        return result(null, null, null, { kind: 'timeout', message: `no response within ${req.timeoutMs} ms` });
+    if ('error' in t) return Promise.resolve(done(started, null, null, null, { ...t.error }));
+    return new Promise<SendResult>((resolve) => {
+      const handler = new SendHandler(req, started, resolve);
+      try {
+        agent.dispatch(
+          {
+            origin: t.origin,
+            path: t.path,
+            method: 'POST',
+            headers: hasUserAgent(req.headers) ? req.headers : { ...req.headers, 'user-agent': userAgent },
+            body: req.body,
+          },
+          handler,
+        );
+      } catch (err) {
+        // undici reports dispatch errors through onError; this only keeps the never-throw promise.
+        handler.onError(err as Error);
       }
-      return result(null, null, null, classify(err));
-    } finally {
-      clearTimeout(timer);
-    }
+    });
   }
 
   return { send, close: () => agent.close() };
@@ -176,28 +161,137 @@ function hasUserAgent(headers: Record<string, string>): boolean {
   return false;
 }
 
+function done(
+  started: number,
+  statusCode: number | null,
+  responseBody: string | null,
+  retryAfterMs: number | null,
+  error: SendResult['error'],
+): SendResult {
+  return { statusCode, durationMs: Math.round(performance.now() - started), responseBody, retryAfterMs, error };
+}
+
+/** Our own abort reason when the body passes the cap: the connection is dropped, not drained. */
+class BodyCapError extends Error {
+  override name = 'BodyCapError';
+}
+
+function onDeadline(h: SendHandler): void {
+  h.deadline();
+}
+
 /**
- * At most `cap` bytes as UTF-8. A body declared to fit is read in one go (the common, fast
- * case); otherwise chunks are taken until the cap and the stream destroyed, which makes undici
- * drop the connection instead of draining an endless body into memory.
+ * One attempt, driven by undici's handler callbacks (no promise or Readable per response).
+ * The deadline is one timer; it aborts through the `abort` undici hands to `onConnect`
+ * (kept until then if the request is still queued). At most `cap` response bytes are kept as
+ * UTF-8; a body that goes past the cap is cut and its request aborted, which makes undici
+ * drop the connection instead of draining an endless body into memory. Once the status line
+ * has arrived, a deadline or reset ends the body: the status stands, with what arrived.
  */
-async function readBody(body: Readable & { text(): Promise<string> }, cap: number, declared: number): Promise<string> {
-  if (declared <= cap) return body.text().catch(() => '');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      const room = cap - size;
-      chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
-      size += Math.min(chunk.length, room);
-      if (size >= cap) break;
-    }
-  } catch {
-    // Cut off after the status line (deadline or reset): the status stands, keep what arrived.
-  } finally {
-    body.destroy();
+class SendHandler implements Dispatcher.DispatchHandler {
+  private abortFn: ((err?: Error) => void) | null = null;
+  private timer: NodeJS.Timeout | null;
+  private timedOut = false;
+  private settled = false;
+  private statusCode: number | null = null;
+  private retryAfterMs: number | null = null;
+  private declared = NaN;
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private readonly cap: number;
+
+  constructor(
+    private readonly req: SendRequest,
+    private readonly started: number,
+    private readonly resolve: (r: SendResult) => void,
+  ) {
+    this.cap = req.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.timer = setTimeout(onDeadline, req.timeoutMs, this);
   }
-  return Buffer.concat(chunks, size).toString('utf8');
+
+  /** The deadline passed: abort now, or at `onConnect` if the request is still queued. */
+  deadline(): void {
+    this.timer = null;
+    this.timedOut = true;
+    if (this.abortFn) this.abortFn(new DeadlineError());
+  }
+
+  private finish(error: SendResult['error']): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (error) {
+      this.resolve(done(this.started, null, null, null, error));
+    } else {
+      const body = this.chunks.length === 1 ? this.chunks[0]!.toString('utf8') : Buffer.concat(this.chunks, this.size).toString('utf8');
+      this.chunks = [];
+      this.resolve(done(this.started, this.statusCode, body, this.retryAfterMs, null));
+    }
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.timedOut) abort(new DeadlineError());
+    else this.abortFn = abort;
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[] | string[] | null, _resume: () => void, _statusText: string): boolean {
+    this.statusCode = statusCode;
+    let retryAfter: string | undefined;
+    let declared = NaN;
+    let lengths = 0;
+    if (headers) {
+      for (let i = 0; i + 1 < headers.length; i += 2) {
+        const k = headers[i]!;
+        if (k.length === 11) {
+          if (retryAfter === undefined && k.toString().toLowerCase() === 'retry-after') retryAfter = headers[i + 1]!.toString();
+        } else if (k.length === 14) {
+          if (k.toString().toLowerCase() === 'content-length') {
+            declared = lengths++ === 0 ? Number(headers[i + 1]!.toString()) : NaN;
+          }
+        }
+      }
+    }
+    this.declared = declared;
+    this.retryAfterMs = parseRetryAfter(retryAfter, Date.now());
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.settled) return true;
+    const room = this.cap - this.size;
+    if (chunk.length > room) {
+      if (room > 0) {
+        this.chunks.push(chunk.subarray(0, room));
+        this.size += room;
+      }
+      this.cut();
+      return true;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    // A body not declared to fit is cut as soon as the cap is reached.
+    if (this.size >= this.cap && !(this.declared <= this.cap)) this.cut();
+    return true;
+  }
+
+  private cut(): void {
+    this.finish(null);
+    this.abortFn?.(new BodyCapError());
+  }
+
+  onComplete(_trailers: string[] | null): void {
+    this.finish(null);
+  }
+
+  onError(err: Error): void {
+    if (this.settled) return;
+    if (this.statusCode !== null) return this.finish(null);
+    if (this.timedOut) return this.finish({ kind: 'timeout', message: `no response within ${this.req.timeoutMs} ms` });
+    this.finish(classify(err));
+  }
 }
 
 /** Node and undici messages carry codes and addresses, never our headers or body; capped anyway. */
