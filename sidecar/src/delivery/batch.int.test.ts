@@ -2,30 +2,19 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_SIZE } from './keys';
 import { generateSecret } from './sign';
-import { startDeliveryHarness, type DeliveryHarness } from './test-harness';
-import { startReceiver, type Received, type ReceiverHandler, type TestReceiver } from './test-receiver';
+import { startDeliveryHarness, useDeliveryHarness, type DeliveryHarness } from './test-harness';
+import type { Received, TestReceiver } from './test-receiver';
 
 const flat = (r: Received) => Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, String(v)]));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('batched first attempts to plain endpoints', () => {
+  const fx = useDeliveryHarness();
+  const { receiver } = fx;
   let h: DeliveryHarness;
-  const receivers: TestReceiver[] = [];
-  const receiver = async (handler?: ReceiverHandler) => {
-    const r = await startReceiver(handler);
-    receivers.push(r);
-    return r;
-  };
+  beforeAll(() => void (h = fx.h));
   /** The batch job that claimed a message (`j`), or null if a single-message job sent it. */
   const claimedBy = (hh: DeliveryHarness, id: string) => hh.ctx.redis.hget(`${hh.prefix}:dl:msg:${id}`, 'j');
-
-  beforeAll(async () => {
-    h = await startDeliveryHarness();
-  });
-  afterAll(async () => {
-    await h.close();
-    await Promise.all(receivers.map((r) => r.close()));
-  });
 
   it('delivers a batch once each, signed per message, with per-message outcomes', async () => {
     const rx = await receiver();

@@ -1,26 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDeliveryHarness, type DeliveryHarness } from './test-harness';
-import { startReceiver, type ReceiverHandler, type TestReceiver } from './test-receiver';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useDeliveryHarness, type DeliveryHarness } from './test-harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const msgs = (prefix: string, ep: string, n: number) =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}${String(i).padStart(3, '0')}`, endpoint_id: ep, event_type: 't', payload: { i } }));
 
 describe('per-endpoint limits, ordering and fairness', () => {
+  const fx = useDeliveryHarness();
+  const { receiver } = fx;
   let h: DeliveryHarness;
-  const receivers: TestReceiver[] = [];
-  const receiver = async (handler?: ReceiverHandler) => {
-    const r = await startReceiver(handler);
-    receivers.push(r);
-    return r;
-  };
-  beforeAll(async () => {
-    h = await startDeliveryHarness();
-  });
-  afterAll(async () => {
-    await h.close();
-    await Promise.all(receivers.map((r) => r.close()));
-  });
+  beforeAll(() => void (h = fx.h));
 
   it('spaces deliveries by the rate limit', async () => {
     const rx = await receiver();

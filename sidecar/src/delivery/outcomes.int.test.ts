@@ -1,16 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDeliveryHarness, type DeliveryHarness } from './test-harness';
-import { startReceiver, type ReceiverHandler, type TestReceiver } from './test-receiver';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { startDeliveryHarness, useDeliveryHarness, type DeliveryHarness } from './test-harness';
+import { startReceiver, type ReceiverHandler } from './test-receiver';
 import { RESPONSE_BODY_BYTES } from './worker';
 
 describe('delivery outcomes against misbehaving receivers', () => {
+  const fx = useDeliveryHarness();
+  const { receiver } = fx;
   let h: DeliveryHarness;
-  const receivers: TestReceiver[] = [];
-  const receiver = async (handler?: ReceiverHandler) => {
-    const r = await startReceiver(handler);
-    receivers.push(r);
-    return r;
-  };
+  beforeAll(() => void (h = fx.h));
   let seq = 0;
   /** A fresh endpoint on its own receiver, and one message to it. */
   const deliverOne = async (handler: ReceiverHandler, endpoint: Record<string, unknown> = {}) => {
@@ -20,14 +17,6 @@ describe('delivery outcomes against misbehaving receivers', () => {
     await h.postMessages([{ id, endpoint_id: `ep${seq}`, event_type: 't', payload: { seq } }]);
     return { rx, id, ep: `ep${seq}` };
   };
-
-  beforeAll(async () => {
-    h = await startDeliveryHarness();
-  });
-  afterAll(async () => {
-    await h.close();
-    await Promise.all(receivers.map((r) => r.close()));
-  });
 
   it('retries a 500 on the schedule, then succeeds', async () => {
     const { rx, id } = await deliverOne((_q, _b, res, seen) => void res.writeHead(seen.length < 3 ? 500 : 200).end(), { retry_schedule_s: [0, 1, 5] });

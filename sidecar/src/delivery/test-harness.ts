@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { createLogger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
 import { createRedis } from '../queues/connection';
 import { createDeliveryModule, type DeliveryOptions } from './index';
+import { startReceiver, type ReceiverHandler, type TestReceiver } from './test-receiver';
 
 /** Realtime that records instead of publishing. */
 class RecordingRealtime extends Realtime {
@@ -104,4 +106,28 @@ export async function startDeliveryHarness(
       await dropPrefix(prefix);
     },
   };
+}
+
+/**
+ * A harness for the enclosing describe block, started before its tests and closed after them
+ * together with every receiver made through `receiver()`; `fx.h` is the harness once started.
+ */
+export function useDeliveryHarness(opts?: Parameters<typeof startDeliveryHarness>[0]) {
+  const receivers: TestReceiver[] = [];
+  const fx = {
+    h: undefined as unknown as DeliveryHarness,
+    receiver: async (handler?: ReceiverHandler) => {
+      const r = await startReceiver(handler);
+      receivers.push(r);
+      return r;
+    },
+  };
+  beforeAll(async () => {
+    fx.h = await startDeliveryHarness(opts);
+  });
+  afterAll(async () => {
+    await fx.h.close();
+    await Promise.all(receivers.map((r) => r.close()));
+  });
+  return fx;
 }
