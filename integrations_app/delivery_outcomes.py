@@ -12,6 +12,7 @@ import frappe
 from frappe.utils import now
 
 from integrations_app.lib import outcomes as rules
+from integrations_app.outbox import STANDARD_COLUMNS
 from integrations_app.sitetime import from_iso
 
 DELIVERY = "Integration Webhook Delivery"
@@ -204,13 +205,7 @@ class _Batch:
 			frappe.db.bulk_insert(
 				ATTEMPT,
 				[
-					"name",
-					"creation",
-					"modified",
-					"owner",
-					"modified_by",
-					"docstatus",
-					"idx",
+					*STANDARD_COLUMNS,
 					"parent",
 					"parentfield",
 					"parenttype",

@@ -41,14 +41,11 @@ CLEANUP_CHUNK = 1000
 PURGE_CHUNK = 500  # a deleted webhook's log: small transactions, the sidecar may still be reporting
 DELETE_TRIES = 5
 
+# Columns every Frappe row has, first in a bulk_insert's column list (here and for attempts).
+STANDARD_COLUMNS = ("name", "creation", "modified", "owner", "modified_by", "docstatus", "idx")
+
 _INSERT_FIELDS = (
-	"name",
-	"creation",
-	"modified",
-	"owner",
-	"modified_by",
-	"docstatus",
-	"idx",
+	*STANDARD_COLUMNS,
 	"webhook",
 	"event_type",
 	"reference_doctype",
