@@ -26,7 +26,7 @@ before_install = "integrations_app.install.before_install"
 after_install = "integrations_app.install.after_install"
 after_migrate = "integrations_app.install.after_migrate"
 
-_OUTBOX = "integrations_app.events.outbox.on_doc_event"
+_OUTBOX = "integrations_app.outbound.doc_events.on_doc_event"
 doc_events = {
 	"*": {
 		"after_insert": _OUTBOX,
@@ -42,10 +42,10 @@ scheduler_events = {
 	"cron": {
 		# re-push what the sidecar has not acknowledged, sync endpoints it is missing;
 		# queue again inbound events whose processing job was lost
-		"* * * * *": ["integrations_app.outbox.repush_unacked", "integrations_app.inbound.handlers.requeue_stalled"],
+		"* * * * *": ["integrations_app.outbound.outbox.repush_unacked", "integrations_app.inbound.events.requeue_stalled"],
 	},
-	"hourly": ["integrations_app.outbox.reconcile"],
-	"daily": ["integrations_app.outbox.cleanup"],
+	"hourly": ["integrations_app.outbound.outbox.reconcile"],
+	"daily": ["integrations_app.retention.cleanup"],
 }
 
 # Delivery and inbound event rows are logs: they must not stop anyone deleting the documents
@@ -53,7 +53,7 @@ scheduler_events = {
 ignore_links_on_delete = ["Integration Webhook Delivery", "Integration Inbound Event"]
 
 # Retention of Integration Webhook Delivery / Integration Inbound Event is governed by
-# Integration Settings > Retention Days (daily `outbox.cleanup`, which keeps failed rows for
+# Integration Settings > Retention Days (daily `retention.cleanup`, which keeps failed rows for
 # replay), so they are deliberately not registered in `default_log_clearing_doctypes`.
 
 # Apps register inbound handlers here; see integrations_app/inbound/handlers.py.

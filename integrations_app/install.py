@@ -2,7 +2,7 @@
 
 import frappe
 
-from integrations_app.lib.retry import DEFAULT_RETRY_SCHEDULE, format_retry_schedule
+from integrations_app.outbound.rules.retry import DEFAULT_RETRY_SCHEDULE, format_retry_schedule
 from integrations_app.permissions import INTEGRATION_MANAGER
 
 SETTINGS = "Integration Settings"

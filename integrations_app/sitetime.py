@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 from frappe.utils import get_datetime, get_system_timezone
 
-from integrations_app.lib import timefmt
+from integrations_app import timefmt
 
 
 def to_iso_utc(value: datetime | str) -> str:

@@ -2,8 +2,8 @@
 
 import frappe
 
-from integrations_app.inbound import handlers
-from integrations_app.sidecar_client import SidecarClient, SidecarError, SidecarNotFound
+from integrations_app.inbound import events as handlers
+from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarNotFound
 
 INBOUND_ENDPOINT = "Integration Inbound Endpoint"
 INBOUND_EVENT = "Integration Inbound Event"

@@ -6,7 +6,7 @@ import time
 import frappe
 
 from integrations_app.permissions import require_manager
-from integrations_app.sidecar_client import SidecarClient, SidecarError
+from integrations_app.sidecar.client import SidecarClient, SidecarError
 from integrations_app.sitetime import now_iso_utc
 
 SETTINGS = "Integration Settings"

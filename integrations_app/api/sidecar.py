@@ -7,9 +7,10 @@ realtime messages: the sidecar does that itself.
 
 import frappe
 
-from integrations_app import alerts, delivery_outcomes
-from integrations_app.events.webhook_map import invalidate_webhook_map
-from integrations_app.inbound import handlers
+from integrations_app import alerts
+from integrations_app.inbound import events as handlers
+from integrations_app.outbound import reports as delivery_outcomes
+from integrations_app.outbound.webhook_map import invalidate_webhook_map
 from integrations_app.permissions import require_manager
 from integrations_app.sitetime import from_iso
 

@@ -4,10 +4,10 @@ import frappe
 from frappe import _
 from frappe.utils import add_to_date, flt, now_datetime
 
-from integrations_app import outbox
-from integrations_app.lib import naming, payload
-from integrations_app.lib.signing import generate_frappe_secret, generate_standard_secret
-from integrations_app.sidecar_client import SidecarClient, SidecarError, SidecarNotFound
+from integrations_app.outbound import outbox
+from integrations_app.outbound.rules import naming, payload
+from integrations_app.outbound.rules.signing import generate_frappe_secret, generate_standard_secret
+from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarNotFound
 from integrations_app.sitetime import site_local, to_iso_utc
 
 WEBHOOK = "Integration Webhook"

@@ -39,10 +39,10 @@ import traceback
 
 import frappe
 
-from integrations_app import outbox as app_outbox
-from integrations_app.events import outbox as event_outbox
-from integrations_app.events.webhook_map import CACHE_KEY, invalidate_webhook_map
-from integrations_app.sidecar_client import SidecarClient, SidecarError
+from integrations_app.outbound import doc_events as event_outbox
+from integrations_app.outbound import outbox as app_outbox
+from integrations_app.outbound.webhook_map import CACHE_KEY, invalidate_webhook_map
+from integrations_app.sidecar.client import SidecarClient, SidecarError
 
 WEBHOOK = "Integration Webhook"
 DELIVERY = "Integration Webhook Delivery"

@@ -9,10 +9,10 @@ from unittest.mock import patch
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from integrations_app.events import outbox as outbox_events
-from integrations_app.events import webhook_map
-from integrations_app.events.webhook_map import clear_webhook_map
-from integrations_app.sidecar_client import reset_shared_session
+from integrations_app.outbound import doc_events as outbox_events
+from integrations_app.outbound import webhook_map
+from integrations_app.outbound.webhook_map import clear_webhook_map
+from integrations_app.sidecar.client import reset_shared_session
 
 DELIVERY = "Integration Webhook Delivery"
 

@@ -5,12 +5,19 @@ from unittest.mock import patch
 import frappe
 from frappe.utils import get_system_timezone, now_datetime
 
-from integrations_app import endpoints, outbox
 from integrations_app.api import dashboard, settings, webhooks
-from integrations_app.sidecar_client import SidecarClient
-from integrations_app.lib.timefmt import parse_iso8601, to_iso_utc
+from integrations_app.outbound import outbox
+from integrations_app.sidecar import config_sync as endpoints
+from integrations_app.sidecar.client import SidecarClient
 from integrations_app.sitetime import to_iso_utc as to_site_iso
-from integrations_app.tests.helpers import DELIVERY, FakeSidecar, IntegrationsTestCase, configure_sidecar, make_webhook
+from integrations_app.tests.helpers import (
+	DELIVERY,
+	FakeSidecar,
+	IntegrationsTestCase,
+	configure_sidecar,
+	make_webhook,
+)
+from integrations_app.timefmt import parse_iso8601, to_iso_utc
 
 
 class TestWebhookActions(IntegrationsTestCase):

@@ -6,11 +6,11 @@ import frappe
 from frappe.tests.utils import patch_hooks
 from frappe.utils import add_to_date, now_datetime
 
-from integrations_app import outbox
+from integrations_app import retention
 from integrations_app.api import sidecar
 from integrations_app.api.settings import test_sidecar
 from integrations_app.api.sidecar import receive_inbound_events
-from integrations_app.inbound import handlers
+from integrations_app.inbound import events as handlers
 from integrations_app.tests.helpers import IntegrationsTestCase
 
 INBOUND_EVENT = "Integration Inbound Event"
@@ -75,10 +75,10 @@ class TestReceiveInboundEvents(IntegrationsTestCase):
 			self.endpoint.delete()
 		# The events outlive the delete's transaction; a background job removes them.
 		self.assertEqual(frappe.db.count(INBOUND_EVENT, {"endpoint": self.endpoint.name}), 2)
-		[purge] = [c for c in enqueue.call_args_list if c.args == ("integrations_app.outbox.purge_log",)]
+		[purge] = [c for c in enqueue.call_args_list if c.args == ("integrations_app.retention.purge_log",)]
 		self.assertTrue(purge.kwargs["enqueue_after_commit"])
 		self.assertEqual(
-			outbox.purge_log(purge.kwargs["owner_doctype"], purge.kwargs["owner"], chunk=1), 2
+			retention.purge_log(purge.kwargs["owner_doctype"], purge.kwargs["owner"], chunk=1), 2
 		)
 		self.assertEqual(frappe.db.count(INBOUND_EVENT, {"endpoint": self.endpoint.name}), 0)
 
@@ -240,7 +240,9 @@ class TestEnqueueProcessing(IntegrationsTestCase):
 	def test_job_receives_the_event_name(self):
 		"""frappe.enqueue keeps its own keyword parameters (one of them is `event`) and passes only
 		the rest to the job: the job's signature must accept exactly what reaches it."""
-		from frappe.utils.background_jobs import enqueue  # frappe.enqueue is a (*args, **kwargs) wrapper of it
+		from frappe.utils.background_jobs import (
+			enqueue,  # frappe.enqueue is a (*args, **kwargs) wrapper of it
+		)
 
 		enqueue_params = set(inspect.signature(enqueue).parameters) - {"kwargs"}
 		calls = []

@@ -2,9 +2,10 @@ import json
 
 import frappe
 
-from integrations_app import outbox
-from integrations_app.events import outbox as outbox_events
-from integrations_app.sidecar_client import SidecarClient
+from integrations_app import retention
+from integrations_app.outbound import doc_events as outbox_events
+from integrations_app.outbound import outbox
+from integrations_app.sidecar.client import SidecarClient
 from integrations_app.tests.helpers import (
 	DELIVERY,
 	FakeSidecar,
@@ -206,7 +207,7 @@ class TestHooks(IntegrationsTestCase):
 	def test_doc_events_registered(self):
 		star = frappe.get_hooks("doc_events").get("*", {})
 		for event in ("after_insert", "on_update", "on_submit", "on_cancel", "on_trash", "on_update_after_submit"):
-			self.assertIn("integrations_app.events.outbox.on_doc_event", star.get(event, []), event)
+			self.assertIn("integrations_app.outbound.doc_events.on_doc_event", star.get(event, []), event)
 
 	def test_own_doctypes_never_fire(self):
 		self.assertIn("Integration Webhook Delivery", outbox_events.OWN_DOCTYPES)
@@ -229,7 +230,7 @@ class TestPurge(IntegrationsTestCase):
 		frappe.delete_doc("Integration Webhook", webhook.name, ignore_permissions=True)
 		commits = []
 		with patch.object(frappe.db, "commit", lambda: commits.append(1)):
-			self.assertEqual(outbox.purge_log("Integration Webhook", webhook.name, chunk=2), 5)
+			self.assertEqual(retention.purge_log("Integration Webhook", webhook.name, chunk=2), 5)
 		self.assertEqual(len(commits), 3, "one transaction per batch of 2")
 		self.assertEqual(frappe.db.count(DELIVERY, {"webhook": webhook.name}), 0)
 		self.assertEqual(frappe.db.count("Integration Webhook Delivery Attempt", {"parent": ("in", names[:5])}), 0)
@@ -238,5 +239,5 @@ class TestPurge(IntegrationsTestCase):
 	def test_purge_skips_a_webhook_that_exists_again(self):
 		webhook = make_webhook(events=["after_insert"])
 		outbox.insert_deliveries([{"webhook": webhook.name, "event_type": "todo.test", "payload": "{}"}])
-		self.assertEqual(outbox.purge_log("Integration Webhook", webhook.name), 0)
+		self.assertEqual(retention.purge_log("Integration Webhook", webhook.name), 0)
 		self.assertEqual(frappe.db.count(DELIVERY, {"webhook": webhook.name}), 1)

@@ -7,8 +7,8 @@ from unittest.mock import patch
 import frappe
 from frappe.utils import add_to_date, now_datetime
 
-from integrations_app import outbox
-from integrations_app.sidecar_client import SidecarClient, SidecarUnavailable, reset_shared_session
+from integrations_app.outbound import outbox
+from integrations_app.sidecar.client import SidecarClient, SidecarUnavailable, reset_shared_session
 from integrations_app.tests.helpers import (
 	DELIVERY,
 	FakeSidecar,

@@ -1,7 +1,8 @@
 import frappe
 
-from integrations_app import outbox
+from integrations_app import retention
 from integrations_app.api.sidecar import endpoint_disabled, report_deliveries
+from integrations_app.outbound import outbox
 from integrations_app.tests.helpers import DELIVERY, IntegrationsTestCase, make_webhook
 
 ATTEMPT = "Integration Webhook Delivery Attempt"
@@ -125,7 +126,7 @@ class TestReportDeliveries(IntegrationsTestCase):
 		self.assertEqual(self.delivery().status, "Failed", "the kept log row still records the outcome")
 		self.assertFalse(frappe.db.exists("Integration Webhook", w), "no health row resurrected")
 
-		self.assertEqual(outbox.purge_log("Integration Webhook", w), 1)
+		self.assertEqual(retention.purge_log("Integration Webhook", w), 1)
 		self.assertFalse(frappe.db.exists(DELIVERY, m))
 		self.assertEqual(self.attempts(), [])
 		result = self.report(outcome(m, w, "succeeded", 2, code=200))

@@ -1,6 +1,6 @@
 import unittest
 
-from integrations_app.lib import conditions
+from integrations_app.outbound.rules import conditions
 
 
 class TestConditions(unittest.TestCase):

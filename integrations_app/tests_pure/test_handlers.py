@@ -1,6 +1,6 @@
 import unittest
 
-from integrations_app.lib import handlers
+from integrations_app.inbound.rules import handler_map as handlers
 
 
 class TestHandlerRegistry(unittest.TestCase):

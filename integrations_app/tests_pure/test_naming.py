@@ -1,6 +1,6 @@
 import unittest
 
-from integrations_app.lib import naming
+from integrations_app.outbound.rules import naming
 
 
 class TestEventTypes(unittest.TestCase):

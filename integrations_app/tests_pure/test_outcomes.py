@@ -1,6 +1,6 @@
 import unittest
 
-from integrations_app.lib import outcomes
+from integrations_app.outbound.rules import outcomes
 
 
 def raw(status="succeeded", n=1, **attempt):

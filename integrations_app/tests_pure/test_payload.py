@@ -3,7 +3,7 @@ import decimal
 import json
 import unittest
 
-from integrations_app.lib import payload
+from integrations_app.outbound.rules import payload
 
 
 class TestPayload(unittest.TestCase):

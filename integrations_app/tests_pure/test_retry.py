@@ -1,6 +1,6 @@
 import unittest
 
-from integrations_app.lib import retry
+from integrations_app.outbound.rules import retry
 
 
 class TestRetrySchedule(unittest.TestCase):

@@ -3,7 +3,7 @@ import hashlib
 import hmac
 import unittest
 
-from integrations_app.lib import signing
+from integrations_app.outbound.rules import signing
 
 # A fixed key so the expected values below are computed independently of the helper.
 KEY = bytes(range(32))

@@ -1,7 +1,7 @@
 import unittest
 from datetime import datetime, timezone
 
-from integrations_app.lib import timefmt
+from integrations_app import timefmt
 
 
 class TestTimestamps(unittest.TestCase):

@@ -1,6 +1,6 @@
 import unittest
 
-from integrations_app.lib import urls
+from integrations_app import urls
 
 
 class TestUrls(unittest.TestCase):

@@ -1,7 +1,7 @@
 /**
  * Patching the delivery log from realtime outcomes (docs/api.md `integrations_delivery`).
  * Outcomes can arrive out of order or twice, so the rule mirrors the server's
- * (`integrations_app/lib/outcomes.py: should_apply_status`): a newer attempt always wins, an older
+ * (`integrations_app/outbound/rules/outcomes.py: should_apply_status`): a newer attempt always wins, an older
  * one never does, and for the same attempt a final status is sticky and status only moves forward.
  */
 import type { DeliveryFilters, DeliveryRow, DeliveryStatus } from '../../data/deliveries'

@@ -5,11 +5,11 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint
 
-from integrations_app import endpoints
-from integrations_app.lib.naming import is_valid_slug
-from integrations_app.lib.signing import decode_standard_secret
-from integrations_app.lib.urls import inbound_public_url
-from integrations_app.outbox import schedule_purge
+from integrations_app.outbound.rules.naming import is_valid_slug
+from integrations_app.outbound.rules.signing import decode_standard_secret
+from integrations_app.retention import schedule_purge
+from integrations_app.sidecar import config_sync as endpoints
+from integrations_app.urls import inbound_public_url
 
 HMAC_HEADER_RE = re.compile(r"^[A-Za-z0-9-]{1,100}$")
 TOPIC_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$")

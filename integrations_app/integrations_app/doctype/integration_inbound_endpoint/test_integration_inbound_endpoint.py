@@ -34,7 +34,7 @@ class TestIntegrationInboundEndpoint(IntegrationsTestCase):
 			make_endpoint(slug="ses-no-topic", provider="ses", secret=None)
 
 	def test_sidecar_config_matches_provider_schema(self):
-		from integrations_app.endpoints import inbound_config
+		from integrations_app.sidecar.config_sync import inbound_config
 
 		generic = make_endpoint(
 			slug="generic-ok", provider="hmac-sha256", hmac_header="X-Signature", hmac_prefix="sha256=", tolerance_s=300

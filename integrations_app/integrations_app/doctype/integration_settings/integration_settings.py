@@ -3,8 +3,8 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint
 
-from integrations_app.lib.retry import format_retry_schedule, parse_retry_schedule
-from integrations_app.lib.urls import inbound_public_url, parse_allow_list, validate_webhook_url
+from integrations_app.outbound.rules.retry import format_retry_schedule, parse_retry_schedule
+from integrations_app.urls import inbound_public_url, parse_allow_list, validate_webhook_url
 
 INBOUND_ENDPOINT = "Integration Inbound Endpoint"
 MIN_TIMEOUT_MS, MAX_TIMEOUT_MS = 1000, 60_000  # the sidecar's maximum

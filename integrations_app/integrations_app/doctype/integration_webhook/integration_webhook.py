@@ -7,15 +7,19 @@ from frappe.model.document import Document
 from frappe.utils import cint, flt
 from frappe.utils.jinja import validate_template
 
-from integrations_app import endpoints
-from integrations_app.events.outbox import OWN_DOCTYPES
-from integrations_app.events.webhook_map import invalidate_webhook_map
-from integrations_app.lib.conditions import check_condition_syntax
-from integrations_app.lib.payload import parse_field_list
-from integrations_app.lib.retry import format_retry_schedule, parse_retry_schedule
-from integrations_app.lib.signing import decode_standard_secret, generate_frappe_secret, generate_standard_secret
-from integrations_app.lib.urls import is_private_host, parse_allow_list, validate_webhook_url
-from integrations_app.outbox import schedule_purge
+from integrations_app.outbound.doc_events import OWN_DOCTYPES
+from integrations_app.outbound.rules.conditions import check_condition_syntax
+from integrations_app.outbound.rules.payload import parse_field_list
+from integrations_app.outbound.rules.retry import format_retry_schedule, parse_retry_schedule
+from integrations_app.outbound.rules.signing import (
+	decode_standard_secret,
+	generate_frappe_secret,
+	generate_standard_secret,
+)
+from integrations_app.outbound.webhook_map import invalidate_webhook_map
+from integrations_app.retention import schedule_purge
+from integrations_app.sidecar import config_sync as endpoints
+from integrations_app.urls import is_private_host, parse_allow_list, validate_webhook_url
 
 DELIVERY = "Integration Webhook Delivery"
 ATTEMPT = "Integration Webhook Delivery Attempt"

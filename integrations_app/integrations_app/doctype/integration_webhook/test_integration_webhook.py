@@ -1,7 +1,7 @@
 import frappe
 
-from integrations_app.events.webhook_map import get_webhook_map
-from integrations_app.lib.signing import decode_standard_secret
+from integrations_app.outbound.rules.signing import decode_standard_secret
+from integrations_app.outbound.webhook_map import get_webhook_map
 from integrations_app.tests.helpers import IntegrationsTestCase, make_webhook
 
 
@@ -68,7 +68,7 @@ class TestIntegrationWebhook(IntegrationsTestCase):
 		sidecar's report_deliveries locks those rows (deadlock on a real bench)."""
 		from unittest.mock import patch
 
-		from integrations_app import outbox
+		from integrations_app.outbound import outbox
 
 		webhook = make_webhook()
 		names = outbox.insert_deliveries(
@@ -88,6 +88,6 @@ class TestIntegrationWebhook(IntegrationsTestCase):
 		self.assertEqual(frappe.db.count("Integration Webhook Delivery", {"name": ("in", names)}), 3)
 		touched = [q for q in statements if "Integration Webhook Delivery" in q and not q.lstrip().lower().startswith("select")]
 		self.assertEqual(touched, [], "no delivery rows written or locked in the delete's transaction")
-		[purge] = [c for c in enqueue.call_args_list if c.args == ("integrations_app.outbox.purge_log",)]
+		[purge] = [c for c in enqueue.call_args_list if c.args == ("integrations_app.retention.purge_log",)]
 		self.assertTrue(purge.kwargs["enqueue_after_commit"], "no purge if the delete rolls back")
 		self.assertEqual((purge.kwargs["owner_doctype"], purge.kwargs["owner"]), ("Integration Webhook", webhook.name))

@@ -1,13 +1,13 @@
 import frappe
 from frappe.model.document import Document
 
-from integrations_app.lib.naming import new_message_id
+from integrations_app.outbound.rules.naming import new_message_id
 
 DELIVERY = "Integration Webhook Delivery"
 
 
 class IntegrationWebhookDelivery(Document):
-	# Rows are normally written in bulk by integrations_app.outbox; this covers doc.insert().
+	# Rows are normally written in bulk by integrations_app.outbound.outbox; this covers doc.insert().
 	def autoname(self):
 		self.name = new_message_id()
 

@@ -1,7 +1,7 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from integrations_app.lib.naming import is_message_id
+from integrations_app.outbound.rules.naming import is_message_id
 
 DELIVERY = "Integration Webhook Delivery"
 

@@ -1,7 +1,7 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from integrations_app.lib.outcomes import ATTEMPT_FIELDS
+from integrations_app.outbound.rules.outcomes import ATTEMPT_FIELDS
 
 
 class TestIntegrationWebhookDeliveryAttempt(FrappeTestCase):

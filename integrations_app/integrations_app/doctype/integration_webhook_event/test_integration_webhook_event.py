@@ -1,7 +1,7 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from integrations_app.lib.naming import DOC_EVENTS
+from integrations_app.outbound.rules.naming import DOC_EVENTS
 
 
 class TestIntegrationWebhookEvent(FrappeTestCase):

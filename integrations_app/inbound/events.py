@@ -1,6 +1,6 @@
 """Inbound events: receiving them from the sidecar, and running the handlers apps register.
 
-An app registers handlers in its hooks.py (see `integrations_app.lib.handlers` for the shape):
+An app registers handlers in its hooks.py (see `integrations_app.inbound.rules.handler_map` for the shape):
 
     integration_inbound_handlers = {"stripe": {"payment_intent.succeeded": "my_app.pay.on_paid"}}
 
@@ -15,7 +15,7 @@ import json
 import frappe
 from frappe.utils import add_to_date, cint, now, now_datetime
 
-from integrations_app.lib.handlers import normalize_handler_map, resolve_handlers
+from integrations_app.inbound.rules.handler_map import normalize_handler_map, resolve_handlers
 from integrations_app.sitetime import from_iso
 
 INBOUND_EVENT = "Integration Inbound Event"
@@ -147,7 +147,7 @@ def enqueue_processing(event: str) -> None:
 	# `event` is one of frappe.enqueue's own parameters (it would never reach the job), so the
 	# job takes the name as `inbound_event`.
 	frappe.enqueue(
-		"integrations_app.inbound.handlers.process_inbound_event",
+		"integrations_app.inbound.events.process_inbound_event",
 		queue="default",
 		inbound_event=event,
 		job_id=f"integrations_inbound_{event}",

@@ -9,8 +9,12 @@ set) and the minutely job retries. A user's save never fails because the sidecar
 import frappe
 from frappe.utils import cint, flt, get_datetime, now_datetime
 
-from integrations_app.lib.retry import DEFAULT_RETRY_SCHEDULE, format_retry_schedule, parse_retry_schedule
-from integrations_app.sidecar_client import SidecarClient, SidecarError, SidecarNotFound, SidecarUnavailable
+from integrations_app.outbound.rules.retry import (
+	DEFAULT_RETRY_SCHEDULE,
+	format_retry_schedule,
+	parse_retry_schedule,
+)
+from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarNotFound, SidecarUnavailable
 from integrations_app.sitetime import to_iso_utc
 
 WEBHOOK = "Integration Webhook"

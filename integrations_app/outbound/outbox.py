@@ -4,30 +4,27 @@
 - `schedule_push_rows` / `schedule_push` / `push_rows`: after commit, one POST /v1/messages per
   ≤1,000 rows, then one UPDATE marks them pushed (and `acked` where the sidecar accepted them or
   already had them). The rows a document save just wrote are pushed from memory, over the
-  process's kept-alive connection (sidecar_client.shared_session): this runs inside the user's
+  process's kept-alive connection (sidecar.client.shared_session): this runs inside the user's
   request, so it must stay cheap and must never raise.
-- `repush_unacked` (every minute), `reconcile` (hourly), `cleanup` (daily): the jobs that make
-  "nothing is lost" true when a push fails or the sidecar loses its Redis.
-- `purge_log`: background job that deletes a deleted webhook's or inbound endpoint's log in batches.
+- `repush_unacked` (every minute), `reconcile` (hourly): the jobs that make "nothing is lost"
+  true when a push fails or the sidecar loses its Redis. Retention lives in `retention.py`.
 Retries of the HTTP deliveries themselves live in the sidecar, never here.
 """
 
 import json
-import time
 from functools import partial
 
 import frappe
-from frappe.utils import add_days, add_to_date, cint, now, now_datetime
+from frappe.utils import add_to_date, now, now_datetime
 
-from integrations_app import endpoints
-from integrations_app.lib.naming import new_message_id
-from integrations_app.lib.outcomes import FINAL_STATUSES, STATUS_LABELS
-from integrations_app.sidecar_client import SidecarClient, SidecarError, SidecarUnavailable
+from integrations_app.outbound.rules.naming import new_message_id
+from integrations_app.outbound.rules.outcomes import FINAL_STATUSES, STATUS_LABELS
+from integrations_app.sidecar import config_sync as endpoints
+from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarUnavailable
 from integrations_app.sitetime import to_iso_utc
 
 DELIVERY = "Integration Webhook Delivery"
 ATTEMPT = "Integration Webhook Delivery Attempt"
-INBOUND_EVENT = "Integration Inbound Event"
 SETTINGS = "Integration Settings"
 
 MAX_MESSAGES_PER_CALL = 1000  # sidecar limit (docs/api.md)
@@ -37,9 +34,6 @@ UNACKED_GRACE_S = 30  # leave fresh rows to their own after-commit push
 # The after-commit push runs inside the user's request: keep it short, the minutely job catches up.
 AFTER_COMMIT_TIMEOUTS = {"connect_timeout": 1.0, "read_timeout": 3.0}
 IN_FLIGHT = ("Queued", "Sending", "Retrying")
-CLEANUP_CHUNK = 1000
-PURGE_CHUNK = 500  # a deleted webhook's log: small transactions, the sidecar may still be reporting
-DELETE_TRIES = 5
 
 # Columns every Frappe row has, first in a bulk_insert's column list (here and for attempts).
 STANDARD_COLUMNS = ("name", "creation", "modified", "owner", "modified_by", "docstatus", "idx")
@@ -313,76 +307,3 @@ def _apply_found_final(found: dict[str, str]) -> None:
 				where name in %s and status in %s""",
 				(STATUS_LABELS[status], timestamp, tuple(names), IN_FLIGHT),
 			)
-
-
-def cleanup() -> None:
-	"""Daily: delete Succeeded deliveries and Processed inbound events older than the retention."""
-	days = cint(frappe.db.get_single_value(SETTINGS, "retention_days")) or 30
-	cutoff = add_days(now_datetime(), -days)
-	delete_in_chunks(DELIVERY, {"status": "Succeeded", "creation": ("<", cutoff)}, child=ATTEMPT)
-	delete_in_chunks(INBOUND_EVENT, {"status": "Processed", "creation": ("<", cutoff)})
-
-
-def delete_in_chunks(
-	doctype: str, filters: dict, child: str | None = None, commit: bool = True, chunk: int = CLEANUP_CHUNK
-) -> int:
-	"""Plain SQL deletes (these are logs: no hooks, no Deleted Document copies), `chunk` rows at a
-	time; with `commit`, one transaction per chunk (retried on deadlock), so none holds many locks
-	for long."""
-	deleted = 0
-	while names := frappe.get_all(doctype, filters=filters, pluck="name", limit=chunk):
-		_delete_chunk(doctype, tuple(names), child, commit)
-		deleted += len(names)
-	return deleted
-
-
-def _delete_chunk(doctype: str, names: tuple, child: str | None, commit: bool) -> None:
-	"""Locks are taken in report_deliveries' order (the parent rows, then their attempts), so the
-	two cannot deadlock each other; with `commit`, a deadlock with anything else is retried."""
-	for attempt in range(DELETE_TRIES if commit else 1):
-		try:
-			frappe.db.sql(f"select name from `tab{doctype}` where name in %s for update", (names,))
-			if child:
-				frappe.db.sql(f"delete from `tab{child}` where parenttype = %s and parent in %s", (doctype, names))
-			frappe.db.sql(f"delete from `tab{doctype}` where name in %s", (names,))
-			if commit:
-				frappe.db.commit()
-			return
-		except (frappe.QueryDeadlockError, frappe.QueryTimeoutError):
-			if not commit:
-				raise
-			frappe.db.rollback()
-			if attempt == DELETE_TRIES - 1:
-				raise
-			time.sleep(0.2 * (attempt + 1))
-
-
-# The logs that go with their owner: (log DocType, link field, child table).
-_OWNED_LOGS = {
-	"Integration Webhook": (DELIVERY, "webhook", ATTEMPT),
-	"Integration Inbound Endpoint": (INBOUND_EVENT, "endpoint", None),
-}
-
-
-def schedule_purge(owner_doctype: str, owner: str) -> None:
-	"""Once the deletion of a webhook or inbound endpoint commits, delete its log in the
-	background (`purge_log`) — never in the user's transaction, where thousands of row deletes
-	would hold locks the sidecar's reports and forwards need."""
-	frappe.enqueue(
-		"integrations_app.outbox.purge_log",
-		queue="long",
-		enqueue_after_commit=True,
-		job_id=f"integrations_app:purge_log:{owner_doctype}:{owner}",
-		deduplicate=True,
-		owner_doctype=owner_doctype,
-		owner=owner,
-	)
-
-
-def purge_log(owner_doctype: str, owner: str, chunk: int = PURGE_CHUNK) -> int:
-	"""Background job: delete a deleted owner's log rows, `chunk` per transaction. Does nothing
-	if the owner exists again (restored from Deleted Document)."""
-	if frappe.db.exists(owner_doctype, owner):
-		return 0
-	doctype, field, child = _OWNED_LOGS[owner_doctype]
-	return delete_in_chunks(doctype, {field: owner}, child=child, chunk=chunk)

@@ -20,10 +20,10 @@ from contextlib import contextmanager
 
 import frappe
 
-from integrations_app import outbox
-from integrations_app.events.webhook_map import get_webhook_map
-from integrations_app.lib import naming, payload
-from integrations_app.lib.conditions import format_condition_error
+from integrations_app.outbound import outbox
+from integrations_app.outbound.rules import naming, payload
+from integrations_app.outbound.rules.conditions import format_condition_error
+from integrations_app.outbound.webhook_map import get_webhook_map
 
 OWN_DOCTYPES = frozenset(
 	{

@@ -2,7 +2,7 @@
 
 One locking read of the deliveries and one of their attempts per batch, then one UPDATE per
 changed delivery, a bulk INSERT of new attempts and one UPDATE per webhook for its health.
-The ordering rules themselves are pure: `integrations_app.lib.outcomes`.
+The ordering rules themselves are pure: `integrations_app.outbound.rules.outcomes`.
 """
 
 import json
@@ -11,8 +11,8 @@ from collections import defaultdict
 import frappe
 from frappe.utils import now
 
-from integrations_app.lib import outcomes as rules
-from integrations_app.outbox import STANDARD_COLUMNS
+from integrations_app.outbound.outbox import STANDARD_COLUMNS
+from integrations_app.outbound.rules import outcomes as rules
 from integrations_app.sitetime import from_iso
 
 DELIVERY = "Integration Webhook Delivery"
