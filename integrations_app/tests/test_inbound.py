@@ -10,7 +10,7 @@ from integrations_app import retention
 from integrations_app.api import sidecar
 from integrations_app.api.settings import test_sidecar
 from integrations_app.inbound import events as handlers
-from integrations_app.tests.helpers import IntegrationsTestCase, as_sidecar, make_user, user_roles
+from integrations_app.tests.helpers import IM_USER, PLAIN_USER, SM_USER, IntegrationsTestCase, as_sidecar, user_roles
 
 INBOUND_EVENT = "Integration Inbound Event"
 CALLS = []
@@ -198,11 +198,7 @@ class TestSidecarMethodsPermissions(IntegrationsTestCase):
 
 	def setUp(self):
 		self.addCleanup(frappe.set_user, "Administrator")
-		self.people = {
-			"plain": make_user("integrations-plain@example.com", ["Blogger"]),
-			"integration manager": make_user("integrations-im@example.com", ["Integration Manager"]),
-			"system manager": make_user("integrations-sm@example.com", ["System Manager"]),
-		}
+		self.people = {"plain": PLAIN_USER, "integration manager": IM_USER, "system manager": SM_USER}
 		self.assertEqual(user_roles(self.people["integration manager"]), {"Integration Manager"})
 
 	def calls(self):

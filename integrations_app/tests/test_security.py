@@ -17,21 +17,20 @@ from integrations_app.outbound import outbox
 from integrations_app.tests.helpers import (
 	DELIVERY,
 	FakeSidecar,
+	IM_USER as IM,
+	PLAIN_USER as PLAIN,
+	SM_USER as SM,
 	IntegrationsTestCase,
 	as_sidecar,
 	configure_sidecar,
 	deliveries_for,
 	flush,
 	make_todo,
-	make_user,
 	make_webhook,
 	user_roles,
 )
 
 WEBHOOK = "Integration Webhook"
-IM = "integrations-im-only@example.com"
-PLAIN = "integrations-no-manager@example.com"
-SM = "integrations-sysmanager@example.com"
 # A DocType the Integration Manager may read in full once a test grants it (no permission query,
 # no per-document rules), so webhooks on it are allowed for them.
 READABLE = "Blog Category"
@@ -45,8 +44,6 @@ def grant_read(doctype: str, role: str = "Integration Manager", permlevel: int =
 class SecurityTestCase(IntegrationsTestCase):
 	def setUp(self):
 		self.addCleanup(frappe.set_user, "Administrator")
-		make_user(IM, ["Integration Manager"])
-		make_user(PLAIN, ["Blogger"])
 		self.assertEqual(user_roles(IM), {"Integration Manager"})
 		self.assertNotIn("System Manager", frappe.get_roles(IM))
 		self.assertTrue(user_roles(PLAIN).isdisjoint({"System Manager", "Integration Manager"}))
@@ -182,8 +179,7 @@ class TestReferenceDocTypeAccess(SecurityTestCase):
 		with self.assertRaises(frappe.PermissionError):
 			make_webhook(reference_doctype="Email Account", confirm_sensitive_doctype=1)
 
-		frappe.set_user("Administrator")
-		make_user(SM, ["System Manager"])
+		self.assertEqual(user_roles(SM), {"System Manager"})
 		self.as_user(SM)
 		for doctype in ("User", "Email Account", "OAuth Bearer Token"):
 			with self.subTest(doctype), self.assertRaises(frappe.ValidationError):
@@ -269,9 +265,9 @@ class TestShowNewSecretOnce(SecurityTestCase):
 		self.assertEqual(shown, get_decrypted_password(WEBHOOK, webhook.name, "secret"))
 		again = frappe.get_doc(WEBHOOK, webhook.name)
 		again.run_method("onload")
-		self.assertNotIn("new_secret", again.get_onload())
+		self.assertNotIn("new_secret", again.get("__onload") or {})
 		typed = make_webhook(reference_doctype=READABLE, signing="Frappe-compatible", secret="typed-by-me")
-		self.assertNotIn("new_secret", typed.get_onload())
+		self.assertNotIn("new_secret", typed.get("__onload") or {})
 
 
 class TestIntegrationSettingsAccess(SecurityTestCase):
@@ -301,7 +297,6 @@ class TestAutoDisabledNotice(SecurityTestCase):
 		frappe.db.set_value(WEBHOOK, webhook.name, "title", '<img src=x onerror="alert(1)">')
 		sent = []
 		with patch("integrations_app.alerts.enqueue_create_notification", lambda users, doc: sent.append(doc)):
-			make_user("integrations-im-notified@example.com", ["Integration Manager"])
 			as_sidecar(sidecar.endpoint_disabled)(endpoint_id=webhook.name, reason="<b>410</b>")
 		[notice] = sent
 		self.assertNotIn("<img", notice["subject"])
