@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startDeliveryHarness, useDeliveryHarness, type DeliveryHarness } from './test-harness';
-import { startReceiver, type ReceiverHandler } from './test-receiver';
+import { startDeliveryHarness, useDeliveryHarness, type DeliveryHarness } from '../../test/delivery/harness';
+import { startReceiver, type ReceiverHandler } from '../../test/delivery/receiver';
 import { RESPONSE_BODY_BYTES } from './worker';
 
 describe('delivery outcomes against misbehaving receivers', () => {

@@ -4,17 +4,17 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from '../../test/helpers';
-import { loadConfig } from '../config';
-import type { FrappeClient } from '../frappe/client';
-import { Realtime } from '../frappe/realtime';
-import { createHttpApp } from '../http/server';
-import type { Context } from '../module';
-import { createLogger } from '../observability/logger';
-import { createMetrics } from '../observability/metrics';
-import { createRedis } from '../queues/connection';
-import { createDeliveryModule, type DeliveryOptions } from './index';
-import { startReceiver, type ReceiverHandler, type TestReceiver } from './test-receiver';
+import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from '../helpers';
+import { loadConfig } from '../../src/config';
+import type { FrappeClient } from '../../src/frappe/client';
+import { Realtime } from '../../src/frappe/realtime';
+import { createHttpApp } from '../../src/http/server';
+import type { Context } from '../../src/module';
+import { createLogger } from '../../src/observability/logger';
+import { createMetrics } from '../../src/observability/metrics';
+import { createRedis } from '../../src/queues/connection';
+import { createDeliveryModule, type DeliveryOptions } from '../../src/delivery/index';
+import { startReceiver, type ReceiverHandler, type TestReceiver } from './receiver';
 
 /** Realtime that records instead of publishing. */
 class RecordingRealtime extends Realtime {
