@@ -15,6 +15,7 @@ describe('error handler', () => {
       log: createLogger('silent'),
       metrics: createMetrics(),
       health: async () => ({ ok: true }),
+      bodyTimeoutMs: 10_000,
       modules: [
         {
           name: 'test',

@@ -7,7 +7,7 @@ import { makeTestPki, stubFetch, type TestPki } from '../../test/inbound/certs';
 import { FrappeStandin } from '../../test/inbound/frappe-standin';
 import { startInboundHarness, type InboundHarness } from '../../test/inbound/harness';
 import { PAYPAL_CERT_URL, paypalHeaders, SNS_CERT_URL, sesNotification, snsBody, TOPIC } from '../../test/inbound/signers';
-import { MAX_BODY_BYTES } from './raw-body';
+import { MAX_BODY_BYTES } from './receive';
 
 type Req = { body: string | Buffer; headers: Record<string, string> };
 type Negative = [name: string, status: number, code: string, req: Req];

@@ -64,7 +64,7 @@ export async function startDeliveryHarness(
   const ctx: Context = { config, redis, redisUrl: TEST_REDIS_URL, prefix, log, metrics, frappe: opts.frappe ?? null, realtime };
   const module = createDeliveryModule(ctx, opts.delivery);
   await module.start!();
-  const app = createHttpApp({ token: TOKEN, log, metrics, modules: [module], health: async () => ({ ok: true }) });
+  const app = createHttpApp({ token: TOKEN, log, metrics, modules: [module], health: async () => ({ ok: true }), bodyTimeoutMs: config.BODY_TIMEOUT_MS });
   const server: Server = await new Promise((ok) => {
     const s = app.listen(0, '127.0.0.1', () => ok(s));
   });
