@@ -10,7 +10,11 @@ import { AppError } from '../errors';
  */
 export class ByteBudget {
   private used = 0;
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    /** Told the bytes in use after every change (a gauge). */
+    private readonly onChange: (inUse: number) => void = () => {},
+  ) {}
 
   get inUse(): number {
     return this.used;
@@ -19,11 +23,14 @@ export class ByteBudget {
   tryTake(n: number): boolean {
     if (this.used + n > this.capacity) return false;
     this.used += n;
+    this.onChange(this.used);
     return true;
   }
 
   give(n: number): void {
+    if (n === 0) return;
     this.used -= n;
+    this.onChange(this.used);
   }
 }
 

@@ -51,7 +51,7 @@ export function createInboundModule(ctx: Context, opts: InboundOptions = {}): Mo
         '/inbound/:slug',
         receiveHandler({
           endpoints, events, metrics: ctx.metrics, log: ctx.log, now: opts.now ?? Date.now,
-          budget: new ByteBudget(ctx.config.INBOUND_BODY_BUDGET_BYTES), bodyTimeoutMs: ctx.config.BODY_TIMEOUT_MS,
+          budget: new ByteBudget(ctx.config.INBOUND_BODY_BUDGET_BYTES, (n) => ctx.metrics.inboundBodyBytes.set(n)), bodyTimeoutMs: ctx.config.BODY_TIMEOUT_MS,
         }),
       );
       inboundRoutes(priv, { endpoints, events, pendingStatus: ctx.frappe ? 'queued' : 'stored' });
