@@ -37,7 +37,7 @@ export class ByteBudget {
 export interface ReadBodyOptions {
   /** Bytes after decompression; more is 413. */
   limit: number;
-  /** From the first byte read to the last; longer is 408. */
+  /** From the start of reading to the last byte; longer is 408. */
   timeoutMs: number;
   /**
    * Decompress gzip, deflate and br bodies. Off for routes whose signatures cover the bytes
