@@ -278,6 +278,18 @@ describe('POST /v1/inbound/:slug for every provider', () => {
     });
   }
 
+  it('github: a form-encoded delivery is not held to the JSON rule (the rule follows the content type sent)', async () => {
+    expect((await h.api('/v1/inbound-endpoints/github-form', { method: 'PUT', json: { provider: 'github', secret: 'gh-secret' } })).status).toBe(200);
+    const body = `payload=${encodeURIComponent('{"action":"opened"}')}`;
+    const headers = {
+      'content-type': 'application/x-www-form-urlencoded', 'x-hub-signature-256': `sha256=${hmac('gh-secret', body, 'hex')}`,
+      'x-github-delivery': 'form-1', 'x-github-event': 'issues',
+    };
+    const res = await post('github-form', { body, headers });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ accepted: 1, duplicates: 0 });
+  });
+
   it('fetched certificates only from the allow-listed URLs', () => {
     expect(new Set(certFetches)).toEqual(new Set([PAYPAL_CERT_URL, SNS_CERT_URL]));
   });
