@@ -44,7 +44,7 @@ export interface ReadBodyOptions {
    * as sent: a compressed body there is 415.
    */
   inflate: boolean;
-  /** Count the body against a shared budget until `res` is done. */
+  /** Count the body (as read, decompressed) against a shared budget until `res` is done. */
   budget?: { pool: ByteBudget; res: ServerResponse };
 }
 
@@ -93,25 +93,19 @@ export function readBody(req: IncomingMessage, opts: ReadBodyOptions): Promise<B
     return true;
   };
   if (budget) budget.res.once('close', () => budget.pool.give(held));
-  // A compressed body is held at its wire size, then at its decompressed size.
   if (!hold(declaredBytes)) return Promise.reject(overBudget());
 
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let wire = 0;
     const timer = setTimeout(
       () => fail(new AppError('request_timeout', `The body was not received within ${opts.timeoutMs} ms.`)),
       opts.timeoutMs,
     );
-    const onWire = (chunk: Buffer) => {
-      wire += chunk.length;
-      if (!hold(Math.max(wire, size))) fail(overBudget());
-    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > opts.limit) return fail(tooLarge(opts.limit));
-      if (!hold(Math.max(wire, size))) return fail(overBudget());
+      if (!hold(size)) return fail(overBudget());
       chunks.push(chunk);
     };
     const onEnd = () => {
@@ -132,7 +126,6 @@ export function readBody(req: IncomingMessage, opts: ReadBodyOptions): Promise<B
       source.off('end', onEnd);
       req.off('error', onAbort);
       if (decode) {
-        req.off('data', onWire);
         // A late decompression error after we stopped listening must not crash the process.
         decode.off('error', onDecodeError).on('error', () => {});
         req.unpipe(decode);
@@ -142,7 +135,6 @@ export function readBody(req: IncomingMessage, opts: ReadBodyOptions): Promise<B
       req.pause();
     };
     if (decode) {
-      req.on('data', onWire);
       decode.on('error', onDecodeError);
       req.pipe(decode);
     }
