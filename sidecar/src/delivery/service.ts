@@ -8,6 +8,8 @@ export interface DeliveryService {
   keys: DeliveryKeys;
   endpoints: EndpointStore;
   messages: MessageService;
+  /** Resolves once this process's writes reached the configured Redis replicas (see Context). */
+  replicated: () => Promise<void>;
 }
 
 /**
@@ -19,6 +21,7 @@ export async function saveEndpoint(s: DeliveryService, id: string, input: Endpoi
   const { view } = await s.endpoints.put(id, input);
   const sets = [...(input.enabled ? [s.keys.held(id)] : []), ...(input.ordered ? [] : [s.keys.parked(id)])];
   if (sets.length) await s.messages.release(sets);
+  await s.replicated();
   return view;
 }
 
@@ -26,5 +29,6 @@ export async function saveEndpoint(s: DeliveryService, id: string, input: Endpoi
 export async function deleteEndpoint(s: DeliveryService, id: string): Promise<boolean> {
   const existed = await s.endpoints.delete(id);
   await s.messages.release([s.keys.held(id), s.keys.parked(id)]);
+  await s.replicated();
   return existed;
 }
