@@ -57,11 +57,6 @@ export class RedisConnections {
     readonly name = 'sidecar',
   ) {}
 
-  /** True while no connection of the group is known to be cut off. */
-  get available(): boolean {
-    return this.reported !== 'down';
-  }
-
   /** How long Redis has been unreachable (0 while it is not). */
   unavailableForMs(): number {
     return this.reported === 'down' ? Date.now() - this.downSince : 0;

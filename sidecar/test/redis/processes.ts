@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -112,7 +112,6 @@ export class RedisProcess {
 
 /** A Sentinel (`redis-server <file> --sentinel`): it rewrites its config file, so each gets its own. */
 export async function startSentinel(o: { masterName: string; masterPort: number; quorum: number; downAfterMs: number; failoverTimeoutMs: number }) {
-  const { writeFileSync } = await import('node:fs');
   const port = await freePort();
   const dir = tempDir('sentinel');
   const file = join(dir, 'sentinel.conf');
@@ -177,9 +176,9 @@ export class SidecarChild {
     child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.child = child;
     const until = Date.now() + timeoutMs;
-    while (!this.stdout.includes('sidecar listening')) {
+    while (!(await fetch(`${this.url}/healthz`).then((r) => r.ok, () => false))) {
       if (!isRunning(child) || Date.now() > until) throw new Error(`sidecar did not start:\n${this.stdout}\n${this.stderr}`);
-      await sleep(50);
+      await sleep(100);
     }
     return this;
   }
