@@ -40,8 +40,11 @@ const EnvSchema = z.object({
   REDIS_SENTINEL_MASTER: z.string().min(1).optional(),
   /** Replicas that must have a write before it is acknowledged (Redis WAIT). @defaultValue 1 with Sentinels, else 0 */
   REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).optional(),
-  /** How long to wait for them; a write not replicated in time is answered 503. @defaultValue 1000 */
-  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /**
+   * How long to wait for them; a write not replicated in time is answered 503. Below the API
+   * connection's 5 s command timeout, which it shares. @defaultValue 1000
+   */
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(10).max(4000).default(1000),
   /** Key prefix for every Redis key (lets several deployments or test runs share one Redis). @defaultValue ia */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('ia'),
   /** Where the embedded Redis and the generated token live. @defaultValue .data */

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrappeSite, Receiver } from './redis/frappe';
-import { exited, killAll, RedisProcess, SidecarChild, until } from './redis/processes';
+import { exited, freePort, killAll, RedisProcess, SidecarChild, until } from './redis/processes';
 
 const STD_KEY = `whsec_${Buffer.from('redis-down-test-key-0123456789ab').toString('base64')}`;
 /** A route that has to wait for a dead Redis must still answer before this. */
@@ -131,5 +131,33 @@ describe('Redis down under a running sidecar (REDIS_URL)', () => {
     const outcome = await Promise.race([exited(sc.child!), new Promise((ok) => setTimeout(() => ok('still running after 20 s'), 20_000))]);
     expect(outcome).toEqual({ code: 0, signal: null });
     expect(sc.stderr).not.toContain('Unhandled error event');
+  });
+});
+
+describe("Frappe's Redis (realtime) down", () => {
+  afterAll(killAll);
+
+  it('costs one warning, not one per publish, and nothing on stderr; delivery goes on', { timeout: 60_000 }, async () => {
+    const rx = await new Receiver().start();
+    const redis = await RedisProcess.start();
+    const deadPort = await freePort();
+    const sc = await new SidecarChild({ REDIS_URL: redis.url, FRAPPE_REDIS_URL: `redis://127.0.0.1:${deadPort}`, FRAPPE_SITE: 'site1' }).start();
+    try {
+      expect((await sc.api('PUT', '/v1/endpoints/rx', { url: rx.url, signing: 'none' })).status).toBe(200);
+      // Each delivery publishes to desk; sent in bursts so several flushes fail.
+      for (let i = 0; i < 5; i++) {
+        const messages = Array.from({ length: 20 }, (_, j) => ({ id: `rt-${i}-${j}`, endpoint_id: 'rx', event_type: 't', payload: {} }));
+        expect((await sc.api('POST', '/v1/messages', { messages })).status).toBe(202);
+        await expect.poll(() => rx.ids.size, { timeout: 10_000 }).toBe((i + 1) * 20);
+      }
+      const down = sc.logs().filter((l) => l.msg === 'redis unreachable');
+      expect(down).toEqual([expect.objectContaining({ redis: 'frappe-realtime', level: 40 })]);
+      // Not even the publishes that failed meanwhile (one flush per 250 ms of deliveries).
+      expect(sc.logs().filter((l) => l.level >= 40 && l.msg !== 'redis unreachable')).toEqual([]);
+      expect(sc.stderr).toBe('');
+    } finally {
+      await sc.stop();
+      await rx.close();
+    }
   });
 });
