@@ -161,3 +161,27 @@ describe("Frappe's Redis (realtime) down", () => {
     }
   });
 });
+
+describe('Redis that accepts connections but does not answer (process stopped)', () => {
+  afterAll(killAll);
+
+  it('requests end in 503 within the 5 s command timeout and /healthz within its deadline', { timeout: 60_000 }, async () => {
+    const redis = await RedisProcess.start();
+    const sc = await new SidecarChild({ REDIS_URL: redis.url }).start();
+    try {
+      expect((await sc.api('PUT', '/v1/endpoints/rx', { url: 'http://127.0.0.1:9/hook', signing: 'none' })).status).toBe(200);
+      redis.child!.kill('SIGSTOP');
+      const health = await fetch(`${sc.url}/healthz`, { signal: AbortSignal.timeout(ANSWER_WITHIN_MS) });
+      expect(health.status).toBe(503);
+      const res = await sc.api('GET', '/v1/endpoints/rx', undefined, 7000);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+      redis.child!.kill('SIGCONT');
+      await expect.poll(async () => (await sc.api('GET', '/v1/endpoints/rx')).status, { timeout: 15_000, interval: 250 }).toBe(200);
+    } finally {
+      if (redis.child?.signalCode === null) redis.child.kill('SIGCONT');
+      await sc.stop();
+    }
+    expect(sc.child!.exitCode).toBe(0);
+  });
+});
