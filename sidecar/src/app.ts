@@ -174,7 +174,7 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
   }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-  log.info({ url, redis: embedded ? 'embedded' : 'external', frappe: ctx.frappe ? 'connected' : 'standalone' }, 'sidecar listening');
+  log.info({ url, redis: embedded ? 'embedded' : config.sentinel ? 'sentinel' : 'external', frappe: ctx.frappe ? 'connected' : 'standalone' }, 'sidecar listening');
 
   let stopping: Promise<void> | null = null;
   const stop = () =>

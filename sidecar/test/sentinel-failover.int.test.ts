@@ -116,6 +116,7 @@ describe('Redis Sentinel failover under load', () => {
         failover: { old_primary: oldPrimary, new_primary: topo.replica.port, detected_ms: failoverMs, acknowledged_before_kill: atKill },
         outbound: { accepted: acked.size, delivered: [...acked].filter((id) => rx.ids.has(id)).length, lost: lostMessages.length, requests_at_receiver: rx.requests, refused_503_or_error: refused.outbound },
         inbound: { accepted: ackedEvents.size, forwarded: [...ackedEvents].filter((id) => frappe.inbound.has(`in|${id}`)).length, lost: lostEvents.length, refused_503_or_error: refused.inbound },
+        sidecar_log_lines_warn_or_above: sidecars.map((sc) => sc.logs().filter((l) => l.level >= 40).map((l) => l.msg)),
       };
       console.log(`sentinel failover: ${JSON.stringify(counts)}`);
       expect(acked.size).toBe(MESSAGES);
