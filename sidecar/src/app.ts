@@ -10,7 +10,7 @@ import { createInboundModule } from './inbound';
 import type { Context, Module } from './module';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
-import { createRedis } from './queues/connection';
+import { RedisConnections, type RedisTarget } from './queues/connection';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queues/embedded-redis';
 
 export interface Sidecar {
@@ -26,6 +26,23 @@ export interface SidecarOptions {
   logger?: Logger;
   /** Replaces the Frappe client (tests point it at a stand-in). */
   frappe?: FrappeClient | null;
+  /** Called when the sidecar cannot go on (the embedded Redis keeps dying); main.ts exits non-zero. */
+  onFatal?: (err: Error) => void;
+}
+
+/** How long start-up waits for Redis before giving up (the supervisor retries). */
+const STARTUP_REDIS_MS = 30_000;
+/** /healthz answers within this, whatever Redis does. */
+const HEALTH_DEADLINE_MS = 1000;
+/** While Redis is reachable a stop lets in-flight work finish: an attempt lasts at most its 60 s timeout. */
+const STOP_GRACE_MS = 70_000;
+/** Once Redis is unreachable during a stop, waiting cannot help: its connections are dropped after this. */
+const STOP_GRACE_REDIS_DOWN_MS = 2000;
+
+/** Resolves to `fallback` if `p` has not settled within `ms`. */
+function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<T>((ok) => (timer = setTimeout(() => ok(fallback), ms)))]).finally(() => clearTimeout(timer));
 }
 
 export class StartupError extends Error {
@@ -56,15 +73,27 @@ function listen(app: ReturnType<typeof createHttpApp>, port: number, host: strin
 export async function startSidecar(config: Config, opts: SidecarOptions = {}): Promise<Sidecar> {
   const log = opts.logger ?? createLogger(config.LOG_LEVEL);
   let embedded: EmbeddedRedis | null = null;
-  const redisUrl = config.REDIS_URL ?? (embedded = await startEmbeddedRedis(config.DATA_DIR, log)).url;
-  const redis = createRedis(redisUrl, 'api', 'sidecar-api');
-  const realtimeRedis = config.realtime ? createRedis(config.realtime.redisUrl, 'api', 'sidecar-realtime') : null;
+  let target: RedisTarget;
+  if (config.sentinel) target = config.sentinel;
+  else if (config.REDIS_URL) target = { url: config.REDIS_URL };
+  else {
+    embedded = await startEmbeddedRedis(config.DATA_DIR, log, (err) => {
+      log.fatal({ err: err.message }, 'embedded redis-server keeps failing; exiting so the supervisor restarts the sidecar');
+      opts.onFatal?.(err);
+    });
+    target = { url: embedded.url };
+  }
+  const connections = new RedisConnections(target, log);
+  const redis = connections.open('sidecar-api', 'command');
+  const realtimeConnections = config.realtime ? new RedisConnections({ url: config.realtime.redisUrl }, log, 'frappe-realtime') : null;
+  const realtimeRedis = realtimeConnections?.open('sidecar-realtime', 'command') ?? null;
   const { token, generated } = resolveToken(config.SIDECAR_TOKEN, config.DATA_DIR);
   const metrics = createMetrics();
   const ctx: Context = {
     config,
     redis,
-    redisUrl,
+    connections,
+    replicated: connections.waiter(redis, config.waitReplicas, config.REDIS_WAIT_TIMEOUT_MS),
     prefix: config.REDIS_PREFIX,
     log,
     metrics,
@@ -75,7 +104,26 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
   const started: Module[] = [];
   let server: Server | null = null;
 
+  /**
+   * Bounds a stop whatever Redis does: commands waiting for an unreachable Redis (a worker's
+   * last script, BullMQ's own calls) would otherwise hold the stop forever. Dropping the
+   * connections rejects them, so every module's stop() returns; what was in flight is retried
+   * by BullMQ (stalled jobs) or by the stream consumer groups.
+   */
+  const dropConnectionsWhenStuck = () => {
+    const began = Date.now();
+    const timer = setInterval(() => {
+      const stuck = connections.unavailableForMs() >= STOP_GRACE_REDIS_DOWN_MS || Date.now() - began >= STOP_GRACE_MS;
+      if (!stuck) return;
+      clearInterval(timer);
+      log.warn({ redis_unavailable_ms: connections.unavailableForMs() }, 'stopping without waiting for Redis: dropping its connections');
+      connections.disconnectAll();
+    }, 250);
+    return () => clearInterval(timer);
+  };
+
   const shutdown = async () => {
+    const cancelDrop = dropConnectionsWhenStuck();
     if (server) {
       const s = server;
       await new Promise<void>((ok) => {
@@ -85,27 +133,36 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
       });
     }
     for (const m of [...started].reverse()) await m.stop?.().catch((err: Error) => log.error({ err, module: m.name }, 'stop failed'));
+    cancelDrop();
     await ctx.realtime.close();
-    realtimeRedis?.disconnect();
-    await redis.quit().catch(() => redis.disconnect());
+    await realtimeConnections?.close();
+    await connections.close();
     await embedded?.stop();
   };
 
   const health = async () => {
     const began = Date.now();
-    const redisOk = await redis.ping().then(() => true, () => false);
-    const parts: Record<string, unknown> = {};
-    for (const m of modules) if (m.health) parts[m.name] = await m.health().catch((e: Error) => ({ error: e.message }));
+    const [redisOk, parts] = await Promise.all([
+      within(redis.ping().then(() => true, () => false), HEALTH_DEADLINE_MS, false),
+      Promise.all(
+        modules.map(async (m) =>
+          m.health ? [m.name, await within(m.health().catch((e: Error) => ({ error: e.message })), HEALTH_DEADLINE_MS, { error: 'no answer in time' })] : null,
+        ),
+      ),
+    ]);
     return {
       ok: redisOk,
       redis: { ok: redisOk, embedded: embedded !== null, ping_ms: Date.now() - began },
       frappe: ctx.frappe ? 'connected' : 'standalone',
       uptime_s: Math.round(process.uptime()),
-      ...parts,
+      ...Object.fromEntries(parts.filter((p) => p !== null)),
     };
   };
 
   try {
+    await connections.ready(STARTUP_REDIS_MS).catch((err: Error) => {
+      throw new StartupError(`${err.message}: is it running, and is REDIS_URL / REDIS_SENTINELS right?`);
+    });
     for (const m of modules) {
       await m.start?.();
       started.push(m);
@@ -117,7 +174,7 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
   }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-  log.info({ url, redis: embedded ? 'embedded' : 'external', frappe: ctx.frappe ? 'connected' : 'standalone' }, 'sidecar listening');
+  log.info({ url, redis: embedded ? 'embedded' : config.sentinel ? 'sentinel' : 'external', frappe: ctx.frappe ? 'connected' : 'standalone' }, 'sidecar listening');
 
   let stopping: Promise<void> | null = null;
   const stop = () =>

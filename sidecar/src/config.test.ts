@@ -47,4 +47,26 @@ describe('loadConfig', () => {
       if (name && ['number', 'string', 'boolean'].includes(typeof defaults[name])) expect(String(defaults[name]), name).toBe(dflt);
     }
   });
+
+  it('reads Redis Sentinel settings, waiting for one replica by default in that mode', () => {
+    const c = loadConfig({ REDIS_SENTINELS: 'sentinel-a:26379, 10.0.0.7:26380,[::1]:26381', REDIS_SENTINEL_MASTER: 'ia' });
+    expect(c.sentinel).toEqual({
+      master: 'ia',
+      sentinels: [{ host: 'sentinel-a', port: 26379 }, { host: '10.0.0.7', port: 26380 }, { host: '::1', port: 26381 }],
+    });
+    expect(c.waitReplicas).toBe(1);
+    expect(c.REDIS_WAIT_TIMEOUT_MS).toBe(1000);
+    expect(loadConfig({}).waitReplicas).toBe(0);
+    expect(loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_WAIT_REPLICAS: '2' }).waitReplicas).toBe(2);
+    expect(loadConfig({ REDIS_SENTINELS: 's:1', REDIS_SENTINEL_MASTER: 'm', REDIS_WAIT_REPLICAS: '0' }).waitReplicas).toBe(0);
+  });
+
+  it('refuses half or conflicting Sentinel settings and addresses that are not host:port', () => {
+    expect(() => loadConfig({ REDIS_SENTINELS: 's:26379' })).toThrow(/REDIS_SENTINEL_MASTER/);
+    expect(() => loadConfig({ REDIS_SENTINEL_MASTER: 'm' })).toThrow(/REDIS_SENTINELS/);
+    expect(() => loadConfig({ REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_MASTER: 'm', REDIS_URL: 'redis://r:6379' })).toThrow(/not both/);
+    expect(() => loadConfig({ REDIS_SENTINELS: 's', REDIS_SENTINEL_MASTER: 'm' })).toThrow(/REDIS_SENTINELS.*not host:port/s);
+    expect(() => loadConfig({ REDIS_SENTINELS: 's:70000', REDIS_SENTINEL_MASTER: 'm' })).toThrow(/not host:port/);
+    expect(() => loadConfig({ REDIS_SENTINELS: ' , ', REDIS_SENTINEL_MASTER: 'm' })).toThrow(/at least one/);
+  });
 });

@@ -4,6 +4,17 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** `host:port` (IPv6 hosts in brackets: `[::1]:26379`). */
+const hostPort = z.string().transform((v, ctx) => {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[3]) : 0;
+  if (!m || port < 1 || port > 65535) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not host:port` });
+    return z.NEVER;
+  }
+  return { host: (m[1] ?? m[2])!, port };
+});
+
 const list = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
@@ -19,6 +30,21 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Redis to use. Unset ⇒ spawn a private `redis-server` with data under DATA_DIR. */
   REDIS_URL: z.string().url().optional(),
+  /** Sentinels (comma list of host:port) to ask for the current primary, instead of REDIS_URL. */
+  REDIS_SENTINELS: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(hostPort).min(1, 'list at least one host:port'))
+    .optional(),
+  /** The master name the Sentinels monitor (`sentinel monitor <name> …`). */
+  REDIS_SENTINEL_MASTER: z.string().min(1).optional(),
+  /** Replicas that must have a write before it is acknowledged (Redis WAIT). @defaultValue 1 with Sentinels, else 0 */
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).optional(),
+  /**
+   * How long to wait for them; a write not replicated in time is answered 503. Below the API
+   * connection's 5 s command timeout, which it shares. @defaultValue 1000
+   */
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(10).max(4000).default(1000),
   /** Key prefix for every Redis key (lets several deployments or test runs share one Redis). @defaultValue ia */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('ia'),
   /** Where the embedded Redis and the generated token live. @defaultValue .data */
@@ -57,7 +83,11 @@ const EnvSchema = z.object({
 export const ENV_VARIABLES = Object.keys(EnvSchema.shape);
 
 export type Config = Readonly<
-  Omit<z.infer<typeof EnvSchema>, 'FRAPPE_API_KEY' | 'FRAPPE_API_SECRET' | 'FRAPPE_URL'> & {
+  Omit<z.infer<typeof EnvSchema>, 'FRAPPE_API_KEY' | 'FRAPPE_API_SECRET' | 'FRAPPE_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_MASTER' | 'REDIS_WAIT_REPLICAS'> & {
+    /** Set when REDIS_SENTINELS is: the sidecar's Redis is whichever node they name primary. */
+    sentinel: { sentinels: Array<{ host: string; port: number }>; master: string } | null;
+    /** Replicas each acknowledged write must reach first (0 = do not wait). */
+    waitReplicas: number;
     frappe: { url: string; apiKey: string; apiSecret: string } | null;
     realtime: { redisUrl: string; site: string } | null;
   }
@@ -75,7 +105,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
   }
-  const { FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET, ...rest } = parsed.data;
+  const { FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET, REDIS_SENTINELS, REDIS_SENTINEL_MASTER, REDIS_WAIT_REPLICAS, ...rest } = parsed.data;
+  if (Boolean(REDIS_SENTINELS) !== Boolean(REDIS_SENTINEL_MASTER)) {
+    throw new ConfigError('REDIS_SENTINELS and REDIS_SENTINEL_MASTER must be set together');
+  }
+  if (REDIS_SENTINELS && rest.REDIS_URL) {
+    throw new ConfigError('set either REDIS_URL or REDIS_SENTINELS (with REDIS_SENTINEL_MASTER), not both');
+  }
   const frappeParts = [FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET].filter(Boolean).length;
   if (frappeParts !== 0 && frappeParts !== 3) {
     throw new ConfigError('FRAPPE_URL, FRAPPE_API_KEY and FRAPPE_API_SECRET must be set together');
@@ -85,6 +121,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return Object.freeze({
     ...rest,
+    sentinel: REDIS_SENTINELS ? { sentinels: REDIS_SENTINELS, master: REDIS_SENTINEL_MASTER! } : null,
+    waitReplicas: REDIS_WAIT_REPLICAS ?? (REDIS_SENTINELS ? 1 : 0),
     frappe: FRAPPE_URL
       ? { url: FRAPPE_URL.replace(/\/+$/, ''), apiKey: FRAPPE_API_KEY!, apiSecret: FRAPPE_API_SECRET! }
       : null,

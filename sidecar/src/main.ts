@@ -4,7 +4,10 @@ import { EmbeddedRedisError } from './queues/embedded-redis';
 
 async function main() {
   const config = loadConfig();
-  const sidecar = await startSidecar(config);
+  const sidecar = await startSidecar(config, {
+    // Stop what still runs, then exit non-zero so the supervisor starts a fresh sidecar.
+    onFatal: () => void sidecar.stop().finally(() => process.exit(1)),
+  });
   if (sidecar.tokenGenerated) {
     // Printed once, on first start only; afterwards it is read from DATA_DIR/sidecar-token.
     process.stdout.write(

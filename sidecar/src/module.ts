@@ -5,13 +5,20 @@ import type { FrappeClient } from './frappe/client';
 import type { Realtime } from './frappe/realtime';
 import type { Logger } from './observability/logger';
 import type { Metrics } from './observability/metrics';
+import type { RedisConnections } from './queues/connection';
 
 /** What every domain module receives. Job data and logs never carry secrets; config may. */
 export interface Context {
   config: Config;
-  /** Shared connection for commands (not for blocking reads). */
+  /** Shared connection for commands (not for blocking reads); fails at once while Redis is unreachable. */
   redis: Redis;
-  redisUrl: string;
+  /** Opens the other connections (workers, blocking reads) to the same Redis, watched and closed together. */
+  connections: RedisConnections;
+  /**
+   * Resolves once the writes made so far on `redis` reached the configured replicas
+   * (REDIS_WAIT_REPLICAS; at once without). Call it before acknowledging a write.
+   */
+  replicated: () => Promise<void>;
   /** Key prefix for every key this sidecar writes; BullMQ queues use it as their prefix too. */
   prefix: string;
   log: Logger;

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startSidecar, type Sidecar, type SidecarOptions } from '../src/app';
 import { loadConfig } from '../src/config';
+import type { Logger } from '../src/observability/logger';
+import { RedisConnections } from '../src/queues/connection';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -24,6 +26,14 @@ export async function dropPrefix(prefix: string, url = TEST_REDIS_URL): Promise<
   } finally {
     r.disconnect();
   }
+}
+
+/** The Redis part of a module's Context on the shared test Redis, opened as startSidecar does. */
+export async function testRedis(name: string, log: Logger) {
+  const connections = new RedisConnections({ url: TEST_REDIS_URL }, log);
+  const redis = connections.open(name, 'command');
+  await connections.ready(10_000);
+  return { redis, connections, replicated: connections.waiter(redis, 0, 0) };
 }
 
 export interface TestSidecar extends Sidecar {

@@ -1,7 +1,7 @@
 import { Queue, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Context, Module } from '../module';
-import { createRedis } from '../queues/connection';
+import { isRedisUnavailable } from '../queues/redis-errors';
 import { EndpointStore } from './endpoints';
 import { DeliveryKeys, QUEUE_NAME, type AnyDeliveryJob } from './keys';
 import { MessageService } from './messages';
@@ -33,11 +33,15 @@ export interface DeliveryOptions {
 export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): Module & { service: DeliveryService } {
   const keys = new DeliveryKeys(ctx.prefix);
   const queue = new Queue<AnyDeliveryJob>(QUEUE_NAME, { connection: ctx.redis, prefix: ctx.prefix });
+  // The connection group logs outages; BullMQ re-emits each connection error here as well.
+  queue.on('error', (err) => {
+    if (!isRedisUnavailable(err)) ctx.log.error({ err: err.message }, 'delivery queue error');
+  });
   const enqueue = createEnqueue(queue, opts.jobBackoffMs);
   const endpoints = new EndpointStore(ctx.redis, keys);
-  const messages = new MessageService(ctx.redis, keys, loadScripts(ctx.redis), endpoints, enqueue);
+  const messages = new MessageService(ctx.redis, keys, loadScripts(ctx.redis), endpoints, enqueue, ctx.replicated);
   const guard = createSsrfGuard({ allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE, allowHosts: ctx.config.OUTBOUND_ALLOW_HOSTS });
-  const service: DeliveryService = { keys, endpoints, messages, guard };
+  const service: DeliveryService = { keys, endpoints, messages, guard, replicated: ctx.replicated };
 
   let hot: Redis | null = null;
   let workerConnection: Redis | null = null;
@@ -61,8 +65,9 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
     async start() {
       // Its own connection for the two scripts per attempt: auto-pipelining batches the
       // commands of concurrent jobs into one write without touching the API's connection.
-      hot = coalesceWrites(new Redis(ctx.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true, connectionName: 'sidecar-delivery' }));
-      workerConnection = createRedis(ctx.redisUrl, 'worker', 'sidecar-delivery-worker');
+      hot = coalesceWrites(ctx.connections.open('sidecar-delivery', 'waiting', { enableAutoPipelining: true }));
+      // BullMQ's worker runs its own commands on it and opens a duplicate for its blocking reads.
+      workerConnection = ctx.connections.open('sidecar-delivery-worker', 'waiting');
       sender = opts.sender ?? createSender({ allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE, allowHosts: ctx.config.OUTBOUND_ALLOW_HOSTS });
       if (ctx.frappe) {
         reporter = new Reporter(ctx.redis, keys.reports, ctx.frappe, ctx.log, ctx.metrics, opts.reporter);

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { AppError, notFound } from '../errors';
+import { replies } from '../queues/pipeline';
 import type { EndpointStore } from './endpoints';
 import { BATCH_SIZE, type AnyDeliveryJob, type BatchJob, type DeliveryJob, type DeliveryKeys } from './keys';
 import type { Enqueue } from './queue';
@@ -30,6 +31,8 @@ export class MessageService {
     private readonly scripts: Scripts,
     private readonly endpoints: EndpointStore,
     private readonly enqueue: Enqueue,
+    /** Before a 202: the stored messages and their jobs reached the replicas (see Context.replicated). */
+    private readonly replicated: () => Promise<void>,
   ) {}
 
   /**
@@ -99,6 +102,7 @@ export class MessageService {
       batch.b.push([id, g]);
     });
     await this.enqueue(jobs);
+    await this.replicated();
     return { accepted, duplicates, rejected };
   }
 
@@ -123,11 +127,11 @@ export class MessageService {
   async lookup(ids: string[]): Promise<{ found: Record<string, string>; missing: string[] }> {
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hget(this.keys.message(id), 'st');
-    const res = (await pipe.exec()) ?? [];
+    const res = await replies(pipe);
     const found: Record<string, string> = {};
     const missing: string[] = [];
     ids.forEach((id, i) => {
-      const st = res[i]?.[1] as string | null;
+      const st = res[i] as string | null;
       if (st) found[id] = st;
       else missing.push(id);
     });
@@ -144,9 +148,9 @@ export class MessageService {
       if (ids.length === 0) break;
       const pipe = this.redis.pipeline();
       for (const id of ids) pipe.hmget(this.keys.message(id), 'st', 'type', 'acc', 'n', 'code', 'next');
-      const rows = (await pipe.exec()) ?? [];
+      const rows = await replies(pipe);
       ids.forEach((id, i) => {
-        const [st, type, acc, n, code, next] = (rows[i]?.[1] ?? []) as Array<string | null>;
+        const [st, type, acc, n, code, next] = (rows[i] ?? []) as Array<string | null>;
         if (!st || (status && st !== status) || out.length >= limit) return;
         out.push({
           id,
@@ -171,6 +175,7 @@ export class MessageService {
       throw new AppError('conflict', `Message ${id} is ${st}; only a finished message can be replayed.`);
     }
     await this.enqueue(jobs);
+    await this.replicated();
   }
 
   /** Re-queues the endpoint's failed messages accepted in [since, until]. */
@@ -183,6 +188,7 @@ export class MessageService {
       await this.enqueue(jobs);
       requeued += jobs.length;
     }
+    await this.replicated();
     return requeued;
   }
 

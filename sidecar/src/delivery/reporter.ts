@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { FrappeClient } from '../frappe/client';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import { isRedisUnavailable } from '../queues/redis-errors';
 
 export interface ReporterOptions {
   /** Outcomes per `report_deliveries` call. @defaultValue 500 */
@@ -84,7 +85,9 @@ export class Reporter {
       } catch (err) {
         failures++;
         pause = Math.min(this.maxBackoffMs, this.intervalMs * 2 ** failures);
-        this.log.warn({ err: (err as Error).message, retry_in_ms: pause }, 'reporting deliveries to Frappe failed; will retry');
+        // A Redis outage is logged once by the connection group, not on every retry.
+        const level = isRedisUnavailable(err) ? 'debug' : 'warn';
+        this.log[level]({ err: (err as Error).message, retry_in_ms: pause }, 'reporting deliveries to Frappe failed; will retry');
       }
       if (pause > 0 && this.running) await new Promise<void>((ok) => {
         const t = setTimeout(ok, pause);

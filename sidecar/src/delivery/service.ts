@@ -12,6 +12,8 @@ export interface DeliveryService {
   messages: MessageService;
   /** The same guard the sender uses, configured by OUTBOUND_ALLOW_PRIVATE / OUTBOUND_ALLOW_HOSTS. */
   guard: SsrfGuard;
+  /** Resolves once this process's writes reached the configured Redis replicas (see Context). */
+  replicated: () => Promise<void>;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function saveEndpoint(s: DeliveryService, id: string, input: Endpoi
   const { view } = await s.endpoints.put(id, input);
   const sets = [...(input.enabled ? [s.keys.held(id)] : []), ...(input.ordered ? [] : [s.keys.parked(id)])];
   if (sets.length) await s.messages.release(sets);
+  await s.replicated();
   return view;
 }
 
@@ -46,5 +49,6 @@ export async function saveEndpoint(s: DeliveryService, id: string, input: Endpoi
 export async function deleteEndpoint(s: DeliveryService, id: string): Promise<boolean> {
   const existed = await s.endpoints.delete(id);
   await s.messages.release([s.keys.held(id), s.keys.parked(id)]);
+  await s.replicated();
   return existed;
 }

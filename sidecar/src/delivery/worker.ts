@@ -1,6 +1,7 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Context } from '../module';
+import { isRedisUnavailable } from '../queues/redis-errors';
 import type { EndpointStore } from './endpoints';
 import { isBatch, QUEUE_NAME, type AnyDeliveryJob, type BatchJob, type DeliveryJob, type DeliveryKeys } from './keys';
 import { MESSAGE_RETENTION_S } from './messages';
@@ -309,7 +310,12 @@ export function createDeliveryWorker(d: WorkerDeps): Worker<AnyDeliveryJob> {
     stalledInterval: 5_000,
     maxStalledCount: 5,
   });
-  worker.on('error', (err) => ctx.log.error({ err: err.message }, 'delivery worker error'));
+  // BullMQ retries on its own while Redis is unreachable and reports each try here; the
+  // connection group has logged the outage once, so only other errors are worth a line.
+  worker.on('error', (err) => {
+    if (isRedisUnavailable(err)) ctx.log.debug({ err: err.message }, 'delivery worker: Redis unavailable');
+    else ctx.log.error({ err: err.message }, 'delivery worker error');
+  });
   worker.on('failed', (job, err) => {
     ctx.log.error({ job: job?.id, attempts: job?.attemptsMade, err: err.message }, 'delivery job failed unexpectedly');
     // BullMQ gave up (retries of an unexpected error used up, or stalled too often): the

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger';
+import { isRedisUnavailable } from '../queues/redis-errors';
 
 /**
  * Where each event goes: a DocType room, which Frappe's socket.io server lets a client join only
@@ -52,7 +53,10 @@ export class Realtime {
     for (const [event, items] of batches) {
       const payload = JSON.stringify({ event, message: { items }, room: REALTIME_ROOMS[event], namespace: this.site });
       // Realtime is a convenience: desk reloads truth from the DocTypes, so a lost publish is only logged.
-      await this.redis.publish('events', payload).catch((err: Error) => this.log.warn({ err: err.message }, 'realtime publish failed'));
+      // An outage of Frappe's Redis is logged once by its connection group, not on every flush.
+      await this.redis
+        .publish('events', payload)
+        .catch((err: Error) => this.log[isRedisUnavailable(err) ? 'debug' : 'warn']({ err: err.message }, 'realtime publish failed'));
     }
   }
 

@@ -5,6 +5,7 @@ import type { Module } from '../module';
 import { bearerAuth } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/errors';
 import { jsonBody } from './middleware/json-body';
+import { redisUnavailable } from './middleware/redis-unavailable';
 
 export interface HttpDeps {
   token: string;
@@ -80,6 +81,7 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use('/v1', bearerAuth(deps.token), jsonBody(API_BODY_LIMIT, deps.bodyTimeoutMs), privateRouter);
 
   app.use(notFoundHandler);
+  app.use(redisUnavailable);
   app.use(errorHandler(deps.log));
   return app;
 }

@@ -41,6 +41,8 @@ export class EndpointStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: InboundKeys,
+    /** Before answering a PUT: the config reached the replicas (see Context.replicated). */
+    private readonly replicated: () => Promise<void>,
     private readonly deps: VerifyDeps,
   ) {}
 
@@ -59,6 +61,7 @@ export class EndpointStore {
     const failed = results?.find(([err]) => err)?.[0];
     if (!results || failed) throw new Error(`Redis refused the inbound endpoint config: ${failed?.message ?? 'no reply'}`);
     this.cache.delete(slug);
+    await this.replicated();
     return (await this.view(slug))!;
   }
 

@@ -6,7 +6,8 @@ import type { FrappeClient } from '../frappe/client';
 import type { Realtime } from '../frappe/realtime';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { createRedis } from '../queues/connection';
+import type { RedisConnections } from '../queues/connection';
+import { isRedisUnavailable } from '../queues/redis-errors';
 import type { InboundKeys } from './keys';
 import type { EventStore } from './store';
 
@@ -30,7 +31,7 @@ export interface ForwarderOptions {
 
 export interface ForwarderDeps {
   redis: Redis;
-  redisUrl: string;
+  connections: RedisConnections;
   keys: InboundKeys;
   store: EventStore;
   frappe: FrappeClient;
@@ -95,8 +96,7 @@ export class Forwarder {
 
   async start(): Promise<void> {
     await this.ensureGroup();
-    this.blocking = createRedis(this.d.redisUrl, 'worker', 'sidecar-inbound-forwarder');
-    this.blocking.on('error', () => {}); // reconnects on its own; the loop logs what matters
+    this.blocking = this.d.connections.open('sidecar-inbound-forwarder', 'waiting');
     this.loop = this.run();
   }
 
@@ -132,7 +132,7 @@ export class Forwarder {
         if (this.stopping) break;
         const message = (err as Error).message;
         if (message.includes('NOGROUP')) await this.ensureGroup().catch(() => {});
-        else this.d.log.warn({ err: message }, 'inbound forwarder: Redis error');
+        else this.d.log[isRedisUnavailable(err) ? 'debug' : 'warn']({ err: message }, 'inbound forwarder: Redis error');
         await this.sleep(1000);
       }
     }
@@ -198,7 +198,8 @@ export class Forwarder {
       } catch (err) {
         failures++;
         this.d.metrics.forwarded.inc({ kind: 'inbound', result: 'retry' }, pending.length);
-        this.d.log.warn({ err: (err as Error).message, events: pending.length, failures }, 'inbound forward failed; retrying');
+        const level = isRedisUnavailable(err) ? 'debug' : 'warn';
+        this.d.log[level]({ err: (err as Error).message, events: pending.length, failures }, 'inbound forward failed; retrying');
         await this.sleep(backoffMs(failures, this.o.minBackoffMs, this.o.maxBackoffMs));
         // Reset the idle clock so no other process claims a batch that is still being retried.
         if (!this.stopping) {

@@ -31,15 +31,15 @@ export interface InboundOptions {
  */
 export function createInboundModule(ctx: Context, opts: InboundOptions = {}): Module {
   const keys = inboundKeys(ctx.prefix);
-  const events = new EventStore(ctx.redis, keys);
-  const endpoints = new EndpointStore(ctx.redis, keys, {
+  const events = new EventStore(ctx.redis, keys, ctx.replicated);
+  const endpoints = new EndpointStore(ctx.redis, keys, ctx.replicated, {
     certs: new CertStore(opts.certs),
     fetch: opts.fetch ?? fetch,
     snsHost: opts.snsHost ?? SNS_HOST,
   });
   const forwarder = ctx.frappe
     ? new Forwarder(
-        { redis: ctx.redis, redisUrl: ctx.redisUrl, keys, store: events, frappe: ctx.frappe, realtime: ctx.realtime, metrics: ctx.metrics, log: ctx.log },
+        { redis: ctx.redis, connections: ctx.connections, keys, store: events, frappe: ctx.frappe, realtime: ctx.realtime, metrics: ctx.metrics, log: ctx.log },
         opts.forwarder,
       )
     : null;

@@ -3,6 +3,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { AppError, errorBody } from '../errors';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import { isRedisUnavailable } from '../queues/redis-errors';
 import type { EndpointStore, ResolvedEndpoint } from './endpoints';
 import { SLUG_PATTERN } from './keys';
 import { ByteBudget, readBody } from '../http/body';
@@ -104,7 +105,9 @@ export function receiveHandler(d: ReceiveDeps): RequestHandler {
     try {
       await receive(d, req, res);
     } catch (err) {
-      if (err instanceof AppError) throw err;
+      // Redis unreachable: the HTTP layer answers 503 with Retry-After, and the outage is
+      // already logged once by the connection group, not on every provider retry.
+      if (err instanceof AppError || isRedisUnavailable(err)) throw err;
       // Redis is the only other dependency here: tell the provider to retry rather than 500.
       // The message only: a Redis error object carries the command's arguments (the payload).
       d.log.error({ err: (err as Error).message, slug: req.params.slug }, 'inbound receive failed');

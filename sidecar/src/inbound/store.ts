@@ -127,6 +127,8 @@ export class EventStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: InboundKeys,
+    /** Before a provider gets its 2xx: the stored event reached the replicas (see Context.replicated). */
+    private readonly replicated: () => Promise<void>,
   ) {}
 
   async accept(a: AcceptInput): Promise<AcceptOutcome> {
@@ -148,6 +150,7 @@ export class EventStore {
     }
     const out = (await ACCEPT.run(this.redis, keys, args)) as string[];
     if (out[0] !== 'ok') return { kind: out[0] as 'gone' | 'stale' | 'replay' };
+    await this.replicated();
     const accepted: string[] = [];
     const duplicates: string[] = [];
     for (let i = 1; i < out.length; i += 2) (out[i] === 'a' ? accepted : duplicates).push(out[i + 1]!);
@@ -186,6 +189,7 @@ export class EventStore {
   async dropEndpoint(slug: string): Promise<boolean> {
     const k = this.keys;
     const res = await this.redis.multi().del(k.endpoint(slug)).del(k.recent(slug), k.meta(slug), k.outcome(slug)).exec();
+    await this.replicated();
     return res?.[0]?.[1] === 1;
   }
 }

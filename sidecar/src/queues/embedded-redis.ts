@@ -54,17 +54,82 @@ function stopStale(pidFile: string, log: Logger) {
   rmSync(pidFile, { force: true });
 }
 
+/** A redis-server that dies is started again at most this often per window; past that the sidecar gives up. */
+const RESTARTS_PER_WINDOW = 3;
+const RESTART_WINDOW_MS = 60_000;
+
 /**
  * Spawns a private redis-server for the embedded default (REDIS_URL unset). Data is kept in
  * DATA_DIR/redis with an append-only file, so accepted work survives a sidecar restart.
+ *
+ * If that redis-server dies, it is started again on the same port and directory: Redis
+ * appends every write to the AOF before it replies, so a crashed server's restart replays
+ * everything it had acknowledged (`appendfsync everysec` only matters if the machine itself
+ * goes down). The sidecar's connections reconnect on their own. A server that dies more than
+ * {@link RESTARTS_PER_WINDOW} times a minute (bad disk, memory, a port taken) is not restarted
+ * again: `onGiveUp` is called and the sidecar exits non-zero for its supervisor.
  */
-export async function startEmbeddedRedis(dataDir: string, log: Logger): Promise<EmbeddedRedis> {
+export async function startEmbeddedRedis(dataDir: string, log: Logger, onGiveUp: (err: EmbeddedRedisError) => void): Promise<EmbeddedRedis> {
   if (spawnSync('redis-server', ['--version']).error) throw new EmbeddedRedisError(INSTALL_HINT);
   const dir = resolve(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   const pidFile = join(dir, 'redis.pid');
   stopStale(pidFile, log);
   const port = await freePort();
+  let child = await spawnServer(port, dir, pidFile);
+  log.info({ port, dir }, 'embedded redis-server started');
+
+  let stopping = false;
+  const exits: number[] = [];
+  const supervise = (c: Running) => {
+    c.child.once('exit', (code, signal) => void restart(code, signal, c.stderr()));
+  };
+  const restart = async (code: number | null, signal: NodeJS.Signals | null, stderr: string) => {
+    if (stopping) return;
+    const now = Date.now();
+    exits.push(now);
+    while (exits.length && exits[0]! < now - RESTART_WINDOW_MS) exits.shift();
+    const detail = { code, signal, stderr: stderr.trim().split('\n').slice(-3).join('\n') || undefined };
+    if (exits.length > RESTARTS_PER_WINDOW) {
+      rmSync(pidFile, { force: true });
+      return onGiveUp(new EmbeddedRedisError(`redis-server exited ${exits.length} times within a minute (last: ${signal ?? `code ${code}`})`));
+    }
+    log.warn(detail, 'embedded redis-server exited; starting it again');
+    try {
+      child = await spawnServer(port, dir, pidFile);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'embedded redis-server did not start again');
+      return void restart(null, null, (err as Error).message);
+    }
+    if (stopping) return void child.child.kill('SIGTERM');
+    log.info({ port, pid: child.child.pid }, 'embedded redis-server started again');
+    supervise(child);
+  };
+  supervise(child);
+
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((ok) => {
+        stopping = true;
+        const c = child.child;
+        if (c.exitCode !== null || c.signalCode !== null) return ok();
+        c.once('exit', () => {
+          rmSync(pidFile, { force: true });
+          ok();
+        });
+        c.kill('SIGTERM');
+      }),
+  };
+}
+
+interface Running {
+  child: ChildProcess;
+  stderr(): string;
+}
+
+/** Starts redis-server and resolves once it answers PING. */
+async function spawnServer(port: number, dir: string, pidFile: string): Promise<Running> {
   const child: ChildProcess = spawn(
     'redis-server',
     [
@@ -79,35 +144,28 @@ export async function startEmbeddedRedis(dataDir: string, log: Logger): Promise<
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   writeFileSync(pidFile, String(child.pid));
-  const url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on('error', () => {}); // refused connects while redis boots are expected
   const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new EmbeddedRedisError(`redis-server exited: ${stderr.trim()}`);
-    try {
-      await probe.connect();
-      await probe.ping();
-      // AOF replay can still be running after the first PING is answered with LOADING.
-      break;
-    } catch {
-      probe.disconnect();
-      if (Date.now() > deadline) throw new EmbeddedRedisError(`redis-server did not start: ${stderr.trim()}`);
-      await new Promise((r) => setTimeout(r, 50));
+  try {
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new EmbeddedRedisError(`redis-server exited: ${stderr.trim()}`);
+      try {
+        await probe.connect();
+        await probe.ping();
+        // AOF replay can still be running after the first PING is answered with LOADING.
+        break;
+      } catch {
+        probe.disconnect();
+        if (Date.now() > deadline) {
+          child.kill('SIGKILL');
+          throw new EmbeddedRedisError(`redis-server did not start: ${stderr.trim()}`);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
+  } finally {
+    probe.disconnect();
   }
-  probe.disconnect();
-  log.info({ port, dir }, 'embedded redis-server started');
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((ok) => {
-        if (child.exitCode !== null) return ok();
-        child.once('exit', () => {
-          rmSync(pidFile, { force: true });
-          ok();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
+  return { child, stderr: () => stderr };
 }

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from '../helpers';
+import { dropPrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from '../helpers';
 import { loadConfig } from '../../src/config';
 import type { FrappeClient } from '../../src/frappe/client';
 import { Realtime } from '../../src/frappe/realtime';
@@ -12,7 +12,6 @@ import { createHttpApp } from '../../src/http/server';
 import type { Context } from '../../src/module';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
-import { createRedis } from '../../src/queues/connection';
 import { createDeliveryModule, type DeliveryOptions } from '../../src/delivery/index';
 import { startReceiver, type ReceiverHandler, type TestReceiver } from './receiver';
 
@@ -58,10 +57,10 @@ export async function startDeliveryHarness(
     LOG_LEVEL: 'silent', OUTBOUND_ALLOW_PRIVATE: 'true', DELIVERY_CONCURRENCY: '50', ...opts.env,
   });
   const log = createLogger(config.LOG_LEVEL);
-  const redis = createRedis(TEST_REDIS_URL, 'api', 'test-delivery');
+  const { redis, connections, replicated } = await testRedis('test-delivery', log);
   const metrics = createMetrics();
   const realtime = new RecordingRealtime(null, 'test', log);
-  const ctx: Context = { config, redis, redisUrl: TEST_REDIS_URL, prefix, log, metrics, frappe: opts.frappe ?? null, realtime };
+  const ctx: Context = { config, redis, connections, replicated, prefix, log, metrics, frappe: opts.frappe ?? null, realtime };
   const module = createDeliveryModule(ctx, opts.delivery);
   await module.start!();
   const app = createHttpApp({ token: TOKEN, log, metrics, modules: [module], health: async () => ({ ok: true }), bodyTimeoutMs: config.BODY_TIMEOUT_MS });
@@ -102,7 +101,7 @@ export async function startDeliveryHarness(
         server.closeAllConnections();
       });
       await module.stop!();
-      await redis.quit();
+      await connections.close();
       await dropPrefix(prefix);
     },
   };

@@ -8,8 +8,7 @@ import { createInboundModule, type InboundOptions } from '../../src/inbound';
 import type { Context, Module } from '../../src/module';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
-import { createRedis } from '../../src/queues/connection';
-import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from '../helpers';
+import { dropPrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from '../helpers';
 
 export const TOKEN = 'test-token-0123456789abcdef';
 
@@ -39,9 +38,9 @@ export async function startInboundHarness(
   const config = loadConfig({ REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix, SIDECAR_TOKEN: TOKEN, LOG_LEVEL: 'silent' });
   const log = createLogger('silent');
   const metrics = createMetrics();
-  const redis = createRedis(TEST_REDIS_URL, 'api', 'inbound-test');
+  const { redis, connections, replicated } = await testRedis('inbound-test', log);
   const ctx: Context = {
-    config, redis, redisUrl: TEST_REDIS_URL, prefix, log, metrics,
+    config, redis, connections, replicated, prefix, log, metrics,
     frappe: o.frappeUrl ? standinClient(o.frappeUrl) : null,
     realtime: new Realtime(null, '', log),
   };
@@ -66,7 +65,7 @@ export async function startInboundHarness(
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
       await module.stop?.();
-      await redis.quit();
+      await connections.close();
       if (drop) await dropPrefix(prefix);
     },
   };
