@@ -1,7 +1,26 @@
 const WEBHOOK_API = "integrations_app.api.webhooks";
 
+// The stored values are Frappe's hook names; a person picks what happens to the document.
+const EVENT_LABELS = {
+	after_insert: __("Created"),
+	on_update: __("Updated"),
+	on_submit: __("Submitted"),
+	on_cancel: __("Cancelled"),
+	on_trash: __("Deleted"),
+	on_update_after_submit: __("Updated after submit"),
+};
+
+function label_events(frm) {
+	const grid = frm.get_field("events").grid;
+	const options = Object.entries(EVENT_LABELS).map(([value, label]) => ({ value, label }));
+	grid.update_docfield_property("event", "options", options);
+	grid.update_docfield_property("event", "formatter", (value) => EVENT_LABELS[value] || value);
+	frm.refresh_field("events");
+}
+
 frappe.ui.form.on("Integration Webhook", {
 	refresh(frm) {
+		label_events(frm);
 		if (frm.is_new()) return;
 		const call = (method, args = {}) =>
 			frappe.call({ method: `${WEBHOOK_API}.${method}`, args: { webhook: frm.doc.name, ...args }, freeze: true });
