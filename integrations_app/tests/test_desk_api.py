@@ -228,9 +228,18 @@ class TestSpaPage(IntegrationsTestCase):
 	def test_the_refusal_is_in_the_users_language(self):
 		from integrations_app.www import integrations
 
-		user = frappe.get_doc(
-			{"doctype": "User", "email": "ia-no-role@example.com", "first_name": "No role", "send_welcome_email": 0}
-		).insert(ignore_permissions=True)
+		email = "ia-no-role@example.com"
+		user = (
+			frappe.get_doc("User", email)
+			if frappe.db.exists("User", email)
+			else frappe.get_doc(
+				{"doctype": "User", "email": email, "first_name": "No role", "send_welcome_email": 0}
+			).insert(ignore_permissions=True)
+		)
+		# on a fresh site Frappe makes the first user it creates a System Manager
+		frappe.db.delete("Has Role", {"parent": user.name})
+		frappe.clear_cache(user=user.name)
+		self.assertNotIn("System Manager", frappe.get_roles(user.name))
 		with german(REFUSAL, "Nur für Integrationsverwalter"):
 			frappe.set_user(user.name)
 			try:
