@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { createRedis } from './queues/connection';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queues/embedded-redis';
+import { loadKeyRing } from './secrets/load';
 
 export interface Sidecar {
   url: string;
@@ -55,6 +56,9 @@ function listen(app: ReturnType<typeof createHttpApp>, port: number, host: strin
  */
 export async function startSidecar(config: Config, opts: SidecarOptions = {}): Promise<Sidecar> {
   const log = opts.logger ?? createLogger(config.LOG_LEVEL);
+  // Before Redis: a key ring that cannot be loaded must stop the start, not surface per request.
+  const keyRing = loadKeyRing(config);
+  if (keyRing.generated) log.warn({ path: keyRing.path }, 'generated a key ring for secrets at rest: back this file up; every sidecar process needs the same keys');
   let embedded: EmbeddedRedis | null = null;
   const redisUrl = config.REDIS_URL ?? (embedded = await startEmbeddedRedis(config.DATA_DIR, log)).url;
   const redis = createRedis(redisUrl, 'api', 'sidecar-api');
@@ -70,6 +74,7 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
     metrics,
     frappe: opts.frappe !== undefined ? opts.frappe : config.frappe ? new FrappeClient(config.frappe) : null,
     realtime: new Realtime(realtimeRedis, config.realtime?.site ?? '', log),
+    secrets: keyRing.ring,
   };
   const modules: Module[] = [createDeliveryModule(ctx), createInboundModule(ctx)];
   const started: Module[] = [];

@@ -13,6 +13,7 @@ export const ERROR_CATALOGUE = {
   unsupported_media_type: { status: 415, message: 'Unsupported content type.' },
   rate_limited: { status: 429, message: 'Too many requests.' },
   internal: { status: 500, message: 'Internal error.' },
+  secrets_unreadable: { status: 500, message: 'A stored secret cannot be decrypted with this sidecar\'s key ring.' },
   unavailable: { status: 503, message: 'A dependency is unavailable.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

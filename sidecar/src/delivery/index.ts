@@ -33,7 +33,7 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
   const keys = new DeliveryKeys(ctx.prefix);
   const queue = new Queue<AnyDeliveryJob>(QUEUE_NAME, { connection: ctx.redis, prefix: ctx.prefix });
   const enqueue = createEnqueue(queue, opts.jobBackoffMs);
-  const endpoints = new EndpointStore(ctx.redis, keys);
+  const endpoints = new EndpointStore(ctx.redis, keys, ctx.secrets);
   const messages = new MessageService(ctx.redis, keys, loadScripts(ctx.redis), endpoints, enqueue);
   const service: DeliveryService = { keys, endpoints, messages };
 

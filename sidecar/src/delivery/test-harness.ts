@@ -13,6 +13,7 @@ import type { Context } from '../module';
 import { createLogger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
 import { createRedis } from '../queues/connection';
+import { loadKeyRing } from '../secrets/load';
 import { createDeliveryModule, type DeliveryOptions } from './index';
 import { startReceiver, type ReceiverHandler, type TestReceiver } from './test-receiver';
 
@@ -61,7 +62,7 @@ export async function startDeliveryHarness(
   const redis = createRedis(TEST_REDIS_URL, 'api', 'test-delivery');
   const metrics = createMetrics();
   const realtime = new RecordingRealtime(null, 'test', log);
-  const ctx: Context = { config, redis, redisUrl: TEST_REDIS_URL, prefix, log, metrics, frappe: opts.frappe ?? null, realtime };
+  const ctx: Context = { config, redis, redisUrl: TEST_REDIS_URL, prefix, log, metrics, frappe: opts.frappe ?? null, realtime, secrets: loadKeyRing(config).ring };
   const module = createDeliveryModule(ctx, opts.delivery);
   await module.start!();
   const app = createHttpApp({ token: TOKEN, log, metrics, modules: [module], health: async () => ({ ok: true }) });
