@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
+import { createConnectionsModule } from './connections';
 import { createDeliveryModule } from './delivery';
 import { FrappeClient } from './frappe/client';
 import { Realtime } from './frappe/realtime';
@@ -76,7 +77,7 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
     realtime: new Realtime(realtimeRedis, config.realtime?.site ?? '', log),
     secrets: keyRing.ring,
   };
-  const modules: Module[] = [createDeliveryModule(ctx), createInboundModule(ctx)];
+  const modules: Module[] = [createDeliveryModule(ctx), createInboundModule(ctx), createConnectionsModule(ctx)];
   const started: Module[] = [];
   let server: Server | null = null;
 

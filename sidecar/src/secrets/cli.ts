@@ -3,6 +3,9 @@ import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../config';
 import { EndpointStore } from '../delivery/endpoints';
 import { DeliveryKeys } from '../delivery/keys';
+import { ConnectionKeys } from '../connections/keys';
+import { ConnectionStore } from '../connections/store';
+import { createLogger } from '../observability/logger';
 import { SecretsConfigError } from './errors';
 import { newKeyEntry } from './keyring';
 import { loadKeyRing } from './load';
@@ -20,6 +23,7 @@ import { rekeyAll, type Rekeyable } from './rekey';
 export function sealedStores(redis: Redis, prefix: string, ring: ReturnType<typeof loadKeyRing>['ring']): Record<string, Rekeyable> {
   return {
     webhook_endpoints: new EndpointStore(redis, new DeliveryKeys(prefix), ring),
+    connections: new ConnectionStore(redis, new ConnectionKeys(prefix), ring, null, createLogger('silent')),
   };
 }
 
