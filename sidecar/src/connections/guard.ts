@@ -9,7 +9,7 @@ import type { ConnectionKeys } from './keys';
  */
 
 export type Verdict =
-  | { verdict: 'go'; waitMs: number; probe: boolean; fails: number; ver: string; tokAt: string; status: string }
+  | { verdict: 'go'; /** Until the slot, from `now` as passed to admit. */ waitMs: number; probe: boolean; fails: number; ver: string; tokAt: string; status: string }
   | { verdict: 'open' | 'limited'; waitMs: number; ver: string; tokAt: string; status: string }
   | { verdict: 'blocked'; status: string; ver: string; tokAt: string }
   | { verdict: 'missing' };

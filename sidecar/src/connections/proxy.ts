@@ -121,16 +121,18 @@ export class ProxyService {
   }
 
   /** Admits an attempt: the connection from cache or Redis (or Frappe), its status, breaker and rate slot. */
-  private async admit(id: string, rt: RuntimeConnection | undefined, timeoutMs: number | undefined): Promise<{ rt: RuntimeConnection; v: Extract<Verdict, { verdict: 'go' }> }> {
+  private async admit(id: string, rt: RuntimeConnection | undefined, timeoutMs: number | undefined): Promise<{ rt: RuntimeConnection; v: Extract<Verdict, { verdict: 'go' }>; slotAt: number }> {
     const { store, guard, metrics } = this.d;
     let conn = rt ?? store.cached(id) ?? (await store.load(id));
-    let v = await guard.admit(id, limits(conn, timeoutMs ?? conn.config.timeout_ms));
+    let now = Date.now();
+    let v = await guard.admit(id, limits(conn, timeoutMs ?? conn.config.timeout_ms), now);
     if (v.verdict === 'missing') {
       // Deleted, or Redis lost it: load() asks Frappe when there is one.
       store.forget(id);
       this.d.tokens.forget(id);
       conn = await store.load(id);
-      v = await guard.admit(id, limits(conn, timeoutMs ?? conn.config.timeout_ms));
+      now = Date.now();
+      v = await guard.admit(id, limits(conn, timeoutMs ?? conn.config.timeout_ms), now);
       if (v.verdict === 'missing') throw notFound(`Connection ${id}`);
     }
     if (v.ver !== conn.ver) conn = store.cached(id, v.ver) ?? (await store.load(id));
@@ -145,7 +147,7 @@ export class ProxyService {
       case 'limited':
         throw new RateLimitedError(id, v.waitMs);
     }
-    return { rt: conn, v };
+    return { rt: conn, v, slotAt: now + v.waitMs };
   }
 
   private async run(id: string, req: ProxyBody, started: number): Promise<ProxyResult> {
@@ -159,7 +161,8 @@ export class ProxyService {
       rt = admitted.rt;
       const v = admitted.v;
       if (v.probe) metrics.breaker.set({ connection: id }, BREAKER_VALUE.half_open);
-      if (v.waitMs > 0) await sleep(v.waitMs);
+      // The slot is a time, not a delay: the round trip to Redis is already part of the wait.
+      if (v.waitMs > 0) await sleep(admitted.slotAt - Date.now());
       if (builtFor !== rt.ver) {
         // An IP literal never reaches the guard's DNS lookup: check it before any request.
         try {
