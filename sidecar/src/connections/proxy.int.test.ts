@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { KeyRing } from '../secrets/keyring';
 import { startConnectionsHarness, type ConnectionsHarness } from './test-harness';
 import { startPeer, type TestPeer } from './test-peer';
 
@@ -179,6 +181,29 @@ describe('connections proxy', () => {
       expect(peer.requests).toHaveLength(0);
     } finally {
       await strict.close();
+    }
+  });
+});
+
+describe('connections under a key ring that cannot open them', () => {
+  it('answers secrets_unreadable naming the key, never garbage or a credential', async () => {
+    const a = await startConnectionsHarness();
+    // Same key id, other key material (a wrong key file) — and a ring without that id at all.
+    const b = await startConnectionsHarness({ prefix: a.prefix });
+    const c = await startConnectionsHarness({ prefix: a.prefix, ring: new KeyRing([{ id: 'other', key: randomBytes(32) }]) });
+    try {
+      await a.put('sealed', { base_url: 'https://api.example/', auth: { type: 'bearer', token: 'tok-s3cret' } });
+      const wrong = await b.proxy('sealed', { method: 'GET', path: '/x' });
+      expect(wrong.status).toBe(500);
+      expect(wrong.body.error).toMatchObject({ code: 'secrets_unreadable', details: { reason: 'authentication_failed', key_id: 't1' } });
+      const missing = await c.proxy('sealed', { method: 'GET', path: '/x' });
+      expect(missing.body.error).toMatchObject({ code: 'secrets_unreadable', details: { reason: 'unknown_key', key_id: 't1' } });
+      expect(missing.body.error.message).toContain('same SECRETS_KEYS');
+      for (const r of [wrong, missing]) expect(JSON.stringify(r.body)).not.toContain('tok-s3cret');
+    } finally {
+      await c.close();
+      await b.close();
+      await a.close();
     }
   });
 });

@@ -11,6 +11,11 @@ import { EndpointStore } from '../delivery/endpoints';
 import { DeliveryKeys } from '../delivery/keys';
 import { EndpointInput } from '../delivery/schemas';
 import { loadKeyRing } from './load';
+import { KeyRing, parseKeyList } from './keyring';
+import { ConnectionKeys } from '../connections/keys';
+import { ConnectionInput } from '../connections/schemas';
+import { ConnectionStore } from '../connections/store';
+import { createLogger } from '../observability/logger';
 
 const run = promisify(execFile);
 const SIDECAR_DIR = resolve(import.meta.dirname, '../..');
@@ -33,11 +38,20 @@ describe('key rotation CLI (keys:add, rekey)', () => {
     const keys = new DeliveryKeys(prefix);
     await new EndpointStore(redis, keys, before.ring).put('e1', EndpointInput.parse({ url: 'https://x.example/', signing: 'frappe', secrets: ['s3cret-value'] }));
     expect(await redis.hget(keys.endpoint('e1'), 'cfg')).toContain('enc1.k1.');
+    const cn = new ConnectionKeys(prefix);
+    const connections = new ConnectionStore(redis, cn, before.ring, null, createLogger('silent'));
+    await connections.put('c1', ConnectionInput.parse({ base_url: 'https://api.example/', auth: { type: 'oauth2_client_credentials', token_url: 'https://api.example/token', client_id: 'id', client_secret: 'client-s3cret' } }));
+    await connections.writeTokens('c1', { access_token: 'at-s3cret', refresh_token: null, token_type: 'Bearer', scope: null, expires_at: Date.now() + 3600_000, obtained_at: Date.now() }, 'connected');
 
     expect((await cli('add-key')).stdout).toMatch(/Added key k2/);
     expect(readFileSync(before.path!, 'utf8')).toMatch(/^k2:/m);
     const { stdout } = await cli('rekey');
-    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ key: 'k2', webhook_endpoints: { scanned: 1, rewritten: 1 } });
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ key: 'k2', webhook_endpoints: { scanned: 1, rewritten: 1 }, connections: { scanned: 1, rewritten: 1 } });
+    const conn = await redis.hmget(cn.conn('c1'), 'sec', 'tok');
+    for (const v of conn) expect(v).toMatch(/^enc1\.k2\./);
+    // Under the new ring (old key dropped) everything still opens.
+    const k2Only = new KeyRing(parseKeyList(readFileSync(before.path!, 'utf8'), 'file').filter((k) => k.id === 'k2'));
+    expect((await new ConnectionStore(redis, cn, k2Only, null, createLogger('silent')).readTokens('c1'))!.access_token).toBe('at-s3cret');
     const raw = (await redis.hget(keys.endpoint('e1'), 'cfg'))!;
     expect(raw).toContain('enc1.k2.');
     expect(raw).not.toContain('enc1.k1.');
