@@ -6,6 +6,8 @@
  *  - throughput: closed loop, BENCH_CONCURRENCY (50) in flight, 5 s per run after a warm-up,
  *    direct and proxy interleaved twice; the mean of each is reported;
  *  - latency: open loop at a fixed 500 calls/s for 4 s each, p50/p99; overhead = p50 proxy − p50 direct;
+ *  - an Express no-op (JSON parsing + a fixed envelope, its own process) in each round: what
+ *    any Express service manages on this machine in the same minute;
  *  - CPU µs per call: the sidecar process's user+system time per proxied call; for a direct
  *    call, the load generator's time (one undici request) and the upstream process's time (one
  *    node:http request served): the two halves of what the sidecar does per call.
@@ -46,8 +48,8 @@ const cpuMsOf = (pid: number) => {
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
 };
 
-async function startUpstream() {
-  const child = fork(join(HERE, 'proxy-upstream.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function startUpstream(file = 'proxy-upstream.ts') {
+  const child = fork(join(HERE, file), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   const port = await new Promise<number>((ok) => child.once('message', (m: { port: number }) => ok(m.port)));
   return { url: `http://127.0.0.1:${port}`, child };
@@ -116,6 +118,7 @@ async function main() {
   console.log(`proxy benchmark: concurrency ${CONCURRENCY}, ${RUN_MS} ms runs, redis ${REDIS_URL}`);
   const prefix = `iabench:proxy:${Date.now().toString(36)}`;
   const upstream = await startUpstream();
+  const ceiling = await startUpstream('proxy-ceiling.ts');
   const sc = await startSidecar(prefix);
   try {
     const put = await fetch(`${sc.url}/v1/connections/bench`, {
@@ -126,12 +129,17 @@ async function main() {
     if (put.status !== 200) throw new Error(`PUT connection: ${put.status} ${await put.text()}`);
 
     const sidecarPool = new Pool(sc.url, { connections: CONCURRENCY, pipelining: 1 });
+    const ceilingPool = new Pool(ceiling.url, { connections: CONCURRENCY, pipelining: 1 });
     const upstreamPool = new Pool(upstream.url, { connections: CONCURRENCY, pipelining: 1 });
     const proxyBody = JSON.stringify({ method: 'GET', path: '/v1/balance' });
     const proxyCall: Call = async () => {
       const r = await sidecarPool.request({ method: 'POST', path: '/v1/connections/bench/proxy', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: proxyBody });
       const text = await r.body.text();
       if (r.statusCode !== 200 || !text.includes('"status":200')) throw new Error(`proxy call: ${r.statusCode} ${text.slice(0, 200)}`);
+    };
+    const ceilingCall: Call = async () => {
+      const r = await ceilingPool.request({ method: 'POST', path: '/v1/connections/bench/proxy', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: proxyBody });
+      await r.body.text();
     };
     const directCall: Call = async () => {
       const r = await upstreamPool.request({ method: 'GET', path: '/v1/balance', headers: { 'x-api-key': 'bench-key', 'user-agent': 'integrations-app-sidecar' } });
@@ -145,6 +153,8 @@ async function main() {
     const direct: number[] = [];
     const proxyCpu: number[] = [];
     const directCpu: number[] = [];
+    const ceilingRates: number[] = [];
+    const ceilingCpu: number[] = [];
     const upstreamCpu: number[] = [];
     for (let round = 0; round < 2; round++) {
       const c0 = process.cpuUsage();
@@ -158,7 +168,11 @@ async function main() {
       const p = await throughput(proxyCall, RUN_MS);
       proxy.push(p.perS);
       proxyCpu.push(((cpuMsOf(sc.child.pid!) - s0) * 1000) / p.n);
-      console.log(`round ${round + 1}: direct ${d.perS.toFixed(0)}/s, proxy ${p.perS.toFixed(0)}/s`);
+      const e0 = cpuMsOf(ceiling.child.pid!);
+      const e = await throughput(ceilingCall, RUN_MS);
+      ceilingRates.push(e.perS);
+      ceilingCpu.push(((cpuMsOf(ceiling.child.pid!) - e0) * 1000) / e.n);
+      console.log(`round ${round + 1}: direct ${d.perS.toFixed(0)}/s, proxy ${p.perS.toFixed(0)}/s, express no-op ${e.perS.toFixed(0)}/s`);
     }
     const directLat = await latency(directCall, 4000);
     const proxyLat = await latency(proxyCall, 4000);
@@ -175,6 +189,8 @@ async function main() {
       sidecar_cpu_us_per_call: Math.round(mean(proxyCpu)),
       direct_client_cpu_us_per_call: Math.round(mean(directCpu)),
       upstream_cpu_us_per_call: Math.round(mean(upstreamCpu)),
+      express_noop_per_s: Math.round(mean(ceilingRates)),
+      express_noop_cpu_us_per_call: Math.round(mean(ceilingCpu)),
       concurrency: CONCURRENCY,
       latency_rate_per_s: RATE,
     };
@@ -182,16 +198,19 @@ async function main() {
     console.log(`proxied calls/s              ${res.proxy_per_s}`);
     console.log(`direct calls/s               ${res.direct_per_s}`);
     console.log(`ratio                        ${res.ratio}`);
+    console.log(`express no-op (same minute)  ${res.express_noop_per_s}/s, ${res.express_noop_cpu_us_per_call} µs CPU per call`);
     console.log(`p50 / p99 at ${RATE}/s (ms)     proxy ${res.p50_ms} / ${res.p99_ms}, direct ${res.direct_p50_ms} / ${res.direct_p99_ms}`);
     console.log(`CPU per call (µs)            sidecar ${res.sidecar_cpu_us_per_call}; direct: undici client ${res.direct_client_cpu_us_per_call}, upstream server ${res.upstream_cpu_us_per_call}`);
     await sidecarPool.close();
     await upstreamPool.close();
+    await ceilingPool.close();
     console.log(JSON.stringify(res));
   } finally {
     const exited = new Promise((ok) => sc.child.once('exit', ok));
     sc.child.kill('SIGTERM');
     await Promise.race([exited, sleep(10_000)]);
     upstream.child.kill('SIGTERM');
+    ceiling.child.kill('SIGTERM');
     await dropPrefix(prefix, REDIS_URL);
   }
 }
