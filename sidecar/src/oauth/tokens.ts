@@ -136,10 +136,15 @@ export class TokenManager {
     if (auth.type === 'oauth2_client_credentials') {
       grant = { grant_type: 'client_credentials', ...(auth.scopes.length ? { scope: auth.scopes.join(' ') } : {}) };
     } else {
-      if (!current?.refresh_token) {
-        if (current && current.expires_at !== null && current.expires_at > Date.now()) return current;
-        await this.expire(rt.id, current ? 'the access token expired and the provider gave no refresh token' : 'no tokens');
-        throw current ? new ConnectionExpiredError(rt.id, 'no refresh token') : new NotConnectedError(rt.id);
+      if (!current) {
+        await this.deps.store.setStatus(rt.id, 'not_connected', null);
+        throw new NotConnectedError(rt.id);
+      }
+      if (!current.refresh_token) {
+        if (current.expires_at !== null && current.expires_at > Date.now()) return current;
+        const reason = 'the access token expired and the provider gave no refresh token';
+        await this.expire(rt.id, reason);
+        throw new ConnectionExpiredError(rt.id, reason);
       }
       grant = { grant_type: 'refresh_token', refresh_token: current.refresh_token };
     }
