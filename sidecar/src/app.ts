@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config';
+import { createConnectionsModule } from './connections';
 import { createDeliveryModule } from './delivery';
 import { FrappeClient } from './frappe/client';
 import { Realtime } from './frappe/realtime';
@@ -12,6 +13,7 @@ import { createLogger, type Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { RedisConnections, type RedisTarget } from './queues/connection';
 import { startEmbeddedRedis, type EmbeddedRedis } from './queues/embedded-redis';
+import { loadKeyRing } from './secrets/load';
 
 export interface Sidecar {
   url: string;
@@ -72,6 +74,9 @@ function listen(app: ReturnType<typeof createHttpApp>, port: number, host: strin
  */
 export async function startSidecar(config: Config, opts: SidecarOptions = {}): Promise<Sidecar> {
   const log = opts.logger ?? createLogger(config.LOG_LEVEL);
+  // Before Redis: a key ring that cannot be loaded must stop the start, not surface per request.
+  const keyRing = loadKeyRing(config);
+  if (keyRing.generated) log.warn({ path: keyRing.path }, 'generated a key ring for secrets at rest: back this file up; every sidecar process needs the same keys');
   let embedded: EmbeddedRedis | null = null;
   let target: RedisTarget;
   if (config.sentinel) target = config.sentinel;
@@ -99,8 +104,9 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
     metrics,
     frappe: opts.frappe !== undefined ? opts.frappe : config.frappe ? new FrappeClient(config.frappe) : null,
     realtime: new Realtime(realtimeRedis, config.realtime?.site ?? '', log),
+    secrets: keyRing.ring,
   };
-  const modules: Module[] = [createDeliveryModule(ctx), createInboundModule(ctx)];
+  const modules: Module[] = [createDeliveryModule(ctx), createInboundModule(ctx), createConnectionsModule(ctx)];
   const started: Module[] = [];
   let server: Server | null = null;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseKeyList, type RingKey } from './secrets/keyring';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -77,19 +78,35 @@ const EnvSchema = z.object({
   INBOUND_BODY_BUDGET_BYTES: z.coerce.number().int().min(1024 * 1024).max(16 * 1024 ** 3).default(64 * 1024 * 1024),
   /** Delivery worker concurrency per process. @defaultValue 200 */
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(200),
+  /**
+   * Key ring for secrets at rest: `id:base64(32 bytes)` entries, comma-separated, newest last.
+   * Unset (and no SECRETS_KEY_FILE) ⇒ a key file generated under DATA_DIR on first start.
+   */
+  SECRETS_KEYS: z.string().transform((v, ctx) => {
+    try {
+      return parseKeyList(v, 'SECRETS_KEYS');
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }).optional(),
+  /** A file holding the key ring, one `id:base64` per line, newest last (mode 0600). */
+  SECRETS_KEY_FILE: z.string().min(1).optional(),
 });
 
 /** The names of every variable read (sidecar/README.md lists the same; a test keeps both in step). */
 export const ENV_VARIABLES = Object.keys(EnvSchema.shape);
 
 export type Config = Readonly<
-  Omit<z.infer<typeof EnvSchema>, 'FRAPPE_API_KEY' | 'FRAPPE_API_SECRET' | 'FRAPPE_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_MASTER' | 'REDIS_WAIT_REPLICAS'> & {
+  Omit<z.infer<typeof EnvSchema>, 'FRAPPE_API_KEY' | 'FRAPPE_API_SECRET' | 'FRAPPE_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_MASTER' | 'REDIS_WAIT_REPLICAS' | 'SECRETS_KEYS'> & {
     /** Set when REDIS_SENTINELS is: the sidecar's Redis is whichever node they name primary. */
     sentinel: { sentinels: Array<{ host: string; port: number }>; master: string } | null;
     /** Replicas each acknowledged write must reach first (0 = do not wait). */
     waitReplicas: number;
     frappe: { url: string; apiKey: string; apiSecret: string } | null;
     realtime: { redisUrl: string; site: string } | null;
+    /** Keys from SECRETS_KEYS (newest last), or null: then SECRETS_KEY_FILE or DATA_DIR's file. */
+    secretsKeys: readonly RingKey[] | null;
   }
 >;
 
@@ -105,13 +122,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
   }
-  const { FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET, REDIS_SENTINELS, REDIS_SENTINEL_MASTER, REDIS_WAIT_REPLICAS, ...rest } = parsed.data;
+  const { FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET, REDIS_SENTINELS, REDIS_SENTINEL_MASTER, REDIS_WAIT_REPLICAS, SECRETS_KEYS, ...rest } = parsed.data;
   if (Boolean(REDIS_SENTINELS) !== Boolean(REDIS_SENTINEL_MASTER)) {
     throw new ConfigError('REDIS_SENTINELS and REDIS_SENTINEL_MASTER must be set together');
   }
   if (REDIS_SENTINELS && rest.REDIS_URL) {
     throw new ConfigError('set either REDIS_URL or REDIS_SENTINELS (with REDIS_SENTINEL_MASTER), not both');
   }
+  if (SECRETS_KEYS && rest.SECRETS_KEY_FILE) throw new ConfigError('set SECRETS_KEYS or SECRETS_KEY_FILE, not both');
   const frappeParts = [FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET].filter(Boolean).length;
   if (frappeParts !== 0 && frappeParts !== 3) {
     throw new ConfigError('FRAPPE_URL, FRAPPE_API_KEY and FRAPPE_API_SECRET must be set together');
@@ -127,5 +145,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { url: FRAPPE_URL.replace(/\/+$/, ''), apiKey: FRAPPE_API_KEY!, apiSecret: FRAPPE_API_SECRET! }
       : null,
     realtime: rest.FRAPPE_REDIS_URL ? { redisUrl: rest.FRAPPE_REDIS_URL, site: rest.FRAPPE_SITE! } : null,
+    secretsKeys: SECRETS_KEYS ?? null,
   });
 }

@@ -5,16 +5,26 @@
 export const ERROR_CATALOGUE = {
   invalid_request: { status: 400, message: 'The request is invalid.' },
   invalid_json: { status: 400, message: 'The body is not valid JSON.' },
+  oauth_state_invalid: { status: 400, message: 'The OAuth state is unknown, used, expired or belongs to another user.' },
   unauthenticated: { status: 401, message: 'A valid bearer token is required.' },
   signature_invalid: { status: 401, message: 'The webhook signature could not be verified.' },
   not_found: { status: 404, message: 'Not found.' },
   request_timeout: { status: 408, message: 'The body was not received in time.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
+  connection_disabled: { status: 409, message: 'The connection is disabled.' },
+  not_connected: { status: 409, message: 'The connection has no account connected yet.' },
+  connection_expired: { status: 409, message: 'The connection\'s authorization has expired or was revoked: reconnect it.' },
   payload_too_large: { status: 413, message: 'The body is too large.' },
   unsupported_media_type: { status: 415, message: 'Unsupported content type.' },
   rate_limited: { status: 429, message: 'Too many requests.' },
   internal: { status: 500, message: 'Internal error.' },
+  secrets_unreadable: { status: 500, message: 'A stored secret cannot be decrypted with this sidecar\'s key ring.' },
+  upstream_error: { status: 502, message: 'The third-party API could not be reached.' },
+  response_too_large: { status: 502, message: 'The third-party API\'s response is larger than the connection allows.' },
+  oauth_error: { status: 502, message: 'The OAuth token endpoint refused or failed the request.' },
   unavailable: { status: 503, message: 'A dependency is unavailable.' },
+  circuit_open: { status: 503, message: 'The connection\'s circuit breaker is open after repeated failures.' },
+  timeout: { status: 504, message: 'The third-party API did not answer in time.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config';
 import { StartupError, startSidecar } from './app';
 import { EmbeddedRedisError } from './queues/embedded-redis';
+import { SecretsConfigError } from './secrets/errors';
 
 async function main() {
   const config = loadConfig();
@@ -26,7 +27,7 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof EmbeddedRedisError || err instanceof StartupError) {
+  if (err instanceof ConfigError || err instanceof SecretsConfigError || err instanceof EmbeddedRedisError || err instanceof StartupError) {
     process.stderr.write(`integrations-sidecar: ${err.message}\n`);
   } else {
     process.stderr.write(`integrations-sidecar: failed to start: ${(err as Error).stack ?? String(err)}\n`);

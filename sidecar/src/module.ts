@@ -4,6 +4,7 @@ import type { Config } from './config';
 import type { FrappeClient } from './frappe/client';
 import type { Realtime } from './frappe/realtime';
 import type { Logger } from './observability/logger';
+import type { KeyRing } from './secrets/keyring';
 import type { Metrics } from './observability/metrics';
 import type { RedisConnections } from './queues/connection';
 
@@ -26,6 +27,8 @@ export interface Context {
   /** Null in standalone mode: results stay in Redis and are served by the API. */
   frappe: FrappeClient | null;
   realtime: Realtime;
+  /** Seals and opens secrets at rest (the key ring; never stored in Redis). */
+  secrets: KeyRing;
 }
 
 /**

@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
+import { KeyRing } from '../secrets/keyring';
 import type { DeliveryKeys } from './keys';
 import type { EndpointInput } from './schemas';
 import { parseSecret } from './sign';
 
-/** A secret as stored (Redis only; never returned, logged or put in job data). */
+/** A secret as stored (Redis only, sealed by the key ring; never returned, logged or put in job data). */
 interface StoredSecret {
+  /** Sealed (`enc1.…`); a plain value is a legacy one, rewritten sealed when first read. */
   value: string;
   /** ms since epoch; null = does not expire. */
   expires_at: number | null;
@@ -46,6 +48,9 @@ function redact(value: string): string {
   return value.length >= 16 ? `${value.slice(0, 2)}…` : '…';
 }
 
+/** Rewrites `cfg` only if it is still the value that was read, so a concurrent PUT is never undone. */
+const REPLACE_IF_SAME = `if redis.call('HGET', KEYS[1], 'cfg') == ARGV[1] then redis.call('HSET', KEYS[1], 'cfg', ARGV[2]) return 1 end return 0`;
+
 const iso = (ms: string | number | undefined | null) => (ms === undefined || ms === null || ms === '' ? null : new Date(Number(ms)).toISOString());
 
 export class EndpointStore {
@@ -54,7 +59,69 @@ export class EndpointStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: DeliveryKeys,
+    private readonly ring: KeyRing,
   ) {}
+
+  /** AAD of an endpoint's sealed values: a value moved to another endpoint does not open. */
+  private context(id: string) {
+    return `dl:ep:${id}`;
+  }
+
+  private seal(id: string, c: StoredConfig): StoredConfig {
+    const ctx = this.context(id);
+    return {
+      ...c,
+      secrets: c.secrets.map((s) => ({ ...s, value: this.ring.seal(s.value, ctx) })),
+      headers: Object.fromEntries(Object.entries(c.headers).map(([k, v]) => [k, this.ring.seal(v, ctx)])),
+    };
+  }
+
+  /**
+   * The config with secrets and header values opened. Plain values (written before secrets were
+   * sealed) and values under an older key are read as they are, and the stored config is then
+   * rewritten sealed under the newest key — unless a PUT replaced it meanwhile.
+   */
+  private async open(id: string, raw: string): Promise<StoredConfig> {
+    const stored = JSON.parse(raw) as StoredConfig;
+    const ctx = this.context(id);
+    const values = [...stored.secrets.map((s) => s.value), ...Object.values(stored.headers)];
+    const plain: StoredConfig = {
+      ...stored,
+      secrets: stored.secrets.map((s) => ({ ...s, value: this.ring.openOrPlain(s.value, ctx) })),
+      headers: Object.fromEntries(Object.entries(stored.headers).map(([k, v]) => [k, this.ring.openOrPlain(v, ctx)])),
+    };
+    if (values.some((v) => this.ring.isStale(v))) {
+      await this.redis.eval(REPLACE_IF_SAME, 1, this.keys.endpoint(id), raw, JSON.stringify(this.seal(id, plain)));
+    }
+    return plain;
+  }
+
+  /**
+   * Re-seals every endpoint whose values are plain or under an older key (`rekey`). Returns
+   * how many endpoints were looked at and rewritten.
+   */
+  async rekey(): Promise<{ scanned: number; rewritten: number }> {
+    let scanned = 0;
+    let rewritten = 0;
+    let cursor = '0';
+    const marker = `${this.keys.base}:ep:`;
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${marker}*`, 'COUNT', 500);
+      cursor = next;
+      for (const key of found) {
+        const raw = await this.redis.hget(key, 'cfg');
+        if (!raw) continue;
+        scanned++;
+        const id = key.slice(marker.length);
+        const stored = JSON.parse(raw) as StoredConfig;
+        if (![...stored.secrets.map((s) => s.value), ...Object.values(stored.headers)].some((v) => this.ring.isStale(v))) continue;
+        await this.open(id, raw);
+        rewritten++;
+      }
+    } while (cursor !== '0');
+    this.cache.clear();
+    return { scanned, rewritten };
+  }
 
   /**
    * Creates or replaces an endpoint. Any PUT that leaves it enabled also clears a disabled
@@ -72,7 +139,7 @@ export class EndpointStore {
       created_at: previous ? (JSON.parse(previous) as StoredConfig).created_at : now,
       updated_at: now,
     };
-    const tx = this.redis.multi().hset(key, { cfg: JSON.stringify(stored), enabled: input.enabled ? '1' : '0', ordered: input.ordered ? '1' : '0' });
+    const tx = this.redis.multi().hset(key, { cfg: JSON.stringify(this.seal(id, stored)), enabled: input.enabled ? '1' : '0', ordered: input.ordered ? '1' : '0' });
     if (input.enabled) tx.hdel(key, 'disabled_reason', 'disabled_at', 'first_failure_at').hset(key, 'consecutive_failures', 0);
     if (!input.ordered) tx.del(this.keys.order(id));
     await tx.exec();
@@ -83,7 +150,7 @@ export class EndpointStore {
   async get(id: string): Promise<Record<string, unknown> | null> {
     const h = await this.redis.hgetall(this.keys.endpoint(id));
     if (!h.cfg) return null;
-    return publicView(id, JSON.parse(h.cfg) as StoredConfig, h, true);
+    return publicView(id, await this.open(id, h.cfg), h, true);
   }
 
   /** Held and parked sets stay: the caller releases them so their messages end `cancelled`. */
@@ -103,7 +170,9 @@ export class EndpointStore {
     const now = Date.now();
     const hit = this.cache.get(id);
     if (hit && now - hit.at < ENDPOINT_CACHE_MS) return hit.value;
-    const value = this.redis.hget(this.keys.endpoint(id), 'cfg').then((raw) => (raw ? toRuntime(id, JSON.parse(raw) as StoredConfig) : null));
+    const value = this.redis
+      .hget(this.keys.endpoint(id), 'cfg')
+      .then(async (raw) => (raw ? toRuntime(id, await this.open(id, raw)) : null));
     this.cache.set(id, { at: now, value });
     value.catch(() => this.cache.delete(id));
     return value;
@@ -136,8 +205,9 @@ function publicView(id: string, c: StoredConfig, h: Record<string, string>, with
   const view: Record<string, unknown> = {
     id,
     ...rest,
-    headers: Object.fromEntries(Object.keys(headers).map((name) => [name, REDACTED])),
     secrets: secrets.map((s) => ({ prefix: redact(s.value), expires_at: iso(s.expires_at) })),
+    // Header values are credentials often enough (Authorization, API keys) to be treated as such.
+    headers: Object.fromEntries(Object.keys(headers).map((k) => [k, '[redacted]'])),
     status: disabled ? 'disabled' : c.enabled ? 'active' : 'paused',
   };
   if (withStats) {

@@ -38,7 +38,7 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
     if (!isRedisUnavailable(err)) ctx.log.error({ err: err.message }, 'delivery queue error');
   });
   const enqueue = createEnqueue(queue, opts.jobBackoffMs);
-  const endpoints = new EndpointStore(ctx.redis, keys);
+  const endpoints = new EndpointStore(ctx.redis, keys, ctx.secrets);
   const messages = new MessageService(ctx.redis, keys, loadScripts(ctx.redis), endpoints, enqueue, ctx.replicated);
   const guard = createSsrfGuard({ allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE, allowHosts: ctx.config.OUTBOUND_ALLOW_HOSTS });
   const service: DeliveryService = { keys, endpoints, messages, guard, replicated: ctx.replicated };

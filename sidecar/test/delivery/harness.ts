@@ -12,6 +12,7 @@ import { createHttpApp } from '../../src/http/server';
 import type { Context } from '../../src/module';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
+import { loadKeyRing } from '../../src/secrets/load';
 import { createDeliveryModule, type DeliveryOptions } from '../../src/delivery/index';
 import { startReceiver, type ReceiverHandler, type TestReceiver } from './receiver';
 
@@ -60,7 +61,7 @@ export async function startDeliveryHarness(
   const { redis, connections, replicated } = await testRedis('test-delivery', log);
   const metrics = createMetrics();
   const realtime = new RecordingRealtime(null, 'test', log);
-  const ctx: Context = { config, redis, connections, replicated, prefix, log, metrics, frappe: opts.frappe ?? null, realtime };
+  const ctx: Context = { config, redis, connections, replicated, prefix, log, metrics, frappe: opts.frappe ?? null, realtime, secrets: loadKeyRing(config).ring };
   const module = createDeliveryModule(ctx, opts.delivery);
   await module.start!();
   const app = createHttpApp({ token: TOKEN, log, metrics, modules: [module], health: async () => ({ ok: true }), bodyTimeoutMs: config.BODY_TIMEOUT_MS });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FrappeClient } from '../../src/frappe/client';
@@ -9,6 +10,7 @@ import type { Context, Module } from '../../src/module';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { dropPrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from '../helpers';
+import { KeyRing } from '../../src/secrets/keyring';
 
 export const TOKEN = 'test-token-0123456789abcdef';
 
@@ -43,6 +45,7 @@ export async function startInboundHarness(
     config, redis, connections, replicated, prefix, log, metrics,
     frappe: o.frappeUrl ? standinClient(o.frappeUrl) : null,
     realtime: new Realtime(null, '', log),
+    secrets: new KeyRing([{ id: 'test', key: randomBytes(32) }]),
   };
   const module = createInboundModule(ctx, o.inbound);
   await module.start?.();

@@ -1,0 +1,222 @@
+/**
+ * `npm run bench:proxy`: calls through `POST /v1/connections/{id}/proxy` (an API-key connection)
+ * against direct undici calls to the same upstream, same concurrency, in the same run.
+ *  - upstream: its own process (bench/proxy-upstream.ts); sidecar: its own process (src/main.ts)
+ *    on the Redis at REDIS_URL under a fresh prefix, deleted afterwards;
+ *  - throughput: closed loop, BENCH_CONCURRENCY (50) in flight, 5 s per run after a warm-up,
+ *    direct and proxy interleaved twice; the mean of each is reported;
+ *  - latency: open loop at a fixed BENCH_RATE (200) calls/s for 4 s each, p50/p99; overhead = p50 proxy − p50 direct;
+ *  - an Express no-op (JSON parsing + a fixed envelope, its own process) in each round: what
+ *    any Express service manages on this machine in the same minute;
+ *  - CPU µs per call: the sidecar process's user+system time per proxied call; for a direct
+ *    call, the load generator's time (one undici request) and the upstream process's time (one
+ *    node:http request served): the two halves of what the sidecar does per call.
+ * Not a test. The last line is JSON.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { dropPrefix } from '../test/helpers';
+import { newKeyEntry } from '../src/secrets/keyring';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 5000);
+// Below the proxy's capacity on the shared 2-core machine, so latency is per-call cost, not queueing.
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const TOKEN = 'bench-token-0123456789abcdef';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const children = new Set<ChildProcess>();
+process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(1));
+
+const freePort = () =>
+  new Promise<number>((ok) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+
+const cpuMsOf = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+};
+
+async function startUpstream(file = 'proxy-upstream.ts') {
+  const child = fork(join(HERE, file), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  const port = await new Promise<number>((ok) => child.once('message', (m: { port: number }) => ok(m.port)));
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+async function startSidecar(prefix: string) {
+  const port = await freePort();
+  // BENCH_SIDECAR_NODE_ARGS: extra node flags for the sidecar child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const extra = (process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/main.ts'], {
+    cwd: resolve(HERE, '..'),
+    env: {
+      PATH: process.env.PATH, REDIS_URL, REDIS_PREFIX: prefix, PORT: String(port), SIDECAR_TOKEN: TOKEN, OUTBOUND_ALLOW_PRIVATE: 'true',
+      LOG_LEVEL: 'warn', DATA_DIR: mkdtempSync(join(tmpdir(), 'ia-bench-')), SECRETS_KEYS: newKeyEntry('k1'),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.add(child);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
+    if (i > 300) throw new Error('sidecar did not start');
+    await sleep(100);
+  }
+  return { url, child };
+}
+
+type Call = () => Promise<void>;
+
+/** Closed loop: `CONCURRENCY` callers, each starting its next call when the last ends. */
+async function throughput(call: Call, ms: number): Promise<{ perS: number; n: number }> {
+  let n = 0;
+  const until = performance.now() + ms;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < until) {
+        await call();
+        n++;
+      }
+    }),
+  );
+  return { perS: n / ((performance.now() - started) / 1000), n };
+}
+
+/** Open loop at RATE calls/s: latencies in ms. */
+async function latency(call: Call, ms: number): Promise<number[]> {
+  const out: number[] = [];
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; ; i++) {
+    const due = start + (i * 1000) / RATE;
+    if (due - start > ms) break;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    const t = performance.now();
+    pending.push(call().then(() => void out.push(performance.now() - t)));
+  }
+  await Promise.all(pending);
+  return out.sort((a, b) => a - b);
+}
+
+const pct = (xs: number[], p: number) => +xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!.toFixed(2);
+
+async function main() {
+  console.log(`proxy benchmark: concurrency ${CONCURRENCY}, ${RUN_MS} ms runs, redis ${REDIS_URL}`);
+  const prefix = `iabench:proxy:${Date.now().toString(36)}`;
+  const upstream = await startUpstream();
+  const ceiling = await startUpstream('proxy-ceiling.ts');
+  const sc = await startSidecar(prefix);
+  try {
+    const put = await fetch(`${sc.url}/v1/connections/bench`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ base_url: upstream.url, auth: { type: 'api_key', in: 'header', name: 'X-Api-Key', value: 'bench-key' } }),
+    });
+    if (put.status !== 200) throw new Error(`PUT connection: ${put.status} ${await put.text()}`);
+
+    const sidecarPool = new Pool(sc.url, { connections: CONCURRENCY, pipelining: 1 });
+    const ceilingPool = new Pool(ceiling.url, { connections: CONCURRENCY, pipelining: 1 });
+    const upstreamPool = new Pool(upstream.url, { connections: CONCURRENCY, pipelining: 1 });
+    const proxyBody = JSON.stringify({ method: 'GET', path: '/v1/balance' });
+    const proxyCall: Call = async () => {
+      const r = await sidecarPool.request({ method: 'POST', path: '/v1/connections/bench/proxy', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: proxyBody });
+      const text = await r.body.text();
+      if (r.statusCode !== 200 || !text.includes('"status":200')) throw new Error(`proxy call: ${r.statusCode} ${text.slice(0, 200)}`);
+    };
+    const ceilingCall: Call = async () => {
+      const r = await ceilingPool.request({ method: 'POST', path: '/v1/connections/bench/proxy', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: proxyBody });
+      await r.body.text();
+    };
+    const directCall: Call = async () => {
+      const r = await upstreamPool.request({ method: 'GET', path: '/v1/balance', headers: { 'x-api-key': 'bench-key', 'user-agent': 'integrations-app-sidecar' } });
+      const text = await r.body.text();
+      if (r.statusCode !== 200 || !text) throw new Error(`direct call: ${r.statusCode}`);
+    };
+
+    await throughput(proxyCall, 1500);
+    await throughput(directCall, 1000);
+    const proxy: number[] = [];
+    const direct: number[] = [];
+    const proxyCpu: number[] = [];
+    const directCpu: number[] = [];
+    const ceilingRates: number[] = [];
+    const ceilingCpu: number[] = [];
+    const upstreamCpu: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      const c0 = process.cpuUsage();
+      const u0 = cpuMsOf(upstream.child.pid!);
+      const d = await throughput(directCall, RUN_MS);
+      const c = process.cpuUsage(c0);
+      direct.push(d.perS);
+      directCpu.push((c.user + c.system) / d.n);
+      upstreamCpu.push(((cpuMsOf(upstream.child.pid!) - u0) * 1000) / d.n);
+      const s0 = cpuMsOf(sc.child.pid!);
+      const p = await throughput(proxyCall, RUN_MS);
+      proxy.push(p.perS);
+      proxyCpu.push(((cpuMsOf(sc.child.pid!) - s0) * 1000) / p.n);
+      const e0 = cpuMsOf(ceiling.child.pid!);
+      const e = await throughput(ceilingCall, RUN_MS);
+      ceilingRates.push(e.perS);
+      ceilingCpu.push(((cpuMsOf(ceiling.child.pid!) - e0) * 1000) / e.n);
+      console.log(`round ${round + 1}: direct ${d.perS.toFixed(0)}/s, proxy ${p.perS.toFixed(0)}/s, express no-op ${e.perS.toFixed(0)}/s`);
+    }
+    const directLat = await latency(directCall, 4000);
+    const proxyLat = await latency(proxyCall, 4000);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const res = {
+      proxy_per_s: Math.round(mean(proxy)),
+      direct_per_s: Math.round(mean(direct)),
+      ratio: +(mean(proxy) / mean(direct)).toFixed(2),
+      p50_overhead_ms: +(pct(proxyLat, 50) - pct(directLat, 50)).toFixed(2),
+      p99_ms: pct(proxyLat, 99),
+      p50_ms: pct(proxyLat, 50),
+      direct_p50_ms: pct(directLat, 50),
+      direct_p99_ms: pct(directLat, 99),
+      sidecar_cpu_us_per_call: Math.round(mean(proxyCpu)),
+      direct_client_cpu_us_per_call: Math.round(mean(directCpu)),
+      upstream_cpu_us_per_call: Math.round(mean(upstreamCpu)),
+      express_noop_per_s: Math.round(mean(ceilingRates)),
+      express_noop_cpu_us_per_call: Math.round(mean(ceilingCpu)),
+      concurrency: CONCURRENCY,
+      latency_rate_per_s: RATE,
+    };
+    console.log('');
+    console.log(`proxied calls/s              ${res.proxy_per_s}`);
+    console.log(`direct calls/s               ${res.direct_per_s}`);
+    console.log(`ratio                        ${res.ratio}`);
+    console.log(`express no-op (same minute)  ${res.express_noop_per_s}/s, ${res.express_noop_cpu_us_per_call} µs CPU per call`);
+    console.log(`p50 / p99 at ${RATE}/s (ms)     proxy ${res.p50_ms} / ${res.p99_ms}, direct ${res.direct_p50_ms} / ${res.direct_p99_ms}`);
+    console.log(`CPU per call (µs)            sidecar ${res.sidecar_cpu_us_per_call}; direct: undici client ${res.direct_client_cpu_us_per_call}, upstream server ${res.upstream_cpu_us_per_call}`);
+    await sidecarPool.close();
+    await upstreamPool.close();
+    await ceilingPool.close();
+    console.log(JSON.stringify(res));
+  } finally {
+    const exited = new Promise((ok) => sc.child.once('exit', ok));
+    sc.child.kill('SIGTERM');
+    await Promise.race([exited, sleep(10_000)]);
+    upstream.child.kill('SIGTERM');
+    ceiling.child.kill('SIGTERM');
+    await dropPrefix(prefix, REDIS_URL);
+  }
+}
+
+main().then(() => process.exit(0), (err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+import { Redis } from 'ioredis';
+import { coalesceWrites } from '../delivery/coalesce';
+import type { Context, Module } from '../module';
+import { AuthorizationFlow } from '../oauth/authorize';
+import { RefreshLock } from '../oauth/lock';
+import { Refresher, type RefresherOptions } from '../oauth/refresher';
+import { TokenEndpoint } from '../oauth/token-endpoint';
+import { TokenManager, type TokenManagerOptions } from '../oauth/tokens';
+import { ConnectionFrappeSync } from './frappe-sync';
+import { CallGuard } from './guard';
+import { createHttpClient } from './http';
+import { ConnectionKeys } from './keys';
+import { createConnectionMetrics } from './metrics';
+import { ProxyService } from './proxy';
+import { connectionRoutes } from './routes';
+import { ConnectionStore } from './store';
+
+export interface ConnectionsOptions {
+  refresher?: RefresherOptions;
+  tokens?: TokenManagerOptions;
+  /** Deadline of a token request; the refresh lock's TTL is this plus 5 s. @defaultValue 10000 */
+  tokenTimeoutMs?: number;
+}
+
+/**
+ * Connections and OAuth 2: accounts at third-party APIs, configured by Frappe, called through
+ * the proxy with auth injected under one outgoing policy; tokens obtained, refreshed and
+ * written back to Frappe. See sidecar/README.md "Connections".
+ */
+export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions = {}): Module & { store: ConnectionStore; tokens: TokenManager; refresher: Refresher } {
+  const keys = new ConnectionKeys(ctx.prefix);
+  const metrics = createConnectionMetrics(ctx.metrics.registry);
+  const frappe = ctx.frappe ? new ConnectionFrappeSync(ctx.frappe) : null;
+  const store = new ConnectionStore(ctx.redis, keys, ctx.secrets, frappe, ctx.log);
+  const http = createHttpClient({ allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE, allowHosts: ctx.config.OUTBOUND_ALLOW_HOSTS });
+  const tokenTimeoutMs = opts.tokenTimeoutMs ?? 10_000;
+  const endpoint = new TokenEndpoint(http, { timeoutMs: tokenTimeoutMs });
+  const tokens = new TokenManager(
+    { store, endpoint, lock: new RefreshLock(ctx.redis, tokenTimeoutMs + 5000), lockKey: (id) => keys.lock(id), frappe, metrics, log: ctx.log },
+    opts.tokens,
+  );
+  // The admit/record scripts run once per attempt: on their own connection, written once per
+  // event-loop turn for all concurrent calls (as the delivery engine's gate), so a busy proxy
+  // pays one write syscall per turn instead of one per call.
+  const hot = coalesceWrites(ctx.connections.open('sidecar-connections', 'command', { enableAutoPipelining: true }));
+  const guard = new CallGuard(hot, keys);
+  const proxy = new ProxyService({ store, guard, http, tokens, metrics });
+  const flow = new AuthorizationFlow({ redis: ctx.redis, keys, ring: ctx.secrets, store, endpoint, tokens });
+  const refresher = new Refresher({ store, tokens, log: ctx.log, maxMarginMs: 86_400_000 }, opts.refresher);
+
+  return {
+    name: 'connections',
+    store,
+    tokens,
+    refresher,
+    routes({ private: r }) {
+      connectionRoutes(r, { store, guard, proxy, flow, changed: (id) => tokens.forget(id) });
+    },
+    async start() {
+      refresher.start();
+    },
+    async stop() {
+      await refresher.stop();
+      await http.close();
+      await hot.quit().catch(() => hot.disconnect());
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/** Every Redis key of the connections domain, under `<prefix>:cn:` (documented in sidecar/README.md). */
+export class ConnectionKeys {
+  readonly base: string;
+  constructor(prefix: string) {
+    this.base = `${prefix}:cn`;
+  }
+  /** Hash: `cfg` (public JSON), `sec` (sealed credentials), `tok` (sealed tokens), `ver`, `status`… */
+  conn(id: string) {
+    return `${this.base}:conn:${id}`;
+  }
+  /** Hash: circuit breaker `state`, `fails`, `opened`, `probe`. */
+  breaker(id: string) {
+    return `${this.base}:br:${id}`;
+  }
+  /** String: GCRA theoretical arrival time (ms). */
+  rate(id: string) {
+    return `${this.base}:rate:${id}`;
+  }
+  /** String: the refresh lock (value = the holder's random token). */
+  lock(id: string) {
+    return `${this.base}:lock:${id}`;
+  }
+  /** String (sealed, TTL): a pending authorization-code flow. */
+  state(state: string) {
+    return `${this.base}:state:${state}`;
+  }
+  /** Zset: refreshable connections by access-token expiry (ms), for the proactive refresher. */
+  get expiry() {
+    return `${this.base}:expiry`;
+  }
+  connKeys(id: string): string[] {
+    return [this.conn(id), this.breaker(id), this.rate(id), this.lock(id)];
+  }
+}

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropPrefix, uniquePrefix } from '../../test/helpers';
+import { SidecarProcess } from '../../test/sidecar-process';
+import { newKeyEntry } from '../secrets/keyring';
+import { startPeer, type TestPeer } from '../../test/connections/peer';
+
+/** Two real sidecar processes on one Redis prefix and key ring: the limits are the deployment's, not each process's. */
+describe('connections across two sidecar processes', () => {
+  const prefix = uniquePrefix('cn2p');
+  const env = { SECRETS_KEYS: newKeyEntry('k1') };
+  const procs = [new SidecarProcess(prefix, env), new SidecarProcess(prefix, env)];
+  let peer: TestPeer;
+  beforeAll(async () => {
+    peer = await startPeer();
+    await Promise.all(procs.map((p) => p.start()));
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    await peer.close();
+    await dropPrefix(prefix);
+  });
+
+  it('shares one rate limit: 40 calls through two processes at 20/s take ≈ 2 s, not 1', async () => {
+    // Warm both processes (JIT, keep-alive sockets) so cold starts do not bunch the first arrivals.
+    await procs[0]!.api('PUT', '/v1/connections/warm', { base_url: peer.url, auth: { type: 'bearer', token: 't' } });
+    for (const p of procs) await Promise.all(Array.from({ length: 20 }, () => p.api('POST', '/v1/connections/warm/proxy', { method: 'GET', path: '/w' })));
+    peer.requests.length = 0;
+    const put = await procs[0]!.api('PUT', '/v1/connections/limited', { base_url: peer.url, auth: { type: 'bearer', token: 't' }, rate_limit_per_s: 20 });
+    expect(put.status).toBe(200);
+    const t0 = Date.now();
+    const calls = procs.flatMap((p) => Array.from({ length: 20 }, () => p.api('POST', '/v1/connections/limited/proxy', { method: 'GET', path: '/x' })));
+    const results = await Promise.all(calls);
+    expect(results.every((r) => r.status === 200 && r.body.status === 200)).toBe(true);
+    const at = peer.requests.map((q) => q.at).sort((a, b) => a - b);
+    expect(at).toHaveLength(40);
+    // GCRA gives the k-th call the slot t0 + k·50 ms or later, whichever process admits it: a
+    // call may leave late (a starved process sends its due calls together) but never early.
+    // Two separate 20/s limits would let the 40th call arrive after ≈ 0.95 s instead of ≥ 1.95 s.
+    at.forEach((t, k) => expect(t - t0).toBeGreaterThanOrEqual(k * 50 - 10));
+  });
+
+  it('shares one circuit breaker: failures through one process open it for the other', async () => {
+    await procs[0]!.api('PUT', '/v1/connections/brk', { base_url: peer.url, auth: { type: 'bearer', token: 't' }, max_attempts: 1, breaker: { failure_threshold: 2, cooldown_s: 60 } });
+    peer.handler = (_q, res) => void res.writeHead(500).end();
+    for (let i = 0; i < 2; i++) expect((await procs[0]!.api('POST', '/v1/connections/brk/proxy', { method: 'GET', path: '/x' })).body.status).toBe(500);
+    const before = peer.requests.length;
+    const other = await procs[1]!.api('POST', '/v1/connections/brk/proxy', { method: 'GET', path: '/x' });
+    expect(other.status).toBe(503);
+    expect(other.body.error.code).toBe('circuit_open');
+    expect(peer.requests.length).toBe(before);
+  });
+});
