@@ -38,20 +38,23 @@ UNACKED_GRACE_S = 30  # leave fresh rows to their own after-commit push
 AFTER_COMMIT_TIMEOUTS = {"connect_timeout": 1.0, "read_timeout": 3.0}
 IN_FLIGHT = ("Queued", "Sending", "Retrying")
 
-# Columns every Frappe row has, first in a bulk_insert's column list (here and for attempts).
+# Columns every Frappe row has, first in the column list of the attempts' bulk insert (reports.py).
 STANDARD_COLUMNS = ("name", "creation", "modified", "owner", "modified_by", "docstatus", "idx")
 
+# What a new row sets; docstatus, idx, acked, push_attempts and attempts_count keep the column
+# default (0), so they are not sent.
 _INSERT_FIELDS = (
-	*STANDARD_COLUMNS,
+	"name",
+	"creation",
+	"modified",
+	"owner",
+	"modified_by",
 	"webhook",
 	"event_type",
 	"reference_doctype",
 	"reference_name",
 	"payload",
 	"status",
-	"acked",
-	"push_attempts",
-	"attempts_count",
 	"last_error",
 )
 
@@ -81,17 +84,12 @@ def insert_deliveries(rows: list[dict]) -> list[str]:
 			timestamp,
 			user,
 			user,
-			0,
-			0,
 			row["webhook"],
 			row["event_type"],
 			row.get("reference_doctype"),
 			row.get("reference_name"),
 			row["payload"],
 			row.get("status") or "Queued",
-			0,
-			0,
-			0,
 			row.get("last_error"),
 		)
 	width = len(_INSERT_FIELDS)
