@@ -5,8 +5,11 @@
 
 One iteration is what a user's request pays: `frappe.get_doc({"doctype": "ToDo", ...}).insert()`
 + `.save()` of an existing ToDo + `frappe.db.commit()`, timed as a whole. Three configurations
-on ToDo, run in interleaved blocks (none, core, ours, then ours, core, none, …) so drift and the
-background work each one leaves behind hit all of them alike:
+on ToDo, run in interleaved blocks (none, core, ours, then ours, core, none, …) so drift hits all
+of them alike. Before each block the background work of the previous one is drained (bench's RQ
+queue, the sidecar's delivery queue): each configuration pays for the background work it causes
+while it runs (core's webhook jobs on bench's worker; the sidecar's deliveries and reports to
+Frappe), not for the backlog another one left behind:
 
 - `none`: no webhook on ToDo;
 - `core`: `webhooks` Frappe `Webhook` documents per event (after_insert and on_update; so twice
@@ -190,6 +193,7 @@ def run(n: int = 200, webhooks: int = 10, block: int = 20, warmup: int = 20, pro
 				iteration(existing, config, False)
 		for config, size in _block_order(n, block):
 			set_live(config)
+			_wait_for_background(settle_s=0.3)
 			gc.collect()
 			for _ in range(size):
 				iteration(existing, config, True)
@@ -282,7 +286,7 @@ def _retrying(step, *args, tries: int = 8) -> None:
 			time.sleep(0.5 * (attempt + 1))
 
 
-def _wait_for_background(timeout_s: float = 180) -> None:
+def _wait_for_background(timeout_s: float = 180, settle_s: float = 1.0) -> None:
 	"""Let bench's worker send core's requests and the sidecar deliver and report ours."""
 	deadline = time.monotonic() + timeout_s
 	queue = get_queue("default")
@@ -299,7 +303,7 @@ def _wait_for_background(timeout_s: float = 180) -> None:
 			return
 		jobs = (health.get("delivery") or {}).get("queue") or {}
 		if not any(jobs.get(k) for k in ("wait", "active", "delayed")):
-			time.sleep(1)  # the last outcomes are reported in batches
+			time.sleep(settle_s)  # the last outcomes are reported in batches
 			return
 		time.sleep(0.5)
 
