@@ -18,7 +18,9 @@ function fakeFrappe() {
   };
   const client = new FrappeClient({ url: 'http://frappe.test', apiKey: 'k', apiSecret: 's', fetch: fetchImpl });
   const acks = () => calls.filter((c) => c.method === ACK);
-  const acked = () => acks().flatMap((c) => c.body.accepted as string[]);
+  // An outcome report acknowledges its message as well (report_deliveries sets `acked`).
+  const acked = () =>
+    calls.flatMap((c) => (c.method === ACK ? (c.body.accepted as string[]) : ((c.body.outcomes ?? []) as Array<{ message_id: string }>).map((o) => o.message_id)));
   return { client, calls, acks, acked };
 }
 
@@ -90,7 +92,7 @@ describe('outbox hand-off through Frappe\'s redis_queue', () => {
     await until(side.drained, 'the stream to be empty');
     const counts = countById(rx);
     expect(sent.map((id) => counts.get(id))).toEqual(sent.map(() => 1));
-    expect(frappe.acks().length).toBeLessThan(5); // one call carries several commits' rows
+    expect(frappe.calls.length).toBeLessThan(10); // one call carries several commits' rows
     expect(await h.ctx.redis.xlen(h.module.service.keys.reports)).toBe(0);
   });
 

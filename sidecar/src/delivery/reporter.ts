@@ -117,6 +117,10 @@ export class Reporter {
         acks.rejected.push(...ack.rejected);
       }
     }
+    // An outcome acknowledges its message too (report_deliveries sets `acked`): with deliveries
+    // usually done within the same batch, the separate call is left for the rest.
+    const reported = new Set(outcomes.map((o) => (o as { message_id: string }).message_id));
+    acks.accepted = acks.accepted.filter((id) => !reported.has(id));
     try {
       if (acks.accepted.length || acks.rejected.length) await this.frappe.call(ACK_METHOD, acks);
       if (outcomes.length) await this.frappe.call(REPORT_METHOD, { outcomes });
