@@ -11,6 +11,7 @@ from frappe.utils import escape_html
 
 from integrations_app import alerts
 from integrations_app.inbound import events as handlers
+from integrations_app.outbound import outbox
 from integrations_app.outbound import reports as delivery_outcomes
 from integrations_app.outbound.webhook_map import invalidate_webhook_map
 from integrations_app.permissions import require_sidecar
@@ -25,6 +26,21 @@ def report_deliveries(outcomes: list) -> dict:
 	"""{outcomes:[Outcome]} → {updated:n, ignored:[{message_id, reason}]}"""
 	require_sidecar()
 	return delivery_outcomes.apply_outcomes(outcomes)
+
+
+@frappe.whitelist(methods=["POST"])
+def acknowledge_messages(accepted: list, rejected: list | None = None) -> dict:
+	"""{accepted:[ids], rejected:[{id, code, message}]} → {acked:n, rejected:n}: what the sidecar
+	took from the outbox hand-off (docs/api.md)."""
+	require_manager()
+	rejected = rejected or []
+	if not isinstance(accepted, list) or not all(isinstance(i, str) for i in accepted):
+		frappe.throw("accepted must be a list of message ids", frappe.ValidationError)
+	if not isinstance(rejected, list) or not all(
+		isinstance(r, dict) and isinstance(r.get("id"), str) and isinstance(r.get("code"), str) for r in rejected
+	):
+		frappe.throw("rejected must be a list of {id, code, message}", frappe.ValidationError)
+	return outbox.acknowledge(accepted, rejected)
 
 
 @frappe.whitelist(methods=["POST"])

@@ -59,17 +59,14 @@ def send_test_event(webhook: str) -> dict:
 		"sent_by": frappe.session.user,
 		"sent_at": to_iso_utc(now_datetime()),
 	}
-	[name] = outbox.insert_deliveries(
-		[
-			{
-				"webhook": doc.name,
-				"event_type": naming.test_event_type(doc.reference_doctype),
-				"payload": payload.dumps(data),
-				"status": "Queued",
-			}
-		]
-	)
-	outbox.schedule_push([name])
+	row = {
+		"webhook": doc.name,
+		"event_type": naming.test_event_type(doc.reference_doctype),
+		"payload": payload.dumps(data),
+		"status": "Queued",
+	}
+	[name] = outbox.insert_deliveries([row])
+	outbox.schedule_push_rows([row])
 	return {"delivery": name}
 
 

@@ -1,31 +1,33 @@
-"""What the outbox adds to saving a document, measured on a real site.
+"""What webhooks add to saving a document: none vs Frappe's own `Webhook` vs Integration Webhooks.
 
     bench --site S execute integrations_app.benchmarks.save_cost.run
-    bench --site S execute integrations_app.benchmarks.save_cost.run --kwargs '{"n": 300, "url": "http://127.0.0.1:9912/x"}'
+    bench --site S execute integrations_app.benchmarks.save_cost.run --kwargs '{"n": 300, "webhooks": 10}'
 
-One iteration = `frappe.get_doc({"doctype": "ToDo", ...}).insert()` + `.save()` of an existing
-ToDo, timed inside the transaction (the doc_events handler evaluates the webhooks and builds the
-payloads there), then `frappe.db.commit()` timed on its own: its before_commit writes the outbox
-rows, its after_commit pushes them to the sidecar configured in Integration Settings.
+One iteration is what a user's request pays: `frappe.get_doc({"doctype": "ToDo", ...}).insert()`
++ `.save()` of an existing ToDo + `frappe.db.commit()`, timed as a whole. Three configurations
+on ToDo, run in interleaved blocks (none, core, ours, then ours, core, none, …) so drift and the
+background work (core's jobs on bench's worker, the sidecar's deliveries and reports) hit all of
+them alike:
 
-Two configurations on ToDo: 0 live webhooks vs `webhooks` Active Integration Webhooks with empty
-conditions (after_insert + on_update, pointing at `url`), run in alternating blocks (ABBA order)
-so drift hits both alike. Each iteration drops the request-local copy of the webhook map, so it
-pays the one Redis read a web request pays. Two phases:
+- `none`: no webhook on ToDo;
+- `core`: `webhooks` Frappe `Webhook` documents per event (after_insert and on_update; so twice
+  as many documents), posting to a local receiver. Core enqueues one background job per
+  webhook after commit; the request pays the enqueues, bench's worker sends them;
+- `ours`: `webhooks` Active Integration Webhooks (after_insert + on_update, no condition) to the
+  same receiver: the request pays the payloads, the before_commit row inserts and the
+  after_commit hand-off onto redis_queue; the sidecar (if running) delivers.
 
-1. `transaction`: the after-commit push is suppressed, so no sidecar delivery or report traffic
-   competes with the measurement; gives the in-transaction cost (wall and this process's CPU)
-   and the before_commit row inserts.
-2. `commit`: the real push to the running sidecar; gives the cost of `frappe.db.commit()`.
+Each iteration drops the request-local copies of both webhook maps, so each pays the Redis read a
+fresh web request pays. The receiver is a child process (`python -c`, 200 to every POST), so its
+work does not share this process's GIL. Run it once with the sidecar running and once with it
+stopped: the JSON says which (`sidecar`). Everything created is deleted at the end (after bench's
+worker and the sidecar have drained what the run queued); live ToDo webhooks of either kind are
+disabled for the run and restored afterwards (`cleanup` does it after a killed run).
 
-Everything created is deleted at the end (ToDos with their Version rows, the webhooks with their
-deliveries, the sidecar endpoints); other live webhooks on ToDo are set Disabled for the run and
-restored afterwards. If a run is killed, `bench --site S execute
-integrations_app.benchmarks.save_cost.cleanup` removes what it left and restores those webhooks. Prints a table, a one-line summary of what the user's request pays
-(in-transaction save, commit incl. row inserts and the after-commit push, and both together, for
-0 vs `webhooks` webhooks), then a JSON line {"save_ms_0", "save_ms_10", "added_ms", ...}
-(`save_ms_*` = median in-transaction wall time of phase 1; `commit_ms_*`, `push_ms_10`,
-`request_ms_*` = medians of phase 2).
+Prints a table, then one JSON line: medians (ms) of the whole request per configuration, the
+added cost of each vs none, `ratio = ours_added_ms / core_added_ms` (target ≤ 0.2), and for ours
+the medians of the before_commit row inserts (`flush_ms`) and the after_commit hand-off
+(`handoff_ms`).
 """
 
 import cProfile
@@ -34,33 +36,47 @@ import io
 import json
 import pstats
 import statistics
+import subprocess
+import sys
 import time
 import traceback
 
 import frappe
+from frappe.utils.background_jobs import get_queue
 
-from integrations_app.outbound import doc_events as event_outbox
-from integrations_app.outbound import outbox as app_outbox
+from integrations_app.outbound import doc_events
 from integrations_app.outbound.webhook_map import CACHE_KEY, invalidate_webhook_map
+from integrations_app.sidecar import handoff
 from integrations_app.sidecar.client import SidecarClient, SidecarError
 
 WEBHOOK = "Integration Webhook"
-DELIVERY = "Integration Webhook Delivery"
-ATTEMPT = "Integration Webhook Delivery Attempt"
+CORE_WEBHOOK = "Webhook"
 TITLE_PREFIX = "save_cost benchmark"
-# Statuses of the site's own ToDo webhooks while a run has them disabled (so `cleanup` can restore them after a crash)
+CONFIGS = ("none", "core", "ours")
+# Live ToDo webhooks of both kinds disabled by a run, so `cleanup` can restore them after a crash
 OTHERS_KEY = "integrations_app:save_cost:disabled_webhooks"
-METRICS = ("txn", "txn_cpu", "commit", "flush", "push")
+
+RECEIVER = """
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"""
 
 
-class _Hooks:
-	"""Wraps the outbox's before_commit flush and after_commit push to time them (or skip the push)."""
+class _Timers:
+	"""Wraps the outbox's before_commit flush and after_commit hand-off to time them."""
 
 	def __init__(self):
-		self.flush_ns = self.push_ns = 0
-		self.push_enabled = True
-		self._orig_flush = event_outbox.flush_pending
-		self._orig_push = app_outbox._push_after_commit
+		self.flush_ns = self.handoff_ns = 0
+		self._orig_flush = doc_events.flush_pending
+		self._orig_handoff = handoff._after_commit
 
 	def install(self):
 		def flush_pending():
@@ -70,132 +86,186 @@ class _Hooks:
 			finally:
 				self.flush_ns += time.perf_counter_ns() - start
 
-		def push_after_commit(*args, **kwargs):
-			if not self.push_enabled:
-				return  # the rows stay unacked; they go with the webhooks at the end
+		def after_commit(*args, **kwargs):
 			start = time.perf_counter_ns()
 			try:
-				self._orig_push(*args, **kwargs)
+				self._orig_handoff(*args, **kwargs)
 			finally:
-				self.push_ns += time.perf_counter_ns() - start
+				self.handoff_ns += time.perf_counter_ns() - start
 
 		# both are looked up by name when a transaction registers them
-		event_outbox.flush_pending = flush_pending
-		app_outbox._push_after_commit = push_after_commit
+		doc_events.flush_pending = flush_pending
+		handoff._after_commit = after_commit
 
 	def uninstall(self):
-		event_outbox.flush_pending = self._orig_flush
-		app_outbox._push_after_commit = self._orig_push
+		doc_events.flush_pending = self._orig_flush
+		handoff._after_commit = self._orig_handoff
 
 	def take(self) -> tuple[int, int]:
-		values = (self.flush_ns, self.push_ns)
-		self.flush_ns = self.push_ns = 0
+		values = (self.flush_ns, self.handoff_ns)
+		self.flush_ns = self.handoff_ns = 0
 		return values
 
 
-def run(n: int = 300, webhooks: int = 10, block: int = 20, warmup: int = 20, url: str | None = None, profile: int = 0):
+def _sidecar_state() -> str:
+	try:
+		health = SidecarClient.from_settings(connect_timeout=1.0, read_timeout=2.0).health()
+	except SidecarError:
+		return "down"
+	return "up" if (health.get("delivery") or {}).get("outbox_handoff") == "consuming" else "up, not consuming the hand-off"
+
+
+def _start_receiver() -> tuple[subprocess.Popen, str]:
+	proc = subprocess.Popen([sys.executable, "-c", RECEIVER], stdout=subprocess.PIPE, text=True)
+	port = int(proc.stdout.readline())
+	return proc, f"http://127.0.0.1:{port}/save-cost"
+
+
+def _block_order(n: int, block: int) -> list[tuple[str, int]]:
+	order = []
+	for k, size in enumerate(min(block, n - start) for start in range(0, n, block)):
+		configs = CONFIGS if k % 2 == 0 else tuple(reversed(CONFIGS))
+		order += [(config, size) for config in configs]
+	return order
+
+
+def run(n: int = 200, webhooks: int = 10, block: int = 20, warmup: int = 20, profile: int = 0):
 	n, webhooks, block, warmup, profile = int(n), int(webhooks), int(block), int(warmup), int(profile)
-	url = url or "http://127.0.0.1:9912/save-cost"
-	created_todos: list[str] = []
-	bench_webhooks: list[str] = []
-	others = frappe.get_all(
-		WEBHOOK, filters={"reference_doctype": "ToDo", "status": ("in", ("Active", "Paused"))}, fields=["name", "status"]
-	)
-	hooks = _Hooks()
-	phases = {phase: {0: {m: [] for m in METRICS}, webhooks: {m: [] for m in METRICS}} for phase in ("transaction", "commit")}
+	created = {"todos": [], "ours": [], "core": []}
+	results = {config: {"request": [], "flush": [], "handoff": []} for config in CONFIGS}
+	timers = _Timers()
 	profiler = cProfile.Profile() if profile else None
+	sidecar = _sidecar_state()
+	receiver, url = _start_receiver()
 	live = None
 
-	def set_live(config: int) -> None:
+	def set_live(config: str) -> None:
 		nonlocal live
-		if config != live:
-			status = "Active" if config else "Disabled"
-			frappe.db.sql(f"update `tab{WEBHOOK}` set status = %s where name in %s", (status, tuple(bench_webhooks)))
-			invalidate_webhook_map()
-			frappe.db.commit()
-			live = config
+		if config == live:
+			return
+		status = "Active" if config == "ours" else "Disabled"
+		frappe.db.sql(f"update `tab{WEBHOOK}` set status = %s where name in %s", (status, tuple(created["ours"])))
+		frappe.db.sql(
+			f"update `tab{CORE_WEBHOOK}` set enabled = %s where name in %s", (int(config == "core"), tuple(created["core"]))
+		)
+		invalidate_webhook_map()
+		frappe.cache.delete_value("webhooks")
+		frappe.db.commit()
+		live = config
 
-	def iteration(existing: str, config: int, results: dict | None) -> None:
+	def iteration(existing: str, config: str, record: bool) -> None:
 		doc = frappe.get_doc("ToDo", existing)
 		doc.description = f"{TITLE_PREFIX}: the saved one, {time.time_ns()}"
-		frappe.local.cache.pop(frappe.cache.make_key(CACHE_KEY), None)  # one Redis read per request
-		hooks.take()
-		profiling = profiler and config and results is not None
+		# what a fresh web request has not got yet: each webhook map is one Redis read away
+		for key in (CACHE_KEY, "webhooks"):
+			frappe.local.cache.pop(frappe.cache.make_key(key), None)
+		timers.take()
+		profiling = profiler and config == "ours" and record
 		if profiling:
 			profiler.enable()
-		cpu, start = time.process_time_ns(), time.perf_counter_ns()
+		start = time.perf_counter_ns()
 		new = frappe.get_doc({"doctype": "ToDo", "description": f"{TITLE_PREFIX} {config}"}).insert()
 		doc.save()
-		txn, txn_cpu = time.perf_counter_ns() - start, time.process_time_ns() - cpu
+		frappe.db.commit()
+		elapsed = time.perf_counter_ns() - start
 		if profiling:
 			profiler.disable()
-		created_todos.append(new.name)
-		start = time.perf_counter_ns()
-		frappe.db.commit()
-		commit = time.perf_counter_ns() - start
-		flush, push = hooks.take()
-		if results is not None:
-			for metric, ns in zip(METRICS, (txn, txn_cpu, commit, flush, push)):
-				results[config][metric].append(ns / 1e6)
+		created["todos"].append(new.name)
+		flush, handed = timers.take()
+		if record:
+			results[config]["request"].append(elapsed / 1e6)
+			if config == "ours":
+				results[config]["flush"].append(flush / 1e6)
+				results[config]["handoff"].append(handed / 1e6)
 
 	try:
-		if others:  # "0 matching webhooks" must mean zero
-			saved = {row.name: row.status for row in others}
-			frappe.cache.set_value(OTHERS_KEY, {**(frappe.cache.get_value(OTHERS_KEY) or {}), **saved})
-			for name in saved:
-				frappe.db.set_value(WEBHOOK, name, "status", "Disabled", update_modified=False)
-		for i in range(webhooks):
-			doc = frappe.get_doc(
-				{
-					"doctype": WEBHOOK,
-					"title": f"{TITLE_PREFIX} {i + 1}",
-					"reference_doctype": "ToDo",
-					"events": [{"event": "after_insert"}, {"event": "on_update"}],
-					"url": url,
-				}
-			).insert(ignore_permissions=True)
-			bench_webhooks.append(doc.name)
+		_disable_others()
+		_create_webhooks(created, webhooks, url)
 		existing = frappe.get_doc({"doctype": "ToDo", "description": f"{TITLE_PREFIX}: the saved one"}).insert().name
-		created_todos.append(existing)
+		created["todos"].append(existing)
 		frappe.db.commit()  # also syncs the endpoints to the sidecar
-		hooks.install()
-
-		# ABBA blocks (0, W, W, 0, 0, W, ...) so drift hits both configurations alike
-		order = []
-		for k, size in enumerate(min(block, n - start) for start in range(0, n, block)):
-			order += [(config, size) for config in ((0, webhooks) if k % 2 == 0 else (webhooks, 0))]
-
-		for phase, results in phases.items():
-			hooks.push_enabled = phase == "commit"
-			for config in (0, webhooks):  # warm-up, not recorded
-				set_live(config)
-				for _ in range(warmup):
-					iteration(existing, config, None)
-			for config, size in order:
-				set_live(config)
-				gc.collect()
-				for _ in range(size):
-					iteration(existing, config, results)
-			if profiler and phase == "transaction":  # profile phase 1 only
-				_print_profile(profiler)
-				profiler = None
+		timers.install()
+		for config in CONFIGS:  # warm-up, not recorded
+			set_live(config)
+			for _ in range(warmup):
+				iteration(existing, config, False)
+		for config, size in _block_order(n, block):
+			set_live(config)
+			gc.collect()
+			for _ in range(size):
+				iteration(existing, config, True)
 	except Exception:
 		traceback.print_exc()  # `bench execute` would hide it behind a NameError from its eval fallback
 		raise
 	finally:
-		hooks.uninstall()
+		timers.uninstall()
 		frappe.db.rollback()
-		_cleanup(bench_webhooks, created_todos)
+		try:
+			_cleanup(created)
+		finally:
+			receiver.kill()
+			receiver.wait()
 
-	_report(phases, webhooks, n, others)
+	if profiler:
+		_print_profile(profiler)
+	_report(results, webhooks, n, sidecar)
+
+
+def _create_webhooks(created: dict, webhooks: int, url: str) -> None:
+	for i in range(webhooks):
+		doc = frappe.get_doc(
+			{
+				"doctype": WEBHOOK,
+				"title": f"{TITLE_PREFIX} {i + 1}",
+				"reference_doctype": "ToDo",
+				"events": [{"event": "after_insert"}, {"event": "on_update"}],
+				"url": url,
+			}
+		).insert(ignore_permissions=True)
+		created["ours"].append(doc.name)
+		for event in ("after_insert", "on_update"):
+			core = frappe.get_doc(
+				{
+					"doctype": CORE_WEBHOOK,
+					"__newname": f"{TITLE_PREFIX} core {event} {i + 1}",
+					"webhook_doctype": "ToDo",
+					"webhook_docevent": event,
+					"request_url": url,
+					"request_method": "POST",
+					"request_structure": "Form URL-Encoded",
+					"webhook_data": [{"fieldname": "name", "key": "name"}, {"fieldname": "description", "key": "description"}],
+					"enabled": 0,
+				}
+			).insert(ignore_permissions=True)
+			created["core"].append(core.name)
+
+
+def _disable_others() -> None:
+	""""none" must mean zero webhooks on ToDo, of either kind."""
+	ours = frappe.get_all(
+		WEBHOOK, filters={"reference_doctype": "ToDo", "status": ("in", ("Active", "Paused"))}, fields=["name", "status"]
+	)
+	core = frappe.get_all(CORE_WEBHOOK, filters={"webhook_doctype": "ToDo", "enabled": 1}, pluck="name")
+	saved = frappe.cache.get_value(OTHERS_KEY) or {"ours": {}, "core": []}
+	saved["ours"].update({row.name: row.status for row in ours})
+	saved["core"] = sorted(set(saved["core"]) | set(core))
+	frappe.cache.set_value(OTHERS_KEY, saved)
+	for name in ours:
+		frappe.db.set_value(WEBHOOK, name.name, "status", "Disabled", update_modified=False)
+	for name in core:
+		frappe.db.set_value(CORE_WEBHOOK, name, "enabled", 0, update_modified=False)
+	frappe.db.commit()
 
 
 def cleanup() -> None:
 	"""Remove what an interrupted run left behind and restore the webhooks it disabled."""
-	webhooks = frappe.get_all(WEBHOOK, filters={"title": ("like", f"{TITLE_PREFIX} %")}, pluck="name")
-	todos = frappe.get_all("ToDo", filters={"description": ("like", f"{TITLE_PREFIX}%")}, pluck="name")
-	_cleanup(webhooks, todos)
-	print(f"removed {len(webhooks)} webhooks and {len(todos)} ToDos")
+	created = {
+		"ours": frappe.get_all(WEBHOOK, filters={"title": ("like", f"{TITLE_PREFIX} %")}, pluck="name"),
+		"core": frappe.get_all(CORE_WEBHOOK, filters={"name": ("like", f"{TITLE_PREFIX} core %")}, pluck="name"),
+		"todos": frappe.get_all("ToDo", filters={"description": ("like", f"{TITLE_PREFIX}%")}, pluck="name"),
+	}
+	_cleanup(created)
+	print(f"removed {len(created['ours'])} + {len(created['core'])} webhooks and {len(created['todos'])} ToDos")
 
 
 def _retrying(step, *args, tries: int = 8) -> None:
@@ -213,27 +283,49 @@ def _retrying(step, *args, tries: int = 8) -> None:
 			time.sleep(0.5 * (attempt + 1))
 
 
-def _wait_for_sidecar_queue(timeout_s: float = 60) -> None:
-	"""Let the sidecar finish delivering and reporting before the rows are deleted."""
+def _wait_for_background(timeout_s: float = 180) -> None:
+	"""Let bench's worker send core's requests and the sidecar deliver and report ours."""
+	deadline = time.monotonic() + timeout_s
+	queue = get_queue("default")
+	while time.monotonic() < deadline and (queue.count or queue.started_job_registry.count):
+		time.sleep(0.5)
 	try:
 		client = SidecarClient.from_settings()
 	except SidecarError:
 		return
-	deadline = time.monotonic() + timeout_s
 	while time.monotonic() < deadline:
 		try:
-			queue = (client.health().get("delivery") or {}).get("queue") or {}
+			health = client.health()
 		except SidecarError:
 			return
-		if not any(queue.get(k) for k in ("wait", "active", "delayed")):
+		jobs = (health.get("delivery") or {}).get("queue") or {}
+		if not any(jobs.get(k) for k in ("wait", "active", "delayed")):
 			time.sleep(1)  # the last outcomes are reported in batches
 			return
 		time.sleep(0.5)
 
 
-def _delete_webhook(name: str) -> None:
-	if frappe.db.exists(WEBHOOK, name):
-		frappe.delete_doc(WEBHOOK, name, ignore_permissions=True, force=True, delete_permanently=True)
+def _drop_core_jobs(webhooks: tuple) -> None:
+	"""Core's jobs for the run's webhooks that bench's single worker has not reached yet (a run
+	queues ~20 per iteration, far more than it sends meanwhile): they would only fail on the
+	deleted webhooks and load the next run's measurements."""
+	from rq.job import Job
+
+	queue, names = get_queue("default"), set(webhooks)
+	ids = queue.get_job_ids()
+	for start in range(0, len(ids), 500):
+		pipe = queue.connection.pipeline()
+		for job in Job.fetch_many(ids[start : start + 500], connection=queue.connection):
+			webhook = job and (job.kwargs or {}).get("kwargs", {}).get("webhook")
+			if webhook and webhook.get("name") in names:
+				queue.remove(job, pipeline=pipe)
+				job.delete(pipeline=pipe, remove_from_queue=False)
+		pipe.execute()
+
+
+def _delete(doctype: str, name: str) -> None:
+	if frappe.db.exists(doctype, name):
+		frappe.delete_doc(doctype, name, ignore_permissions=True, force=True, delete_permanently=True)
 
 
 def _delete_todos(chunk: tuple) -> None:
@@ -241,24 +333,40 @@ def _delete_todos(chunk: tuple) -> None:
 	frappe.db.sql("delete from `tabToDo` where name in %s", (chunk,))
 
 
+def _delete_request_logs(webhooks: tuple) -> None:
+	frappe.db.sql("delete from `tabWebhook Request Log` where webhook in %s", (webhooks,))
+
+
 def _restore_others() -> None:
-	for name, status in (frappe.cache.get_value(OTHERS_KEY) or {}).items():
+	saved = frappe.cache.get_value(OTHERS_KEY) or {"ours": {}, "core": []}
+	for name, status in saved["ours"].items():
 		if frappe.db.exists(WEBHOOK, name):
 			frappe.db.set_value(WEBHOOK, name, "status", status, update_modified=False)
+	for name in saved["core"]:
+		if frappe.db.exists(CORE_WEBHOOK, name):
+			frappe.db.set_value(CORE_WEBHOOK, name, "enabled", 1, update_modified=False)
 	invalidate_webhook_map()
+	frappe.cache.delete_value("webhooks")
 
 
-def _cleanup(bench_webhooks: list[str], created_todos: list[str]) -> None:
+def _cleanup(created: dict) -> None:
 	"""Every step on its own, so one failure does not leave the rest behind."""
-	steps = []
-	if bench_webhooks:
-		frappe.db.sql(f"update `tab{WEBHOOK}` set status = 'Disabled' where name in %s", (tuple(bench_webhooks),))
-		invalidate_webhook_map()
-		frappe.db.commit()
-		_wait_for_sidecar_queue()
-	# on_trash deletes each webhook's deliveries and, after commit, its sidecar endpoint
-	steps += [(_delete_webhook, name) for name in bench_webhooks]
-	steps += [(_delete_todos, tuple(created_todos[i : i + 500])) for i in range(0, len(created_todos), 500)]
+	if created["ours"]:
+		frappe.db.sql(f"update `tab{WEBHOOK}` set status = 'Disabled' where name in %s", (tuple(created["ours"]),))
+	if created["core"]:
+		frappe.db.sql(f"update `tab{CORE_WEBHOOK}` set enabled = 0 where name in %s", (tuple(created["core"]),))
+	invalidate_webhook_map()
+	frappe.cache.delete_value("webhooks")
+	frappe.db.commit()
+	_wait_for_background(timeout_s=30)
+	# on_trash deletes each Integration Webhook's deliveries and, after commit, its sidecar endpoint
+	steps = [(_delete, WEBHOOK, name) for name in created["ours"]]
+	if created["core"]:
+		_drop_core_jobs(tuple(created["core"]))
+		steps.append((_delete_request_logs, tuple(created["core"])))
+	steps += [(_delete, CORE_WEBHOOK, name) for name in created["core"]]
+	todos = created["todos"]
+	steps += [(_delete_todos, tuple(todos[i : i + 500])) for i in range(0, len(todos), 500)]
 	steps.append((_restore_others,))
 	failed = []
 	for step, *args in steps:
@@ -270,7 +378,7 @@ def _cleanup(bench_webhooks: list[str], created_todos: list[str]) -> None:
 	if not failed:
 		frappe.cache.delete_value(OTHERS_KEY)
 	else:
-		print(f"save_cost cleanup incomplete ({failed}); run integrations_app.benchmarks.save_cost.cleanup")
+		print(f"save_cost cleanup incomplete ({sorted(set(failed))}); run integrations_app.benchmarks.save_cost.cleanup")
 
 
 def _summary(values: list[float]) -> tuple[float, float]:
@@ -289,62 +397,40 @@ def _print_profile(profiler: cProfile.Profile) -> None:
 	print(out.getvalue())
 
 
-def _report(phases: dict, webhooks: int, n: int, others: list) -> None:
-	print(f"save_cost: ToDo insert() + save(), N={n} per configuration, ABBA-interleaved blocks")
-	if others:
-		print(f"(other live webhooks on ToDo were disabled for the run and restored: {[o.name for o in others]})")
-	header = f"{'phase':<12}{'metric':<44}{'median ms':>10}{'p95 ms':>10}"
+def _report(results: dict, webhooks: int, n: int, sidecar: str) -> None:
+	print(f"save_cost: ToDo insert() + save() + commit(), N={n} per configuration, interleaved blocks; sidecar {sidecar}")
+	header = f"{'configuration':<64}{'median ms':>10}{'p95 ms':>10}"
 	print(header)
 	print("-" * len(header))
 	labels = {
-		"txn": "insert+save in transaction (wall)",
-		"txn_cpu": "insert+save in transaction (this process CPU)",
-		"commit": "frappe.db.commit()",
-		"flush": "  of which before_commit row inserts",
-		"push": "  of which after_commit push to sidecar",
+		"none": "no webhooks on ToDo",
+		"core": f"{webhooks} core Webhooks per event (after_insert, on_update)",
+		"ours": f"{webhooks} Integration Webhooks (after_insert + on_update)",
 	}
-	for phase, results in phases.items():
-		for metric, label in labels.items():
-			if phase == "transaction" and metric == "push" or phase == "commit" and metric in ("txn_cpu", "flush"):
-				continue
-			for config in (0, webhooks):
-				med, p95 = _summary(results[config][metric])
-				print(f"{phase:<12}{label + f', {config} webhooks':<44}{med:>10.3f}{p95:>10.3f}")
-	t0, t10 = phases["transaction"][0], phases["transaction"][webhooks]
-	c0, c10 = phases["commit"][0], phases["commit"][webhooks]
-	save0, save10 = _summary(t0["txn"]), _summary(t10["txn"])
-	cpu0, cpu10 = _summary(t0["txn_cpu"]), _summary(t10["txn_cpu"])
-	commit0, commit10 = _summary(c0["commit"]), _summary(c10["commit"])
-	push10 = _summary(c10["push"])
-	# what the user's request pays in all: insert+save, then commit (rows + after-commit push)
-	request0 = _summary([a + b for a, b in zip(c0["txn"], c0["commit"])])
-	request10 = _summary([a + b for a, b in zip(c10["txn"], c10["commit"])])
-	print(
-		f"user's request with {webhooks} vs 0 webhooks (median ms): in-transaction save "
-		f"{save10[0]:.3f} vs {save0[0]:.3f} (+{save10[0] - save0[0]:.3f}); commit incl. row inserts and push "
-		f"{commit10[0]:.3f} vs {commit0[0]:.3f} (+{commit10[0] - commit0[0]:.3f}), of which push {push10[0]:.3f}; "
-		f"save+commit {request10[0]:.3f} vs {request0[0]:.3f} (+{request10[0] - request0[0]:.3f})"
-	)
+	summary = {config: _summary(results[config]["request"]) for config in CONFIGS}
+	for config in CONFIGS:
+		print(f"{labels[config]:<64}{summary[config][0]:>10.3f}{summary[config][1]:>10.3f}")
+	flush, handed = _summary(results["ours"]["flush"]), _summary(results["ours"]["handoff"])
+	print(f"{'  of which ours: before_commit row inserts':<64}{flush[0]:>10.3f}{flush[1]:>10.3f}")
+	print(f"{'  of which ours: after_commit hand-off (XADD)':<64}{handed[0]:>10.3f}{handed[1]:>10.3f}")
+	core_added = round(summary["core"][0] - summary["none"][0], 3)
+	ours_added = round(summary["ours"][0] - summary["none"][0], 3)
 	print(
 		json.dumps(
 			{
-				"save_ms_0": save0[0],
-				"save_ms_10": save10[0],
-				"added_ms": round(save10[0] - save0[0], 3),
-				"save_p95_ms_0": save0[1],
-				"save_p95_ms_10": save10[1],
-				"cpu_added_ms": round(cpu10[0] - cpu0[0], 3),
-				"flush_ms_10": _summary(t10["flush"])[0],
-				"commit_ms_0": commit0[0],
-				"commit_ms_10": commit10[0],
-				"commit_added_ms": round(commit10[0] - commit0[0], 3),
-				"commit_p95_ms_0": commit0[1],
-				"commit_p95_ms_10": commit10[1],
-				"push_ms_10": push10[0],
-				"push_p95_ms_10": push10[1],
-				"request_ms_0": request0[0],
-				"request_ms_10": request10[0],
-				"request_added_ms": round(request10[0] - request0[0], 3),
+				"sidecar": sidecar,
+				"none_ms": summary["none"][0],
+				"core_ms": summary["core"][0],
+				"ours_ms": summary["ours"][0],
+				"core_added_ms": core_added,
+				"ours_added_ms": ours_added,
+				"ratio": round(ours_added / core_added, 3) if core_added > 0 else None,
+				"none_p95_ms": summary["none"][1],
+				"core_p95_ms": summary["core"][1],
+				"ours_p95_ms": summary["ours"][1],
+				"flush_ms": flush[0],
+				"handoff_ms": handed[0],
+				"handoff_p95_ms": handed[1],
 				"webhooks": webhooks,
 				"n": n,
 			}

@@ -6,9 +6,9 @@ Per transaction:
    replaces the earlier one, so only the last state of a document is sent.
 2. `frappe.db.before_commit`: the rows are inserted in the same transaction as the document
    change. A rollback discards the pending matches, and rows are never written.
-3. `frappe.db.after_commit`: the new rows go to the sidecar in one batch, straight from memory
-   (`outbox.schedule_push_rows`); whatever the sidecar does not acknowledge is re-pushed by the
-   minutely job.
+3. `frappe.db.after_commit`: the new rows are handed to the sidecar in one batch, straight from
+   memory, with one XADD on the site's redis_queue (`outbox.schedule_push_rows`, `sidecar.handoff`);
+   whatever the sidecar does not acknowledge is re-pushed by the minutely job.
 
 v15 runs `on_update` during insert (after `after_insert`) and during submit (before
 `on_submit`). Here `on_update` means "an existing document was saved": it is ignored during
@@ -208,5 +208,5 @@ def flush_pending() -> None:
 		return
 	rows = list(pending.values())
 	outbox.insert_deliveries(rows)
-	# pushed from memory after the commit: no read-back of what was just written
+	# handed off from memory after the commit: no read-back of what was just written
 	outbox.schedule_push_rows([row for row in rows if row["status"] == "Queued"])

@@ -1,13 +1,15 @@
 """Outbox rows (Integration Webhook Delivery) and their hand-off to the sidecar.
 
-- `insert_deliveries`: fast multi-row insert, used inside the document's transaction.
-- `schedule_push_rows` / `schedule_push` / `push_rows`: after commit, one POST /v1/messages per
-  ≤1,000 rows, then one UPDATE marks them pushed (and `acked` where the sidecar accepted them or
-  already had them). The rows a document save just wrote are pushed from memory, over the
-  process's kept-alive connection (sidecar.client.shared_session): this runs inside the user's
-  request, so it must stay cheap and must never raise.
+- `insert_deliveries`: one parameterised multi-row INSERT, inside the document's transaction.
+- `schedule_push_rows`: after commit, the rows a save just wrote go from memory onto the site's
+  `redis_queue` (`sidecar.handoff`, one XADD): the user's request never waits on the sidecar.
+  The sidecar acknowledges them later in batches (`acknowledge`, via
+  `api.sidecar.acknowledge_messages`).
+- `schedule_push` / `push_rows`: the HTTP path, one POST /v1/messages per ≤1,000 rows, then one
+  UPDATE marks them pushed (and `acked` where the sidecar accepted them or already had them):
+  used by the jobs below and by replay.
 - `repush_unacked` (every minute), `reconcile` (hourly): the jobs that make "nothing is lost"
-  true when a push fails or the sidecar loses its Redis. Retention lives in `retention.py`.
+  true when a hand-off is lost or the sidecar loses its Redis. Retention lives in `retention.py`.
 Retries of the HTTP deliveries themselves live in the sidecar, never here.
 """
 
@@ -20,6 +22,7 @@ from frappe.utils import add_to_date, now, now_datetime
 from integrations_app.outbound.rules.naming import new_message_id
 from integrations_app.outbound.rules.outcomes import FINAL_STATUSES, STATUS_LABELS
 from integrations_app.sidecar import config_sync as endpoints
+from integrations_app.sidecar import handoff
 from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarUnavailable
 from integrations_app.sitetime import to_iso_utc
 
@@ -31,32 +34,42 @@ MAX_MESSAGES_PER_CALL = 1000  # sidecar limit (docs/api.md)
 REPUSH_BATCH = 500
 REPUSH_MAX_BATCHES = 20  # ≤10,000 rows a minute; the rest waits for the next run
 UNACKED_GRACE_S = 30  # leave fresh rows to their own after-commit push
-# The after-commit push runs inside the user's request: keep it short, the minutely job catches up.
+# The after-commit HTTP push (replay) runs inside the user's request: keep it short.
 AFTER_COMMIT_TIMEOUTS = {"connect_timeout": 1.0, "read_timeout": 3.0}
 IN_FLIGHT = ("Queued", "Sending", "Retrying")
 
-# Columns every Frappe row has, first in a bulk_insert's column list (here and for attempts).
+# Columns every Frappe row has, first in the column list of the attempts' bulk insert (reports.py).
 STANDARD_COLUMNS = ("name", "creation", "modified", "owner", "modified_by", "docstatus", "idx")
 
+# What a new row sets; docstatus, idx, acked, push_attempts and attempts_count keep the column
+# default (0), so they are not sent.
 _INSERT_FIELDS = (
-	*STANDARD_COLUMNS,
+	"name",
+	"creation",
+	"modified",
+	"owner",
+	"modified_by",
 	"webhook",
 	"event_type",
 	"reference_doctype",
 	"reference_name",
 	"payload",
 	"status",
-	"acked",
-	"push_attempts",
-	"attempts_count",
 	"last_error",
 )
+
+
+_INSERT_SQL = "insert into `tab{}` ({}) values ".format(DELIVERY, ", ".join(f"`{f}`" for f in _INSERT_FIELDS))
+_ROW_SQL = "({})".format(", ".join(["%s"] * len(_INSERT_FIELDS)))
+INSERT_CHUNK = 200  # rows per statement: far below max_allowed_packet for typical payloads
 
 
 def insert_deliveries(rows: list[dict]) -> list[str]:
 	"""Insert rows (dicts with webhook, event_type, reference_*, payload, status, last_error).
 
-	Names (message ids) are assigned here, in row order, so they sort like the events did.
+	Names (message ids) are assigned here, in row order, so they sort like the events did. One
+	parameterised INSERT per ≤200 rows: the payloads travel as parameters, so no query builder
+	renders them into SQL text and no regex scans them (`frappe.db.bulk_insert` does both).
 	"""
 	if not rows:
 		return []
@@ -65,28 +78,25 @@ def insert_deliveries(rows: list[dict]) -> list[str]:
 	for row in rows:
 		row["name"] = new_message_id()
 		row["creation"] = timestamp
-		values.append(
-			(
-				row["name"],
-				timestamp,
-				timestamp,
-				user,
-				user,
-				0,
-				0,
-				row["webhook"],
-				row["event_type"],
-				row.get("reference_doctype"),
-				row.get("reference_name"),
-				row["payload"],
-				row.get("status") or "Queued",
-				0,
-				0,
-				0,
-				row.get("last_error"),
-			)
+		values += (
+			row["name"],
+			timestamp,
+			timestamp,
+			user,
+			user,
+			row["webhook"],
+			row["event_type"],
+			row.get("reference_doctype"),
+			row.get("reference_name"),
+			row["payload"],
+			row.get("status") or "Queued",
+			row.get("last_error"),
 		)
-	frappe.db.bulk_insert(DELIVERY, list(_INSERT_FIELDS), values)
+	width = len(_INSERT_FIELDS)
+	for start in range(0, len(rows), INSERT_CHUNK):
+		count = min(INSERT_CHUNK, len(rows) - start)
+		chunk = values[start * width : (start + count) * width]
+		frappe.db.sql(_INSERT_SQL + ", ".join([_ROW_SQL] * count), chunk)
 	return [row["name"] for row in rows]
 
 
@@ -97,22 +107,18 @@ def schedule_push(names: list[str]) -> None:
 
 
 def schedule_push_rows(rows: list[dict]) -> None:
-	"""Push rows just written by `insert_deliveries` once the transaction has committed, from
-	memory: dicts with name, webhook, event_type, payload (JSON text), creation. A rollback drops
-	the callback with the rows."""
-	if rows:
-		frappe.db.after_commit.add(partial(_push_after_commit, rows=list(rows)))
+	"""Hand rows just written by `insert_deliveries` to the sidecar once the transaction has
+	committed, from memory: dicts with name, webhook, event_type, payload (JSON text), creation.
+	A rollback drops them with the rows."""
+	handoff.schedule(rows)
 
 
-def _push_after_commit(rows: list[dict] | None = None, names: list[str] | None = None) -> None:
+def _push_after_commit(names: list[str]) -> None:
 	# Runs after the user's data is committed: nothing here may raise into their request.
 	# Whatever is not acknowledged here is re-pushed by `repush_unacked` (every minute).
 	try:
 		client = SidecarClient.from_settings(**AFTER_COMMIT_TIMEOUTS)
-		if rows is None:
-			push_deliveries(names or [], client=client, commit=True)
-		else:
-			push_rows(rows, client=client, commit=True)
+		push_deliveries(names, client=client, commit=True)
 	except SidecarError as e:
 		frappe.logger("integrations_app").info(f"outbox push deferred to the minutely job: {e}")
 	except Exception:
@@ -171,6 +177,25 @@ def push_rows(rows: list, *, client: SidecarClient, commit: bool = False) -> dic
 		if commit:
 			frappe.db.commit()
 	return result
+
+
+def acknowledge(accepted: list[str], rejected: list[dict]) -> dict:
+	"""The sidecar's answer to a hand-off (docs/api.md `acknowledge_messages`): accepted and
+	duplicate ids are marked pushed and acked, rejected ones handled as a POST's rejections are.
+	Repeats are harmless; ids of rows that no longer exist match nothing."""
+	for start in range(0, len(accepted), MAX_MESSAGES_PER_CALL):
+		chunk = accepted[start : start + MAX_MESSAGES_PER_CALL]
+		_mark_pushed(chunk, chunk)
+	refused = []
+	if rejected:
+		webhook_of = dict(
+			frappe.get_all(DELIVERY, filters={"name": ("in", [r["id"] for r in rejected])}, fields=["name", "webhook"], as_list=True)
+		)
+		refused = [r for r in rejected if r["id"] in webhook_of]
+		if refused:
+			_mark_pushed([r["id"] for r in refused], [])
+			_handle_rejected(refused, webhook_of)
+	return {"acked": len(accepted), "rejected": len(refused)}
 
 
 def _mark_pushed(pushed: list[str], acked: list[str]) -> None:

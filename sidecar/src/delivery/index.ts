@@ -5,6 +5,7 @@ import { isRedisUnavailable } from '../queues/redis-errors';
 import { EndpointStore } from './endpoints';
 import { DeliveryKeys, QUEUE_NAME, type AnyDeliveryJob } from './keys';
 import { MessageService } from './messages';
+import { OutboxConsumer, outboxStream, type OutboxConsumerOptions } from './outbox-consumer';
 import { coalesceWrites } from './coalesce';
 import { createEnqueue } from './queue';
 import { Reporter, type ReporterOptions } from './reporter';
@@ -21,6 +22,8 @@ export interface DeliveryOptions {
   autoDisableAfterMs?: number;
   /** Tuning of the Frappe reporter (batch size, interval, back-off). */
   reporter?: ReporterOptions;
+  /** Tuning of the consumer of Frappe's outbox hand-off (read size, block, claim). */
+  outbox?: OutboxConsumerOptions;
   /** How often the queue depth gauge is sampled. @defaultValue 5000 */
   queueDepthIntervalMs?: number;
   /** Replaces the HTTP sender (tests inject faults the real one never raises). */
@@ -48,6 +51,8 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
   let sender: Sender | null = null;
   let worker: Worker<AnyDeliveryJob> | null = null;
   let reporter: Reporter | null = null;
+  let outboxConnection: Redis | null = null;
+  let outbox: OutboxConsumer | null = null;
   let depthTimer: NodeJS.Timeout | null = null;
 
   const sampleDepth = async () => {
@@ -72,6 +77,16 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
       if (ctx.frappe) {
         reporter = new Reporter(ctx.redis, keys.reports, ctx.frappe, ctx.log, ctx.metrics, opts.reporter);
         await reporter.start();
+        if (ctx.config.realtime) {
+          // Frappe hands its outbox rows over on its own redis_queue after each commit; acknowledgements go back through the reporter.
+          outboxConnection = createRedis(ctx.config.realtime.redisUrl, 'worker', 'sidecar-outbox');
+          outbox = new OutboxConsumer(
+            outboxConnection, outboxStream(ctx.config.realtime.site), messages, ctx.redis, keys.reports, ctx.log, ctx.metrics, opts.outbox,
+          );
+          await outbox.start();
+        } else {
+          ctx.log.warn('FRAPPE_REDIS_URL and FRAPPE_SITE are unset: Frappe\'s outbox rows reach the sidecar only through its minutely re-push');
+        }
       }
       worker = createDeliveryWorker({
         ctx, workerConnection, keys, scripts: loadScripts(hot), endpoints, enqueue, sender,
@@ -83,15 +98,17 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
     async stop() {
       if (depthTimer) clearInterval(depthTimer);
       // In-flight attempts finish and are recorded before anything they need is closed.
+      await outbox?.stop();
       await worker?.close();
       await reporter?.stop();
       await sender?.close();
       await queue.close();
       await hot?.quit().catch(() => hot?.disconnect());
       await workerConnection?.quit().catch(() => workerConnection?.disconnect());
+      await outboxConnection?.quit().catch(() => outboxConnection?.disconnect());
     },
     async health() {
-      return { queue: await queue.getJobCounts('wait', 'active', 'delayed', 'failed') };
+      return { queue: await queue.getJobCounts('wait', 'active', 'delayed', 'failed'), outbox_handoff: outbox ? 'consuming' : 'off' };
     },
   };
 }

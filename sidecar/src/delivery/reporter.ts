@@ -20,12 +20,14 @@ export interface ReporterOptions {
 const GROUP = 'frappe';
 const REPORT_METHOD = 'integrations_app.api.sidecar.report_deliveries';
 const DISABLED_METHOD = 'integrations_app.api.sidecar.endpoint_disabled';
+const ACK_METHOD = 'integrations_app.api.sidecar.acknowledge_messages';
 
 type StreamEntry = [id: string, fields: string[] | null];
 
 /**
- * Drains the reports stream (written by the finish script in the same step that records an
- * outcome) into Frappe in batches. A Redis consumer group shares the stream between sidecar
+ * Drains the reports stream into Frappe in batches: outcomes (`o`, written by the finish script
+ * in the same step that records them), endpoint-disabled notices (`d`) and acknowledgements of
+ * handed-over outbox rows (`a`, written by the outbox consumer), each kind in one call. A Redis consumer group shares the stream between sidecar
  * processes; an entry is deleted only after Frappe took it, and one read by a process that
  * died is claimed by another, so nothing is lost. Frappe tolerates repeats (docs/api.md).
  */
@@ -107,12 +109,23 @@ export class Reporter {
     if (entries.length === 0) return 0;
     const outcomes: unknown[] = [];
     const disabled: unknown[] = [];
+    const acks: { accepted: string[]; rejected: unknown[] } = { accepted: [], rejected: [] };
     for (const [, fields] of entries) {
       if (!fields) continue; // deleted after being read: already reported
       if (fields[0] === 'o') outcomes.push(JSON.parse(fields[1]!));
       else if (fields[0] === 'd') disabled.push(JSON.parse(fields[1]!));
+      else if (fields[0] === 'a') {
+        const ack = JSON.parse(fields[1]!) as typeof acks;
+        acks.accepted.push(...ack.accepted);
+        acks.rejected.push(...ack.rejected);
+      }
     }
+    // An outcome acknowledges its message too (report_deliveries sets `acked`): with deliveries
+    // usually done within the same batch, the separate call is left for the rest.
+    const reported = new Set(outcomes.map((o) => (o as { message_id: string }).message_id));
+    acks.accepted = acks.accepted.filter((id) => !reported.has(id));
     try {
+      if (acks.accepted.length || acks.rejected.length) await this.frappe.call(ACK_METHOD, acks);
       if (outcomes.length) await this.frappe.call(REPORT_METHOD, { outcomes });
       for (const notice of disabled) await this.frappe.call(DISABLED_METHOD, notice);
     } catch (err) {
