@@ -32,7 +32,7 @@ def report_deliveries(outcomes: list) -> dict:
 def acknowledge_messages(accepted: list, rejected: list | None = None) -> dict:
 	"""{accepted:[ids], rejected:[{id, code, message}]} → {acked:n, rejected:n}: what the sidecar
 	took from the outbox hand-off (docs/api.md)."""
-	require_manager()
+	require_sidecar()
 	rejected = rejected or []
 	if not isinstance(accepted, list) or not all(isinstance(i, str) for i in accepted):
 		frappe.throw("accepted must be a list of message ids", frappe.ValidationError)

@@ -15,11 +15,14 @@ from integrations_app.sidecar import handoff
 from integrations_app.sidecar.client import SidecarClient, SidecarUnavailable, reset_shared_session
 from integrations_app.tests.helpers import (
 	DELIVERY,
+	IM_USER,
 	FakeSidecar,
 	IntegrationsTestCase,
+	as_sidecar,
 	configure_sidecar,
 	deliveries_for,
 	flush,
+	make_sidecar_user,
 	make_todo,
 	make_webhook,
 	take_after_commit,
@@ -144,6 +147,9 @@ class TestHandOff(IntegrationsTestCase):
 		self.assertEqual(json.loads(rows[-1].payload)["description"], "batch, saved")
 
 
+acknowledge = as_sidecar(sidecar_api.acknowledge_messages)
+
+
 class TestAcknowledge(IntegrationsTestCase):
 	def rows(self, n: int) -> tuple:
 		webhook = make_webhook(events=["after_insert"])
@@ -155,9 +161,9 @@ class TestAcknowledge(IntegrationsTestCase):
 	def test_accepted_rows_are_acked_once_per_call_and_repeats_are_harmless(self):
 		_, names = self.rows(3)
 		with recorded_sql() as statements:
-			sidecar_api.acknowledge_messages(accepted=names[:2])
+			acknowledge(accepted=names[:2])
 		self.assertEqual(len(delivery_statements(statements, "update")), 1)
-		sidecar_api.acknowledge_messages(accepted=[names[0], "msg_gone_long_ago"])
+		acknowledge(accepted=[names[0], "msg_gone_long_ago"])
 		got = {r.name: r for r in frappe.get_all(DELIVERY, filters={"name": ("in", names)}, fields=["name", "acked", "push_attempts", "pushed_at", "status"])}
 		self.assertEqual([got[n].acked for n in names], [1, 1, 0])
 		self.assertEqual([got[n].status for n in names], ["Queued"] * 3, "acknowledging never moves a status")
@@ -165,7 +171,7 @@ class TestAcknowledge(IntegrationsTestCase):
 
 	def test_rejections_are_handled_like_a_posts(self):
 		webhook, names = self.rows(2)
-		sidecar_api.acknowledge_messages(
+		acknowledge(
 			accepted=[],
 			rejected=[
 				{"id": names[0], "code": "endpoint_not_found", "message": "unknown endpoint"},
@@ -179,11 +185,22 @@ class TestAcknowledge(IntegrationsTestCase):
 		self.assertEqual(second.status, "Failed")
 		self.assertIn("payload_too_large", second.last_error)
 
+	def test_only_the_sidecar_api_user_may_acknowledge(self):
+		_, names = self.rows(1)
+		make_sidecar_user()  # the sidecar user is configured: a manager is still refused
+		frappe.set_user(IM_USER)
+		try:
+			with self.assertRaises(frappe.PermissionError):
+				sidecar_api.acknowledge_messages(accepted=names)
+		finally:
+			frappe.set_user("Administrator")
+		self.assertEqual(frappe.db.get_value(DELIVERY, names[0], "acked"), 0)
+
 	def test_malformed_input_is_refused(self):
 		with self.assertRaises(frappe.ValidationError):
-			sidecar_api.acknowledge_messages(accepted=[1, 2])
+			acknowledge(accepted=[1, 2])
 		with self.assertRaises(frappe.ValidationError):
-			sidecar_api.acknowledge_messages(accepted=[], rejected=[{"code": "x"}])
+			acknowledge(accepted=[], rejected=[{"code": "x"}])
 
 
 class TestHttpPush(IntegrationsTestCase):
