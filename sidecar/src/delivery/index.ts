@@ -1,6 +1,7 @@
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Context, Module } from '../module';
+import { RedisConnections } from '../queues/connection';
 import { isRedisUnavailable } from '../queues/redis-errors';
 import { EndpointStore } from './endpoints';
 import { DeliveryKeys, QUEUE_NAME, type AnyDeliveryJob } from './keys';
@@ -51,7 +52,7 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
   let sender: Sender | null = null;
   let worker: Worker<AnyDeliveryJob> | null = null;
   let reporter: Reporter | null = null;
-  let outboxConnection: Redis | null = null;
+  let frappeRedis: RedisConnections | null = null;
   let outbox: OutboxConsumer | null = null;
   let depthTimer: NodeJS.Timeout | null = null;
 
@@ -79,9 +80,10 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
         await reporter.start();
         if (ctx.config.realtime) {
           // Frappe hands its outbox rows over on its own redis_queue after each commit; acknowledgements go back through the reporter.
-          outboxConnection = createRedis(ctx.config.realtime.redisUrl, 'worker', 'sidecar-outbox');
+          // Frappe's Redis is another server: its own group, so its outages are logged under its name.
+          frappeRedis = new RedisConnections({ url: ctx.config.realtime.redisUrl }, ctx.log, 'frappe-outbox');
           outbox = new OutboxConsumer(
-            outboxConnection, outboxStream(ctx.config.realtime.site), messages, ctx.redis, keys.reports, ctx.log, ctx.metrics, opts.outbox,
+            frappeRedis.open('sidecar-outbox', 'waiting'), outboxStream(ctx.config.realtime.site), messages, ctx.redis, keys.reports, ctx.log, ctx.metrics, opts.outbox,
           );
           await outbox.start();
         } else {
@@ -105,7 +107,7 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
       await queue.close();
       await hot?.quit().catch(() => hot?.disconnect());
       await workerConnection?.quit().catch(() => workerConnection?.disconnect());
-      await outboxConnection?.quit().catch(() => outboxConnection?.disconnect());
+      await frappeRedis?.close();
     },
     async health() {
       return { queue: await queue.getJobCounts('wait', 'active', 'delayed', 'failed'), outbox_handoff: outbox ? 'consuming' : 'off' };

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL } from '../../test/helpers';
 import { FrappeClient } from '../frappe/client';
 import { OUTBOX_GROUP, outboxStream } from './outbox-consumer';
-import { startDeliveryHarness, type DeliveryHarness } from './test-harness';
-import { startReceiver, type TestReceiver } from './test-receiver';
+import { startDeliveryHarness, type DeliveryHarness } from '../../test/delivery/harness';
+import { startReceiver, type TestReceiver } from '../../test/delivery/receiver';
 
 const ACK = 'integrations_app.api.sidecar.acknowledge_messages';
 
