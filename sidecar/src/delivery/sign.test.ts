@@ -51,18 +51,18 @@ describe('signStandard', () => {
   const secret = generateSecret();
 
   it('is accepted by the standardwebhooks library', () => {
-    expect(new StandardWebhook(secret).verify(body, standardHeaders([secret]))).toMatchObject({ type: 'invoice.paid' });
+    expect(new StandardWebhook(secret).verify(body, standardHeaders([secret]))).toEqual(JSON.parse(body));
   });
 
   it('is accepted by the svix library (svix-* headers)', () => {
     const h = standardHeaders([secret]);
-    expect(() =>
+    expect(
       new SvixWebhook(secret).verify(body, {
         'svix-id': h['webhook-id'],
         'svix-timestamp': h['webhook-timestamp'],
         'svix-signature': h['webhook-signature'],
       }),
-    ).not.toThrow();
+    ).toEqual(JSON.parse(body));
   });
 
   it('signs a Buffer body identically to the same string', () => {
@@ -77,9 +77,9 @@ describe('signStandard', () => {
     const h = standardHeaders([oldSecret, newSecret]);
     expect(h['webhook-signature'].split(' ')).toHaveLength(2);
     expect(h['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}= v1,[A-Za-z0-9+/]{43}=$/);
-    expect(() => new StandardWebhook(oldSecret).verify(body, h)).not.toThrow();
-    expect(() => new StandardWebhook(newSecret).verify(body, h)).not.toThrow();
-    expect(() => new SvixWebhook(newSecret).verify(body, h)).not.toThrow();
+    expect(new StandardWebhook(oldSecret).verify(body, h)).toEqual(JSON.parse(body));
+    expect(new StandardWebhook(newSecret).verify(body, h)).toEqual(JSON.parse(body));
+    expect(new SvixWebhook(newSecret).verify(body, h)).toEqual(JSON.parse(body));
     expect(() => new StandardWebhook(generateSecret()).verify(body, h)).toThrow();
   });
 
