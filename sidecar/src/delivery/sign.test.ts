@@ -56,13 +56,14 @@ describe('signStandard', () => {
 
   it('is accepted by the svix library (svix-* headers)', () => {
     const h = standardHeaders([secret]);
-    expect(
+    // svix's verify returns nothing: not throwing is all it says.
+    expect(() =>
       new SvixWebhook(secret).verify(body, {
         'svix-id': h['webhook-id'],
         'svix-timestamp': h['webhook-timestamp'],
         'svix-signature': h['webhook-signature'],
       }),
-    ).toEqual(JSON.parse(body));
+    ).not.toThrow();
   });
 
   it('signs a Buffer body identically to the same string', () => {
@@ -79,7 +80,7 @@ describe('signStandard', () => {
     expect(h['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}= v1,[A-Za-z0-9+/]{43}=$/);
     expect(new StandardWebhook(oldSecret).verify(body, h)).toEqual(JSON.parse(body));
     expect(new StandardWebhook(newSecret).verify(body, h)).toEqual(JSON.parse(body));
-    expect(new SvixWebhook(newSecret).verify(body, h)).toEqual(JSON.parse(body));
+    expect(() => new SvixWebhook(newSecret).verify(body, h)).not.toThrow();
     expect(() => new StandardWebhook(generateSecret()).verify(body, h)).toThrow();
   });
 
