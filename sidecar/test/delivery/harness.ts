@@ -43,11 +43,10 @@ export interface DeliveryHarness {
   waitForStatus(id: string, statuses: string[], timeoutMs?: number): Promise<Record<string, any>>;
   /**
    * Resolves once the delivery queue holds no unfinished job: every attempt queued so far has
-   * run and been recorded (a job leaves the queue only after its outcome is stored). With
-   * `exceptDelayed`, jobs waiting for a retry time may remain. The barrier before asserting
-   * that something was not sent.
+   * run and been recorded (a job leaves the queue only after its outcome is stored), retries
+   * included. The barrier before asserting that something was not sent.
    */
-  drain(o?: { exceptDelayed?: boolean; timeoutMs?: number }): Promise<void>;
+  drain(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -106,8 +105,8 @@ export async function startDeliveryHarness(
         await new Promise((r) => setTimeout(r, 25));
       }
     },
-    async drain({ exceptDelayed = false, timeoutMs = 15_000 } = {}) {
-      const states = ['wait', 'active', 'prioritized', 'paused', 'waiting-children', ...(exceptDelayed ? [] : ['delayed'])] as const;
+    async drain(timeoutMs = 15_000) {
+      const states = ['wait', 'active', 'prioritized', 'waiting-children', 'delayed'] as const;
       const unfinished = async () => Object.values(await queue.getJobCounts(...states)).reduce((a, b) => a + b, 0);
       await expect.poll(unfinished, { timeout: timeoutMs, interval: 25 }).toBe(0);
     },
