@@ -80,7 +80,7 @@ describe('outbound API', () => {
     await h.waitForStatus('dup-1', ['succeeded']);
     const again = await h.postMessages([{ id: 'dup-1', endpoint_id: 'idem', event_type: 'a.b', payload: 1 }]);
     expect(again).toMatchObject({ accepted: [], duplicates: ['dup-1'] });
-    await new Promise((r) => setTimeout(r, 200));
+    await h.drain();
     expect(rx.received.filter((r) => r.id === 'dup-1')).toHaveLength(1);
   });
 
@@ -125,7 +125,7 @@ describe('outbound API', () => {
     await h.putEndpoint('pause', { url: rx.url, signing: 'none', enabled: false });
     expect(((await (await h.api('/v1/endpoints/pause')).json()) as { status: string }).status).toBe('paused');
     await h.postMessages(['p1', 'p2'].map((id) => ({ id, endpoint_id: 'pause', event_type: 't', payload: id })));
-    await new Promise((r) => setTimeout(r, 400));
+    await h.drain();
     expect(rx.received.filter((r) => r.id === 'p1' || r.id === 'p2')).toHaveLength(0);
     expect((await h.waitForStatus('p1', ['pending'])).attempts).toHaveLength(0);
     await h.putEndpoint('pause', { url: rx.url, signing: 'none', enabled: true });
@@ -135,7 +135,7 @@ describe('outbound API', () => {
   it('deleting an endpoint cancels its held messages', async () => {
     await h.putEndpoint('gone', { url: rx.url, signing: 'none', enabled: false });
     await h.postMessages([{ id: 'g1', endpoint_id: 'gone', event_type: 't', payload: 1 }]);
-    await new Promise((r) => setTimeout(r, 300));
+    await h.drain();
     expect((await h.api('/v1/endpoints/gone', { method: 'DELETE' })).status).toBe(204);
     const msg = await h.waitForStatus('g1', ['cancelled']);
     expect(msg.attempts[0].error).toBe('endpoint deleted');

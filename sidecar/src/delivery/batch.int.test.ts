@@ -25,7 +25,7 @@ describe('batched first attempts to plain endpoints', () => {
     const res = await h.postMessages(ids.map((id, i) => ({ id, endpoint_id: 'plain', event_type: 'e.t', payload: { i } })));
     expect(res.accepted).toEqual(ids);
     await rx.waitFor((r) => r.length >= n);
-    await sleep(200);
+    await h.drain();
     expect(rx.received).toHaveLength(n);
     expect(new Set(rx.received.map((r) => r.id))).toEqual(new Set(ids));
     for (const got of rx.received) {
@@ -85,7 +85,7 @@ describe('batched first attempts to plain endpoints', () => {
     expect(second).toMatchObject({ accepted: ['d-4'], duplicates: ['d-2', 'd-3'] });
     expect(third).toMatchObject({ accepted: [], duplicates: ['d-1', 'd-2', 'd-3'] });
     for (const id of ['d-1', 'd-2', 'd-3', 'd-4']) await h.waitForStatus(id, ['succeeded']);
-    await sleep(400);
+    await h.drain();
     for (const id of ['d-1', 'd-2', 'd-3', 'd-4']) expect(rx.received.filter((r) => r.id === id)).toHaveLength(1);
   });
 
@@ -119,7 +119,7 @@ describe('batched first attempts to plain endpoints', () => {
       await hh.putEndpoint('later-paused', { url: rx.url, signing: 'none', enabled: false });
       release();
       await hh.waitForStatus('blk-1', ['succeeded']);
-      await sleep(300);
+      await hh.drain();
       expect(rx.received).toHaveLength(0);
       for (const id of ['p-1', 'p-2', 'p-3']) expect((await hh.waitForStatus(id, ['pending'])).attempts).toHaveLength(0);
       await hh.putEndpoint('later-paused', { url: rx.url, signing: 'none', enabled: true });

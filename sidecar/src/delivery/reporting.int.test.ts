@@ -11,7 +11,7 @@ interface Call {
 /** A stand-in Frappe site: records whitelisted calls; `down` makes it answer 502. */
 function fakeFrappe() {
   const calls: Call[] = [];
-  const state = { down: true, refused: 0 };
+  const state = { down: false, refused: 0 };
   const fetchImpl: typeof fetch = async (input, init) => {
     if (state.down) {
       state.refused++;
@@ -45,26 +45,30 @@ describe('reporting to Frappe and auto-disable', () => {
   });
 
   it('reports every outcome in batches once Frappe is back, losing none', async () => {
+    frappe.state.down = true;
+    const refusedBefore = frappe.state.refused;
+    const callsBefore = frappe.calls.length;
     await h.putEndpoint('ok', { url: rx.url, signing: 'none' });
     await h.postMessages(Array.from({ length: 30 }, (_, i) => ({ id: `ok${i}`, endpoint_id: 'ok', event_type: 'good', payload: i })));
     for (let i = 0; i < 30; i++) await h.waitForStatus(`ok${i}`, ['succeeded']);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(frappe.state.refused).toBeGreaterThan(0);
+    // The reporter has tried (and failed) more than once while Frappe was down.
+    await expect.poll(() => frappe.state.refused - refusedBefore, { timeout: 5000 }).toBeGreaterThan(1);
+    expect(frappe.calls).toHaveLength(callsBefore);
     frappe.state.down = false;
-    const until = Date.now() + 10_000;
-    const reported = () => new Set(frappe.calls.flatMap((c) => (c.body.outcomes ?? []).map((o: { message_id: string }) => o.message_id)));
-    while (reported().size < 30 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    expect(reported().size).toBe(30);
-    const batches = frappe.calls.filter((c) => c.method === 'integrations_app.api.sidecar.report_deliveries');
-    expect(Math.max(...batches.map((b) => b.body.outcomes.length))).toBeLessThanOrEqual(7);
-    expect(batches[0]!.body.outcomes[0]).toMatchObject({
+    const batches = () => frappe.calls.slice(callsBefore).filter((c) => c.method === 'integrations_app.api.sidecar.report_deliveries');
+    const outcomes = () => batches().flatMap((c) => c.body.outcomes as Array<{ message_id: string; endpoint_id: string }>).filter((o) => o.endpoint_id === 'ok');
+    await expect.poll(() => new Set(outcomes().map((o) => o.message_id)).size, { timeout: 10_000 }).toBe(30);
+    expect(Math.max(...batches().map((b) => b.body.outcomes.length))).toBeLessThanOrEqual(7);
+    expect(outcomes()[0]).toMatchObject({
       endpoint_id: 'ok', status: 'succeeded', next_attempt_at: null,
       attempt: { n: 1, status_code: 204, error: null, request_headers: { 'content-type': 'application/json' } },
     });
-    expect(await h.ctx.redis.xlen(h.module.service.keys.reports)).toBe(0);
+    // An entry leaves the stream only after Frappe took it.
+    await expect.poll(() => h.ctx.redis.xlen(h.module.service.keys.reports), { timeout: 5000 }).toBe(0);
   });
 
   it('auto-disables an endpoint failing for longer than the threshold and tells Frappe once', async () => {
+    frappe.state.down = false;
     await h.putEndpoint('dead', { url: rx.url, signing: 'none', retry_schedule_s: [0, 1, 1, 1] });
     await h.postMessages([{ id: 'dead-1', endpoint_id: 'dead', event_type: 'bad', payload: 1 }]);
     const msg = await h.waitForStatus('dead-1', ['failed'], 10_000);
@@ -72,9 +76,16 @@ describe('reporting to Frappe and auto-disable', () => {
     expect(msg.attempts).toHaveLength(3);
     const view = (await (await h.api('/v1/endpoints/dead')).json()) as Record<string, any>;
     expect(view).toMatchObject({ status: 'disabled', stats: { disabled_reason: 'failing continuously for 400 ms', consecutive_failures: 3 } });
-    const until = Date.now() + 5000;
     const notices = () => frappe.calls.filter((c) => c.method === 'integrations_app.api.sidecar.endpoint_disabled');
-    while (notices().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await expect.poll(() => notices().length, { timeout: 5000 }).toBeGreaterThan(0);
+    // A later outcome through the same reports stream: once it is reported and the stream is
+    // empty, every entry written before it (a second notice) has been sent too.
+    await h.putEndpoint('after-dead', { url: rx.url, signing: 'none' });
+    await h.postMessages([{ id: 'after-dead-1', endpoint_id: 'after-dead', event_type: 'good', payload: 1 }]);
+    await h.waitForStatus('after-dead-1', ['succeeded']);
+    const reportedIds = () => frappe.calls.flatMap((c) => (c.body.outcomes ?? []).map((o: { message_id: string }) => o.message_id));
+    await expect.poll(() => reportedIds(), { timeout: 5000 }).toContain('after-dead-1');
+    await expect.poll(() => h.ctx.redis.xlen(h.module.service.keys.reports), { timeout: 5000 }).toBe(0);
     expect(notices()).toEqual([{ method: 'integrations_app.api.sidecar.endpoint_disabled', body: { endpoint_id: 'dead', reason: 'failing continuously for 400 ms', at: expect.any(String) } }]);
     expect(h.realtime.published.filter((p) => p.event === 'integrations_endpoint_disabled')).toHaveLength(1);
 

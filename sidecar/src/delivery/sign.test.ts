@@ -51,11 +51,12 @@ describe('signStandard', () => {
   const secret = generateSecret();
 
   it('is accepted by the standardwebhooks library', () => {
-    expect(new StandardWebhook(secret).verify(body, standardHeaders([secret]))).toMatchObject({ type: 'invoice.paid' });
+    expect(new StandardWebhook(secret).verify(body, standardHeaders([secret]))).toEqual(JSON.parse(body));
   });
 
   it('is accepted by the svix library (svix-* headers)', () => {
     const h = standardHeaders([secret]);
+    // svix's verify returns nothing: not throwing is all it says.
     expect(() =>
       new SvixWebhook(secret).verify(body, {
         'svix-id': h['webhook-id'],
@@ -77,8 +78,8 @@ describe('signStandard', () => {
     const h = standardHeaders([oldSecret, newSecret]);
     expect(h['webhook-signature'].split(' ')).toHaveLength(2);
     expect(h['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}= v1,[A-Za-z0-9+/]{43}=$/);
-    expect(() => new StandardWebhook(oldSecret).verify(body, h)).not.toThrow();
-    expect(() => new StandardWebhook(newSecret).verify(body, h)).not.toThrow();
+    expect(new StandardWebhook(oldSecret).verify(body, h)).toEqual(JSON.parse(body));
+    expect(new StandardWebhook(newSecret).verify(body, h)).toEqual(JSON.parse(body));
     expect(() => new SvixWebhook(newSecret).verify(body, h)).not.toThrow();
     expect(() => new StandardWebhook(generateSecret()).verify(body, h)).toThrow();
   });

@@ -21,9 +21,14 @@ describe('Realtime', () => {
     rt.publish('integrations_delivery', { message_id: 'b' });
     rt.publish('integrations_inbound', { slug: 's' });
     await rt.close();
-    await new Promise((r) => setTimeout(r, 100));
+    // A sentinel on the same connection and channel: Redis delivers a connection's publishes in
+    // order, so once it is here everything the Realtime published is here too.
+    const sentinel = { event: 'sentinel', message: {}, room: 'none', namespace: 'site.test' };
+    await pub.publish('events', JSON.stringify(sentinel));
     // Other test runs share this Redis channel: keep only this site's messages.
-    const mine = received.map((m) => JSON.parse(m)).filter((m) => m.namespace === 'site.test');
+    const mineWith = () => received.map((m) => JSON.parse(m)).filter((m) => m.namespace === 'site.test');
+    await expect.poll(mineWith, { timeout: 5000 }).toContainEqual(sentinel);
+    const mine = mineWith().filter((m) => m.event !== 'sentinel');
     expect(mine).toEqual([
       { event: 'integrations_delivery', message: { items: [{ message_id: 'a' }, { message_id: 'b' }] }, room: 'doctype:Integration Webhook Delivery', namespace: 'site.test' },
       { event: 'integrations_inbound', message: { items: [{ slug: 's' }] }, room: 'doctype:Integration Inbound Event', namespace: 'site.test' },

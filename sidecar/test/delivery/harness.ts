@@ -1,5 +1,6 @@
 import { mkdtempSync } from 'node:fs';
-import { afterAll, beforeAll } from 'vitest';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { loadKeyRing } from '../../src/secrets/load';
 import { createDeliveryModule, type DeliveryOptions } from '../../src/delivery/index';
+import { QUEUE_NAME } from '../../src/delivery/keys';
 import { startReceiver, type ReceiverHandler, type TestReceiver } from './receiver';
 
 /** Realtime that records instead of publishing. */
@@ -39,6 +41,12 @@ export interface DeliveryHarness {
   postMessages(messages: unknown[]): Promise<{ accepted: string[]; duplicates: string[]; rejected: unknown[] }>;
   /** Polls GET /v1/messages/{id} until its status is one of `statuses`. */
   waitForStatus(id: string, statuses: string[], timeoutMs?: number): Promise<Record<string, any>>;
+  /**
+   * Resolves once the delivery queue holds no unfinished job: every attempt queued so far has
+   * run and been recorded (a job leaves the queue only after its outcome is stored), retries
+   * included. The barrier before asserting that something was not sent.
+   */
+  drain(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,6 +77,7 @@ export async function startDeliveryHarness(
     const s = app.listen(0, '127.0.0.1', () => ok(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
   const api: DeliveryHarness['api'] = (path, init = {}) => {
     const { json, ...rest } = init;
     return fetch(`${url}${path}`, {
@@ -96,7 +105,13 @@ export async function startDeliveryHarness(
         await new Promise((r) => setTimeout(r, 25));
       }
     },
+    async drain(timeoutMs = 15_000) {
+      const states = ['wait', 'active', 'prioritized', 'waiting-children', 'delayed'] as const;
+      const unfinished = async () => Object.values(await queue.getJobCounts(...states)).reduce((a, b) => a + b, 0);
+      await expect.poll(unfinished, { timeout: timeoutMs, interval: 25 }).toBe(0);
+    },
     async close() {
+      await queue.close();
       await new Promise<void>((ok) => {
         server.close(() => ok());
         server.closeAllConnections();

@@ -24,6 +24,8 @@ export class FrappeStandin {
   readonly stored = new Map<string, StandinEvent>();
   /** How often each sidecar_id was sent (>1 means a re-send, which must still insert once). */
   readonly sends = new Map<string, number>();
+  /** Every event sent, in arrival order, re-sends and duplicates included. */
+  readonly received: StandinEvent[] = [];
   calls = 0;
   rejectedCalls = 0;
   /** Slugs with no Integration Inbound Endpoint: their events come back in `rejected`. */
@@ -79,6 +81,7 @@ export class FrappeStandin {
     const duplicates: string[] = [];
     const rejected: { sidecar_id: string; code: string; message: string }[] = [];
     for (const e of events) {
+      this.received.push(e);
       this.sends.set(e.sidecar_id, (this.sends.get(e.sidecar_id) ?? 0) + 1);
       if (this.unknownSlugs.has(e.slug)) {
         rejected.push({ sidecar_id: e.sidecar_id, code: 'endpoint_not_found', message: `No Integration Inbound Endpoint '${e.slug}'` });

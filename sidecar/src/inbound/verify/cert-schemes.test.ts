@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTestPki, stubFetch, type TestPki } from '../../../test/inbound/certs';
 import { PAYPAL_CERT_URL, paypalHeaders, SNS_CERT_URL, sesNotification, snsBody, TOPIC } from '../../../test/inbound/signers';
@@ -7,13 +8,19 @@ import { compileEndpoint, EndpointConfigSchema } from './registry';
 import type { Verification } from './types';
 
 let pki: TestPki;
+/**
+ * The verifiers' clock: one second after the newest certificate became valid. Taken from the
+ * fixtures rather than the wall clock, so however long openssl takes (a loaded machine), the
+ * certificates are valid at this time.
+ */
+let NOW_MS: number;
+let nowS: number;
 beforeAll(() => {
   pki = makeTestPki();
+  const pems = [pki.root, pki.intermediate, ...[pki.paypal, pki.impostor, pki.rogue, pki.sns].map((p) => p.cert)];
+  NOW_MS = Math.max(...pems.map((pem) => Date.parse(new X509Certificate(pem).validFrom))) + 1000;
+  nowS = Math.floor(NOW_MS / 1000);
 });
-
-// Ahead of the certificates made in beforeAll (valid from their creation second).
-const NOW_MS = Date.now() + 10_000;
-const nowS = Math.floor(NOW_MS / 1000);
 const SNS_HOST = /^sns\.[a-z0-9-]+\.amazonaws\.com$/;
 
 function verifier(config: unknown, docs: Record<string, string>) {
@@ -28,7 +35,10 @@ function verifier(config: unknown, docs: Record<string, string>) {
 describe('paypal (offline, certificate)', () => {
   const body = JSON.stringify({ id: 'WH-1', event_type: 'PAYMENT.CAPTURE.COMPLETED', resource: {} });
   const cfg = { provider: 'paypal', secret: 'WEBHOOK123' };
-  const time = new Date(NOW_MS).toISOString();
+  let time: string;
+  beforeAll(() => {
+    time = new Date(NOW_MS).toISOString();
+  });
 
   it('verifies with a leaf that chains through the bundled intermediate to a trusted root', async () => {
     const { run, asked } = verifier(cfg, { [PAYPAL_CERT_URL]: pki.paypal.cert + pki.intermediate });
@@ -76,7 +86,10 @@ describe('paypal (offline, certificate)', () => {
 
 describe('ses (SNS)', () => {
   const cfg = { provider: 'ses', options: { allowed_topic_arns: [TOPIC] } };
-  const ts = new Date(NOW_MS).toISOString();
+  let ts: string;
+  beforeAll(() => {
+    ts = new Date(NOW_MS).toISOString();
+  });
   const docs = () => ({ [SNS_CERT_URL]: pki.sns.cert });
 
   it('verifies SignatureVersion 1 (SHA1) and 2 (SHA256) notifications; type from the SES message', async () => {

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { sign as octokitSign } from '@octokit/webhooks-methods';
 import Razorpay from 'razorpay';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
@@ -27,13 +27,14 @@ describe('stripe', () => {
   const v = verifier({ provider: 'stripe', secret });
   const body = JSON.stringify({ id: 'evt_1', type: 'invoice.paid', object: 'event' });
   const signed = (payload = body, timestamp = NOW, s = secret) => stripe.webhooks.generateTestHeaderString({ payload, secret: s, timestamp });
+  const stripeEvent = { events: [{ provider_event_id: 'evt_1', type: 'invoice.paid' }] };
 
   it('accepts a header made by the Stripe SDK', async () => {
-    expect(await v(body, { 'stripe-signature': signed() })).toEqual({ events: [{ provider_event_id: 'evt_1', type: 'invoice.paid' }] });
+    expect(await v(body, { 'stripe-signature': signed() })).toEqual(stripeEvent);
   });
   it('accepts any of several v1 signatures (secret roll)', async () => {
     const good = signed().split(',')[1]!;
-    await expect(v(body, { 'stripe-signature': `t=${NOW},v1=${'0'.repeat(64)},${good}` })).resolves.toBeTruthy();
+    await expect(v(body, { 'stripe-signature': `t=${NOW},v1=${'0'.repeat(64)},${good}` })).resolves.toEqual(stripeEvent);
   });
   it('refuses tampered body, wrong secret, stale or future timestamp, missing header', async () => {
     await expect(v(body.replace('paid', 'void'), { 'stripe-signature': signed() })).rejects.toThrow(SignatureError);
@@ -44,7 +45,7 @@ describe('stripe', () => {
   });
   it('honours tolerance_s and reports an authentic non-JSON body as malformed', async () => {
     const lax = verifier({ provider: 'stripe', secret, tolerance_s: 600 });
-    await expect(lax(body, { 'stripe-signature': signed(body, NOW - 500) })).resolves.toBeTruthy();
+    await expect(lax(body, { 'stripe-signature': signed(body, NOW - 500) })).resolves.toEqual(stripeEvent);
     await expect(v('nope', { 'stripe-signature': signed('nope') })).rejects.toThrow(MalformedError);
   });
 });
@@ -63,7 +64,8 @@ describe('github', () => {
     const v = verifier({ provider: 'github', secret: 's3cret' });
     const body = '{"zen":"Keep it logically awesome."}';
     const sig = await octokitSign('s3cret', body);
-    await expect(v(body, { 'x-hub-signature-256': sig, 'x-github-delivery': 'g1', 'x-github-event': 'ping' })).resolves.toBeTruthy();
+    await expect(v(body, { 'x-hub-signature-256': sig, 'x-github-delivery': 'g1', 'x-github-event': 'ping' }))
+      .resolves.toEqual({ events: [{ provider_event_id: 'g1', type: 'ping' }] });
     await expect(v(body, { 'x-hub-signature-256': sig, 'x-github-event': 'ping' })).rejects.toThrow(MalformedError);
     await expect(v(body, { 'x-hub-signature-256': await octokitSign('other', body), 'x-github-delivery': 'g1', 'x-github-event': 'ping' }))
       .rejects.toThrow(SignatureError);
@@ -114,7 +116,7 @@ describe('standard (Standard Webhooks / Svix)', () => {
     const v = verifier({ provider: 'standard', secret: [key, old] });
     const sig = `v1,${'A'.repeat(44)} ${new SvixWebhook(old).sign('msg_2', at, body)}`;
     const h = { 'svix-id': 'msg_2', 'svix-timestamp': String(NOW), 'svix-signature': sig };
-    expect((await v(body, h)).events[0]!.provider_event_id).toBe('msg_2');
+    expect(await v(body, h)).toEqual({ events: [{ provider_event_id: 'msg_2', type: 'user.created' }] });
     const other = `whsec_${Buffer.from('x'.repeat(32)).toString('base64')}`;
     await expect(v(body, { ...h, 'svix-signature': new SvixWebhook(other).sign('msg_2', at, body) })).rejects.toThrow(SignatureError);
   });
@@ -135,8 +137,7 @@ describe('hmac-sha256 (generic)', () => {
   it('uses the body hash as id when no id header is configured', async () => {
     const v = verifier({ provider: 'hmac-sha256', secret: 'k', options: { header: 'x-sig', encoding: 'base64' } });
     const sig = createHmac('sha256', 'k').update('b').digest('base64');
-    const { events } = await v('b', { 'x-sig': sig });
-    expect(events[0]!.provider_event_id).toMatch(/^[0-9a-f]{64}$/);
+    expect(await v('b', { 'x-sig': sig })).toEqual({ events: [{ provider_event_id: createHash('sha256').update('b').digest('hex'), type: '' }] });
   });
 });
 
