@@ -11,10 +11,21 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# npm (arborist) rewrites any yarn.lock it finds beside package-lock.json, in its own form; the
+# committed one is generated from package-lock.json (npm run lock:yarn) and is what bench's yarn
+# reads, so it is kept as committed (the lockfile test still compares the committed file).
+npm_ci() {
+  local kept; kept=$(mktemp)
+  cp yarn.lock "$kept"
+  npm ci --no-audit --no-fund; local status=$?
+  cp "$kept" yarn.lock; rm -f "$kept"
+  return $status
+}
+
 ensure_node_modules() {
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "installing npm dependencies (npm ci)"
-    npm ci --no-audit --no-fund
+    npm_ci
   fi
 }
 
@@ -27,10 +38,11 @@ ensure_chromium() {
 }
 
 ensure_python_venv() {
-  if [ ! -x .venv/bin/pytest ]; then
-    log "creating .venv with pytest"
-    python3 -m venv .venv || { apt_install python3-venv && python3 -m venv .venv; }
-    .venv/bin/pip install -q --disable-pip-version-check pytest
+  # jinja2: the payload-template sandbox (outbound/rules/template.py) is Frappe-free and tested here.
+  if [ ! -x .venv/bin/pytest ] || ! .venv/bin/python -c 'import jinja2' 2>/dev/null; then
+    log "creating .venv with pytest and jinja2"
+    [ -x .venv/bin/python ] || python3 -m venv .venv || { apt_install python3-venv && python3 -m venv .venv; }
+    .venv/bin/pip install -q --disable-pip-version-check pytest jinja2
   fi
 }
 

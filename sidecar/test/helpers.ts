@@ -7,6 +7,7 @@ import { startSidecar, type Sidecar, type SidecarOptions } from '../src/app';
 import { loadConfig } from '../src/config';
 import type { Logger } from '../src/observability/logger';
 import { RedisConnections } from '../src/queues/connection';
+import { newKeyEntry } from '../src/secrets/keyring';
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -54,6 +55,8 @@ export async function startTestSidecar(env: Record<string, string> = {}, opts: S
     DATA_DIR: mkdtempSync(join(tmpdir(), 'ia-sidecar-')),
     SIDECAR_TOKEN: 'test-token-0123456789abcdef',
     LOG_LEVEL: 'silent',
+    // A ring of its own, so a start does not generate (and warn about) a key file.
+    ...(env.SECRETS_KEY_FILE ? {} : { SECRETS_KEYS: newKeyEntry('test') }),
     ...env,
   });
   const sc = await startSidecar(config, opts);
