@@ -15,10 +15,12 @@ A site can add handlers in its site_config.json under the same key (merged after
 hooks), e.g. for a benchmark or a site-specific script: no code change in any app.
 """
 
+import contextlib
 import json
 import time
 
 import frappe
+import redis
 from frappe.utils import add_to_date, now, now_datetime
 
 from integrations_app.inbound.rules.handler_map import normalize_handler_map, resolve_handlers
@@ -174,15 +176,17 @@ def enqueue_processing() -> None:
 def _wake_processor() -> None:
 	key = frappe.cache.make_key(JOB_WAITING_KEY)
 	try:
-		if not frappe.cache.set(key, 1, nx=True, ex=JOB_WAITING_TTL_S):
-			return  # a job is waiting; it claims everything Received when it starts
-	except Exception:
-		pass  # the flag only saves jobs: without Redis cache, queue one anyway
+		waiting = not frappe.cache.set(key, 1, nx=True, ex=JOB_WAITING_TTL_S)
+	except redis.exceptions.RedisError:
+		waiting = False  # without the cache's Redis the flag cannot save jobs: queue one anyway
+	if waiting:
+		return  # that job claims everything Received when it starts
 	try:
 		frappe.enqueue(PROCESS_JOB, queue="default", job_id=f"{JOB_ID_PREFIX}{frappe.generate_hash(length=10)}")
-	except Exception:
-		frappe.cache.delete(key)
-		# the events are committed; requeue_stalled queues their job within STALLED_AFTER_MINUTES
+	except redis.exceptions.RedisError:
+		with contextlib.suppress(redis.exceptions.RedisError):
+			frappe.cache.delete(key)
+		# the events are committed: requeue_stalled queues their job within STALLED_AFTER_MINUTES
 		frappe.log_error(title="Integrations: could not queue inbound event processing")
 
 

@@ -3,8 +3,8 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint
 
-from integrations_app.retention import RETENTION_DEFAULTS
 from integrations_app.outbound.rules.retry import format_retry_schedule, parse_retry_schedule
+from integrations_app.retention import RETENTION_DEFAULTS
 from integrations_app.urls import inbound_public_url, parse_allow_list, validate_webhook_url
 
 INBOUND_ENDPOINT = "Integration Inbound Endpoint"
