@@ -54,7 +54,7 @@ def retention_cutoff(field: str):
 
 
 def delete_in_chunks(
-	doctype: str, where: str, values: tuple, child: str | None = None, commit: bool = True, chunk: int = CLEANUP_CHUNK
+	doctype: str, where: str, values: tuple, child: str | None = None, commit: bool = True, chunk: int | None = None
 ) -> int:
 	"""Plain SQL deletes of the rows matching `where` (these are logs: no hooks, no Deleted
 	Document copies), `chunk` rows at a time; with `commit`, one transaction per chunk (retried
@@ -62,7 +62,7 @@ def delete_in_chunks(
 	the index `where` ranges on."""
 	deleted = 0
 	query = f"select name from `tab{doctype}` where {where} limit %s"
-	while names := [row[0] for row in frappe.db.sql(query, (*values, chunk))]:
+	while names := [row[0] for row in frappe.db.sql(query, (*values, chunk or CLEANUP_CHUNK))]:
 		_delete_chunk(doctype, tuple(names), child, commit)
 		deleted += len(names)
 	return deleted

@@ -4,6 +4,9 @@ step runs inside the test's transaction (rolled back after), the sidecar is a fa
 import frappe
 
 from integrations_app import uninstall
+from integrations_app.inbound import events
+from integrations_app.outbound import webhook_map
+from integrations_app.sidecar import config_sync
 from integrations_app.hooks import after_uninstall, before_uninstall
 from integrations_app.permissions import INTEGRATION_MANAGER
 from integrations_app.tests.helpers import FakeSidecar, IntegrationsTestCase, configure_sidecar, make_webhook
@@ -52,20 +55,22 @@ class TestUninstall(IntegrationsTestCase):
 		doctypes = uninstall.app_doctypes()
 		self.assertIn("Integration Settings", doctypes)
 		self.assertIn("Integration Webhook Delivery Attempt", doctypes)
-		self.assertTrue(frappe.db.exists("Singles", {"doctype": "Integration Settings"}))
+		singles = "select 1 from `tabSingles` where doctype = 'Integration Settings' limit 1"
+		self.assertTrue(frappe.db.sql(singles))
 		self.assertTrue(frappe.db.sql("select 1 from `__Auth` where doctype = 'Integration Webhook' limit 1"))
 		uninstall.remove_rows_about(doctypes)
-		self.assertFalse(frappe.db.exists("Singles", {"doctype": "Integration Settings"}))
+		self.assertFalse(frappe.db.sql(singles))
 		self.assertFalse(frappe.db.sql("select 1 from `__Auth` where doctype in %s limit 1", (tuple(doctypes),)))
 		self.assertTrue(frappe.db.sql("select 1 from `__Auth` where doctype = 'User' limit 1"), "others' secrets stay")
 
 	def test_redis_keys_under_the_prefix_go(self):
 		prefix = f"integrations_app:test_uninstall:{frappe.generate_hash(length=8)}"  # not the site's live keys
 		frappe.cache.set_value(f"{prefix}:a", 1)
-		frappe.cache.sadd(frappe.cache.make_key(f"{prefix}:b"), "x")
+		frappe.cache.sadd(f"{prefix}:b", "x")  # a set, like config_sync's pending deletes
 		frappe.cache.set_value("other_app:key", 1)
 		self.addCleanup(frappe.cache.delete_value, "other_app:key")
 		self.assertEqual(uninstall.remove_redis_keys(prefix), 2)
 		self.assertIsNone(frappe.cache.get_value(f"{prefix}:a"))
 		self.assertEqual(frappe.cache.get_value("other_app:key"), 1)
-		self.assertTrue(uninstall.REDIS_PREFIX.startswith("integrations_app"))
+		for key in (config_sync.PENDING_DELETES_KEY, webhook_map.CACHE_KEY, events.JOB_WAITING_KEY):
+			self.assertTrue(key.startswith(uninstall.REDIS_PREFIX), key)
