@@ -69,7 +69,7 @@ def run(n: int = 1000, concurrency: int = 32, timeout_s: float = 300) -> dict:
 		start = time.perf_counter()
 		posted = _post_burst(f"{client.base_url}/v1/inbound/{SLUG}", bodies, concurrency)
 		seconds_posting = time.perf_counter() - start
-		statuses = _wait_processed(n, start + timeout_s)
+		statuses, seconds_stored = _wait_processed(n, start, start + timeout_s)
 		seconds = time.perf_counter() - start
 
 		frappe.db.rollback()  # a fresh snapshot for the counts below
@@ -79,6 +79,7 @@ def run(n: int = 1000, concurrency: int = 32, timeout_s: float = 300) -> dict:
 			"events_per_s": round(n / seconds, 1),
 			"jobs_enqueued": _processing_jobs_since(started_wall),
 			"seconds_posting": round(seconds_posting, 3),
+			"seconds_until_all_stored_in_frappe": round(seconds_stored, 3),
 			"posted_ok": posted,
 			"statuses": statuses,
 			"handler_rows": frappe.db.count("ToDo", {"description": ("like", f"{TODO_PREFIX} %")}),
@@ -135,8 +136,10 @@ def _post_burst(url: str, bodies: list[str], concurrency: int) -> int:
 		return sum(pool.map(post, bodies))
 
 
-def _wait_processed(n: int, deadline: float) -> dict:
+def _wait_processed(n: int, start: float, deadline: float) -> tuple[dict, float]:
+	"""→ (count per status, seconds from `start` until all `n` were stored in Frappe)."""
 	statuses: dict = {}
+	stored_at = None
 	while time.perf_counter() < deadline:
 		frappe.db.rollback()  # see what other transactions committed since the last look
 		statuses = dict(
@@ -144,8 +147,10 @@ def _wait_processed(n: int, deadline: float) -> dict:
 				f"select status, count(*) from `tab{INBOUND_EVENT}` where endpoint = %s group by status", (SLUG,)
 			)
 		)
-		if sum(statuses.values()) >= n and not statuses.get("Received") and not statuses.get("Processing"):
-			return statuses
+		if stored_at is None and sum(statuses.values()) >= n:
+			stored_at = time.perf_counter() - start
+		if stored_at is not None and not statuses.get("Received") and not statuses.get("Processing"):
+			return statuses, stored_at
 		time.sleep(0.02)
 	raise RuntimeError(f"Not all {n} events were processed in time: {statuses}")
 

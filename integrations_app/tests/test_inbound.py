@@ -85,12 +85,25 @@ class TestReceiveInboundEvents(IntegrationsTestCase):
 
 	def test_database_unique_index_backs_the_check(self):
 		receive_inbound_events(events=[inbound("s1", "delivery-9")])
-		self.assertFalse(
-			handlers._insert_event(
-				handlers._validate_event(inbound("s2", "delivery-9")),
-			),
-			"a concurrent duplicate is caught by the unique index",
-		)
+		first = frappe.db.get_value(INBOUND_EVENT, {"provider_event_id": "delivery-9"})
+		# a concurrent request that stored it between our check and our insert
+		ours = handlers.insert_events([handlers._validate_event(inbound("s2", "delivery-9")), handlers._validate_event(inbound("s3", "delivery-10"))])
+		self.assertEqual(ours, {("gh-test", "delivery-9"): False, ("gh-test", "delivery-10"): True})
+		self.assertEqual(frappe.db.get_all(INBOUND_EVENT, filters={"provider_event_id": "delivery-9"}, pluck="name"), [first])
+
+	def test_a_batch_is_one_insert(self):
+		statements = []
+		original = frappe.db.sql
+
+		def sql(query, *args, **kwargs):
+			statements.append(str(query).lstrip().lower())
+			return original(query, *args, **kwargs)
+
+		with patch.object(frappe.db, "sql", sql):
+			result = receive_inbound_events(events=[inbound(f"s{i}", f"batch-{i}") for i in range(20)])
+		self.assertEqual(len(result["accepted"]), 20)
+		self.assertEqual(len([q for q in statements if q.startswith("insert")]), 1)
+		self.assertFalse([q for q in statements if q.startswith("savepoint")])
 
 	def test_long_provider_ids_are_kept_whole(self):
 		# two ids sharing their first 140 characters are two events, not one (the sidecar allows 255)
