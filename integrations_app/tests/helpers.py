@@ -141,9 +141,13 @@ class IntegrationsTestCase(FrappeTestCase):
 	writing to them.
 
 	No job leaves the test process: `self.jobs` (HeldJobs) holds what was enqueued; a test runs
-	them with `self.jobs.run()`. Held jobs are dropped after each test."""
+	them with `self.jobs.run()`. Held jobs are dropped after each test.
+
+	Error Log is a MyISAM table, so the rollback keeps the rows a test's code logged: those made
+	through `frappe.log_error` are deleted after each test."""
 
 	jobs: HeldJobs
+	error_logs: list[str]
 
 	def run(self, result=None):
 		site_webhooks = frozenset(frappe.get_all("Integration Webhook", pluck="name"))
@@ -160,12 +164,25 @@ class IntegrationsTestCase(FrappeTestCase):
 		# before super(): FrappeTestCase's set-up may already write (test records) and commit
 		jobs = cls.jobs
 		cls.enterClassContext(patch.object(Queue, "enqueue_call", lambda queue, *a, **kw: jobs.enqueue_call(queue, *a, **kw)))
+		cls.error_logs = logged = []
+		real_log_error = frappe.log_error
+
+		def log_error(*args, **kwargs):
+			doc = real_log_error(*args, **kwargs)
+			if doc is not None:
+				logged.append(doc.name)
+			return doc
+
+		cls.enterClassContext(patch.object(frappe, "log_error", log_error))
 		cls.addClassCleanup(_forget_caches)  # registered first, so it runs after the rollback
 		super().setUpClass()
 
 	def tearDown(self):
 		frappe.db.rollback()
 		self.jobs.take()
+		if self.error_logs:
+			frappe.db.delete("Error Log", {"name": ("in", self.error_logs)})
+			self.error_logs.clear()
 		_forget_caches()
 
 
