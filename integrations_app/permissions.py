@@ -25,3 +25,16 @@ def require_manager() -> None:
 	show that the sidecar's methods refuse other users."""
 	if not is_integration_manager():
 		raise frappe.PermissionError(frappe._("Only a System Manager or an Integration Manager may do this"))
+
+
+def require_sidecar() -> None:
+	"""Raise frappe.PermissionError unless the caller is the Sidecar API User named in
+	Integration Settings.
+
+	The sidecar's callbacks (`api/sidecar.py`) store inbound events as verified and set delivery
+	outcomes: a person, even a manager, must not be able to forge them. The sidecar already
+	authenticates with its own API key, so naming that user is enough; only a System Manager
+	can change the name (Integration Settings)."""
+	sidecar_user = frappe.db.get_single_value("Integration Settings", "sidecar_api_user")
+	if not sidecar_user or frappe.session.user != sidecar_user:
+		raise frappe.PermissionError(frappe._("Only the Sidecar API User named in Integration Settings may call this"))

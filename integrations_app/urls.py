@@ -27,6 +27,18 @@ def validate_webhook_url(url: str) -> str:
 	return parts.hostname.lower()
 
 
+def validate_base_url(url: str) -> str:
+	"""A base URL others are appended to (the sidecar's, the site's public one): a webhook URL
+	with no query string and no fragment, so nothing appended can be turned into a parameter of
+	somebody else's endpoint. Returns the host."""
+	host = validate_webhook_url(url)
+	if "?" in url:
+		raise ValueError("URL must not contain a ?query string")
+	if "#" in url:
+		raise ValueError("URL must not contain a #fragment")
+	return host
+
+
 def parse_allow_list(text: str | None) -> list[str]:
 	"""Hosts, one per line or comma separated, lower-cased."""
 	return [h.strip().lower() for h in (text or "").replace(",", "\n").splitlines() if h.strip()]

@@ -1,17 +1,19 @@
 """Methods the sidecar calls (docs/api.md "Sidecar → Frappe").
 
-Called with `Authorization: token key:secret` of a dedicated API user that has the
-Integration Manager (or System Manager) role; JSON body; POST only. Nothing here publishes
-realtime messages: the sidecar does that itself.
+Called with `Authorization: token key:secret` of the dedicated API user named in Integration
+Settings (Sidecar API User), and by nobody else (`require_sidecar`); JSON body; POST only.
+Nothing here publishes realtime messages: the sidecar does that itself.
 """
 
 import frappe
+from frappe import _
+from frappe.utils import escape_html
 
 from integrations_app import alerts
 from integrations_app.inbound import events as handlers
 from integrations_app.outbound import reports as delivery_outcomes
 from integrations_app.outbound.webhook_map import invalidate_webhook_map
-from integrations_app.permissions import require_manager
+from integrations_app.permissions import require_sidecar
 from integrations_app.sitetime import from_iso
 
 WEBHOOK = "Integration Webhook"
@@ -21,14 +23,14 @@ MAX_REASON = 1000
 @frappe.whitelist(methods=["POST"])
 def report_deliveries(outcomes: list) -> dict:
 	"""{outcomes:[Outcome]} → {updated:n, ignored:[{message_id, reason}]}"""
-	require_manager()
+	require_sidecar()
 	return delivery_outcomes.apply_outcomes(outcomes)
 
 
 @frappe.whitelist(methods=["POST"])
 def endpoint_disabled(endpoint_id: str, reason: str | None = None, at: str | None = None) -> dict:
 	"""The sidecar gave up on an endpoint (failing for 5 days, or 410 Gone)."""
-	require_manager()
+	require_sidecar()
 	if not frappe.db.exists(WEBHOOK, endpoint_id):
 		return {"ok": False, "error": f"No Integration Webhook {endpoint_id!r}"}
 	reason = (reason or "Disabled by the sidecar")[:MAX_REASON]
@@ -46,13 +48,16 @@ def endpoint_disabled(endpoint_id: str, reason: str | None = None, at: str | Non
 	)
 	invalidate_webhook_map()
 	title = frappe.db.get_value(WEBHOOK, endpoint_id, "title") or endpoint_id
+	# The subject is shown as HTML in desk's notification list: the title is user input.
 	alerts.notify_managers(
-		f"Integration Webhook {title} was auto-disabled",
+		_("Integration Webhook {0} was auto-disabled").format(escape_html(title)),
 		WEBHOOK,
 		endpoint_id,
-		f"<p>The sidecar stopped delivering to <b>{frappe.utils.escape_html(title)}</b>.</p>"
-		f"<p>Reason: {frappe.utils.escape_html(reason)}</p>"
-		"<p>Fix the receiver, then use Resume on the webhook and Recover failed since… to resend.</p>",
+		"<p>{0}</p><p>{1}</p><p>{2}</p>".format(
+			_("The sidecar stopped delivering to {0}.").format(f"<b>{escape_html(title)}</b>"),
+			_("Reason: {0}").format(escape_html(reason)),
+			_("Fix the receiver, then use Resume on the webhook and Recover failed since… to resend."),
+		),
 	)
 	return {"ok": True, "status": "Auto-disabled"}
 
@@ -60,5 +65,5 @@ def endpoint_disabled(endpoint_id: str, reason: str | None = None, at: str | Non
 @frappe.whitelist(methods=["POST"])
 def receive_inbound_events(events: list) -> dict:
 	"""{events:[InboundEvent]} → {accepted:[sidecar_id], duplicates:[sidecar_id], rejected:[…]}"""
-	require_manager()
+	require_sidecar()
 	return handlers.receive_events(events)

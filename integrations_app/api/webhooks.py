@@ -114,16 +114,20 @@ def _recover_since(since: str | None, hours: float | None):
 
 @frappe.whitelist(methods=["POST"])
 def rotate_secret(webhook: str) -> dict:
-	"""New signing secret; the old one keeps signing for 24 h → {ok, previous_expires_at}."""
+	"""New signing secret; the old one keeps signing for 24 h → {ok, previous_expires_at, secret}.
+
+	This answer is the one place the new secret is shown (the receiver needs it, and nobody but a
+	System Manager can read a Password field later); it is not logged."""
 	doc = _webhook_for_write(webhook)
 	if doc.signing == "None":
 		frappe.throw(_("This webhook does not sign its requests, so there is no secret to rotate"))
 	expires = add_to_date(now_datetime(), hours=ROTATION_GRACE_HOURS)
 	doc.previous_secret = doc.get_password("secret")
 	doc.previous_secret_expires_at = expires
-	doc.secret = generate_standard_secret() if doc.signing == "Standard Webhooks" else generate_frappe_secret()
+	secret = generate_standard_secret() if doc.signing == "Standard Webhooks" else generate_frappe_secret()
+	doc.secret = secret
 	doc.save()
-	return {"ok": True, "previous_expires_at": str(expires)}
+	return {"ok": True, "previous_expires_at": str(expires), "secret": secret}
 
 
 @frappe.whitelist(methods=["POST"])

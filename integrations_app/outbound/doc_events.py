@@ -16,13 +16,14 @@ insert and submit, so a new document fires only `*.created` (and `*.submitted` w
 submitted), and an `on_update` webhook never double-fires with `created` or `submitted`.
 """
 
+import json
 from contextlib import contextmanager
 
 import frappe
 
 from integrations_app.outbound import outbox
-from integrations_app.outbound.rules import naming, payload
-from integrations_app.outbound.rules.conditions import format_condition_error
+from integrations_app.outbound.rules import naming, payload, template
+from integrations_app.outbound.rules.conditions import ReadOnlyRecord, format_condition_error
 from integrations_app.outbound.webhook_map import get_webhook_map
 
 OWN_DOCTYPES = frozenset(
@@ -50,7 +51,7 @@ def on_doc_event(doc, method: str) -> None:
 		return
 	built: dict = {}  # payloads of this event, shared by the webhooks that ask for the same one
 	for webhook in webhooks:
-		if method in webhook["events"] and _condition_matches(webhook, doc):
+		if method in webhook["events"] and _condition_matches(webhook, doc, built):
 			_add_pending(webhook, doc, method, built)
 
 
@@ -67,7 +68,7 @@ def _skip(doc, method: str) -> bool:
 
 @contextmanager
 def _keep_user_messages():
-	"""frappe.throw inside safe_eval/render_template queues a message for the user; a failure
+	"""frappe.throw inside safe_eval queues a message for the user; a failure
 	here is ours to record, not the user's to see, so drop anything queued meanwhile."""
 	log = frappe.local.message_log
 	length = len(log)
@@ -77,16 +78,23 @@ def _keep_user_messages():
 		del log[length:]
 
 
-def _condition_matches(webhook: dict, doc) -> bool:
+def _condition_matches(webhook: dict, doc, built: dict) -> bool:
 	condition = webhook["condition"]
 	if not condition:
 		return True
 	try:
 		with _keep_user_messages():
-			return bool(frappe.safe_eval(condition, eval_locals={"doc": doc}))
+			return bool(frappe.safe_eval(condition, eval_locals={"doc": _condition_record(doc, built)}))
 	except Exception as e:
 		_record_condition_error(webhook["name"], condition, doc, e)
 		return False
+
+
+def _condition_record(doc, built: dict) -> ReadOnlyRecord:
+	"""The document's values, read-only: a condition filters, it never gets the live Document."""
+	if "record" not in built:
+		built["record"] = ReadOnlyRecord(doc.as_dict())
+	return built["record"]
 
 
 def _record_condition_error(webhook_name: str, condition: str, doc, exc: Exception) -> None:
@@ -138,19 +146,25 @@ def _doc_dict(doc, built: dict) -> dict:
 	return built["as_dict"]
 
 
+def _template_data(doc, built: dict) -> dict:
+	"""Plain JSON data (dicts, lists, strings, numbers) for the template sandbox."""
+	if "template_data" not in built:
+		built["template_data"] = json.loads(payload.dumps(_doc_dict(doc, built)))
+	return built["template_data"]
+
+
 def _render_payload(webhook: dict, doc, built: dict) -> tuple[str, str | None]:
 	kind = webhook["payload_type"]
 	try:
 		if kind == "Fields":
 			data = payload.pick_fields(_doc_dict(doc, built), payload.parse_field_list(webhook["payload_fields"]))
 		elif kind == "Template":
-			with _keep_user_messages():
-				rendered = frappe.render_template(webhook["payload_template"], {"doc": doc})
+			rendered = template.render_template(webhook["payload_template"], _template_data(doc, built))
 			data = payload.parse_template_output(rendered)
 		else:
 			data = _doc_dict(doc, built)
 		return payload.dumps(data), None
-	except payload.PayloadError as e:
+	except (payload.PayloadError, template.TemplateError) as e:
 		return "{}", str(e)
 	except Exception as e:
 		return "{}", f"Payload {kind.lower()} failed: {type(e).__name__}: {e}"

@@ -3,7 +3,7 @@
 import json
 import threading
 from contextlib import contextmanager
-from functools import partial
+from functools import partial, wraps
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest.mock import patch
 
@@ -176,6 +176,7 @@ class IntegrationsTestCase(FrappeTestCase):
 		cls.enterClassContext(patch.object(frappe, "log_error", log_error))
 		cls.addClassCleanup(_forget_caches)  # registered first, so it runs after the rollback
 		super().setUpClass()
+		ensure_test_users()
 
 	def tearDown(self):
 		frappe.db.rollback()
@@ -259,3 +260,71 @@ def simulated_transactions():
 	db.savepoint(savepoint)
 	with patch.object(db, "commit", commit), patch.object(db, "rollback", rollback):
 		yield
+
+
+# Roles Frappe gives by user type, never by the test.
+AUTOMATIC_ROLES = frozenset({"All", "Guest", "Desk User"})
+IM_USER = "integrations-im-only@example.com"
+PLAIN_USER = "integrations-no-manager@example.com"
+SM_USER = "integrations-sysmanager@example.com"
+SIDECAR_USER = "integrations-sidecar-test@example.com"
+TEST_USERS = {
+	IM_USER: ("Integration Manager",),
+	PLAIN_USER: ("Blogger",),  # a desk user without a manager role
+	SM_USER: ("System Manager",),
+	SIDECAR_USER: (),  # the sidecar's API user needs no role
+}
+
+
+def user_roles(email: str) -> set[str]:
+	return set(frappe.get_roles(email)) - AUTOMATIC_ROLES
+
+
+def ensure_test_users() -> None:
+	"""The users tests act as, made once per site and committed like Frappe's test records
+	(inserting a User takes seconds; per test that would be minutes)."""
+	for email, roles in TEST_USERS.items():
+		make_user(email, roles)
+	frappe.db.commit()
+
+
+def make_user(email: str, roles: tuple[str, ...] | list[str]) -> str:
+	"""A user holding exactly `roles`, created with frappe.get_doc(...).insert(). Frappe gives
+	System Manager to a site's first System User: it is taken back here, and the roles are
+	checked, so a test never runs with more than it says."""
+	if not frappe.db.exists("User", email):
+		frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": email,
+				"first_name": email.split("@")[0],
+				"send_welcome_email": 0,
+				"roles": [{"role": role} for role in roles],
+			}
+		).insert(ignore_permissions=True)
+	frappe.db.delete("Has Role", {"parenttype": "User", "parent": email, "role": ("not in", [*roles, ""])})
+	frappe.clear_cache(user=email)
+	assert user_roles(email) == set(roles), f"{email} has {user_roles(email)}, not {set(roles)}"
+	return email
+
+
+def make_sidecar_user() -> str:
+	"""The sidecar's API user (no roles) named in Integration Settings, until the test's rollback."""
+	assert user_roles(SIDECAR_USER) == set(), user_roles(SIDECAR_USER)
+	frappe.db.set_single_value("Integration Settings", "sidecar_api_user", SIDECAR_USER)
+	return SIDECAR_USER
+
+
+def as_sidecar(fn):
+	"""`fn` called as the sidecar calls it: as the Sidecar API User."""
+
+	@wraps(fn)
+	def call(*args, **kwargs):
+		previous = frappe.session.user
+		frappe.set_user(make_sidecar_user())
+		try:
+			return fn(*args, **kwargs)
+		finally:
+			frappe.set_user(previous)
+
+	return call

@@ -178,8 +178,3 @@ class TestSpaPage(IntegrationsTestCase):
 			context = integrations.get_context(frappe._dict())
 		self.assertEqual(context.boot["time_zone"], get_system_timezone())
 		self.assertTrue(context.boot["csrf_token"])
-
-	def test_app_screen_permission(self):
-		from integrations_app.permissions import has_app_permission
-
-		self.assertTrue(has_app_permission())

@@ -4,11 +4,17 @@ import json
 
 import frappe
 
+from integrations_app.api import sidecar
 from integrations_app.api.inbound import endpoint_stats
-from integrations_app.api.sidecar import receive_inbound_events
-from integrations_app.tests.helpers import FakeSidecar, IntegrationsTestCase, configure_sidecar
+from integrations_app.tests.helpers import (
+	FakeSidecar,
+	IntegrationsTestCase,
+	as_sidecar,
+	configure_sidecar,
+)
 
 SLUGS = ("stats-a", "stats-b", "stats-c")
+receive_inbound_events = as_sidecar(sidecar.receive_inbound_events)
 
 
 def event(sidecar_id: str, slug: str) -> dict:

@@ -10,12 +10,20 @@ from frappe.utils import add_to_date, now_datetime
 from integrations_app import retention
 from integrations_app.api import sidecar
 from integrations_app.api.settings import test_sidecar
-from integrations_app.api.sidecar import receive_inbound_events
 from integrations_app.inbound import events as handlers
-from integrations_app.tests.helpers import IntegrationsTestCase, simulated_transactions
+from integrations_app.tests.helpers import (
+	IM_USER,
+	PLAIN_USER,
+	SM_USER,
+	IntegrationsTestCase,
+	as_sidecar,
+	simulated_transactions,
+	user_roles,
+)
 
 INBOUND_EVENT = "Integration Inbound Event"
 CALLS = []
+receive_inbound_events = as_sidecar(sidecar.receive_inbound_events)
 
 
 def record_handler(event, payload):
@@ -307,47 +315,45 @@ class TestBatchProcessing(IntegrationsTestCase):
 
 
 class TestSidecarMethodsPermissions(IntegrationsTestCase):
-	"""Only the sidecar's API user (Integration Manager or System Manager) may report to Frappe."""
-
-	USER = "integrations-perm-test@example.com"
+	"""The sidecar's callbacks store events as verified and set delivery outcomes: only the
+	Sidecar API User named in Integration Settings may call them, never a person (issue 13 #4)."""
 
 	def setUp(self):
-		if not frappe.db.exists("User", self.USER):
-			frappe.get_doc({"doctype": "User", "email": self.USER, "first_name": "Perm", "send_welcome_email": 0}).insert(
-				ignore_permissions=True
-			)
-		self.user = frappe.get_doc("User", self.USER)
 		self.addCleanup(frappe.set_user, "Administrator")
-
-	def _drop_role(self, role):
-		frappe.db.delete("Has Role", {"parenttype": "User", "parent": self.USER, "role": role})
-		frappe.clear_cache(user=self.USER)
+		self.people = {"plain": PLAIN_USER, "integration manager": IM_USER, "system manager": SM_USER}
+		self.assertEqual(user_roles(self.people["integration manager"]), {"Integration Manager"})
 
 	def calls(self):
 		return {
 			"report_deliveries": lambda: sidecar.report_deliveries(outcomes=[]),
 			"endpoint_disabled": lambda: sidecar.endpoint_disabled(endpoint_id="nope"),
-			"receive_inbound_events": lambda: receive_inbound_events(events=[]),
-			"test_sidecar": test_sidecar,
+			"receive_inbound_events": lambda: sidecar.receive_inbound_events(events=[]),
 		}
 
-	def test_other_users_are_refused(self):
-		self.user.add_roles("Blogger")  # a desk user, but no manager role
-		self._drop_role("System Manager")  # Frappe gives it to a site's first System User
-		self.assertTrue(set(frappe.get_roles(self.USER)).isdisjoint({"System Manager", "Integration Manager"}))
-		for user in (self.USER, "Guest"):
+	def test_people_are_refused(self):
+		as_sidecar(lambda: None)()  # a Sidecar API User is configured: it is not any of these
+		for label, user in {**self.people, "administrator": "Administrator", "guest": "Guest"}.items():
 			frappe.set_user(user)
 			for method, call in self.calls().items():
-				with self.subTest(user=user, method=method), self.assertRaises(frappe.PermissionError):
+				with self.subTest(user=label, method=method), self.assertRaises(frappe.PermissionError):
 					call()
 
-	def test_integration_manager_is_allowed(self):
-		self.user.add_roles("Integration Manager")
-		self._drop_role("System Manager")
-		frappe.set_user(self.USER)
-		self.assertEqual(sidecar.report_deliveries(outcomes=[]), {"updated": 0, "ignored": []})
+	def test_nobody_without_a_configured_user(self):
+		frappe.db.set_single_value("Integration Settings", "sidecar_api_user", None)
+		frappe.set_user(self.people["integration manager"])
+		for method, call in self.calls().items():
+			with self.subTest(method=method), self.assertRaises(frappe.PermissionError):
+				call()
+
+	def test_the_sidecar_api_user_is_allowed(self):
+		self.assertEqual(as_sidecar(sidecar.report_deliveries)(outcomes=[]), {"updated": 0, "ignored": []})
 		self.assertEqual(receive_inbound_events(events=[]), {"accepted": [], "duplicates": [], "rejected": []})
-		self.assertFalse(sidecar.endpoint_disabled(endpoint_id="nope")["ok"])
+		self.assertFalse(as_sidecar(sidecar.endpoint_disabled)(endpoint_id="nope")["ok"])
+
+	def test_test_sidecar_is_for_managers(self):
+		frappe.set_user(self.people["plain"])
+		with self.assertRaises(frappe.PermissionError):
+			test_sidecar()
 
 
 class TestEnqueueProcessing(IntegrationsTestCase):

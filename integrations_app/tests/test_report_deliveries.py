@@ -1,9 +1,12 @@
 import frappe
 
 from integrations_app import retention
-from integrations_app.api.sidecar import endpoint_disabled, report_deliveries
+from integrations_app.api import sidecar
 from integrations_app.outbound import outbox
-from integrations_app.tests.helpers import DELIVERY, IntegrationsTestCase, make_webhook
+from integrations_app.tests.helpers import DELIVERY, IntegrationsTestCase, as_sidecar, make_webhook
+
+report_deliveries = as_sidecar(sidecar.report_deliveries)
+endpoint_disabled = as_sidecar(sidecar.endpoint_disabled)
 
 ATTEMPT = "Integration Webhook Delivery Attempt"
 

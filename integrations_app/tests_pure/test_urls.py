@@ -25,3 +25,17 @@ class TestUrls(unittest.TestCase):
 	def test_inbound_public_url(self):
 		self.assertEqual(urls.inbound_public_url("https://h.example.com/", "stripe"), "https://h.example.com/v1/inbound/stripe")
 		self.assertIsNone(urls.inbound_public_url("", "stripe"))
+
+
+class TestBaseUrl(unittest.TestCase):
+	def test_query_fragment_and_credentials_are_refused(self):
+		self.assertEqual(urls.validate_base_url("http://127.0.0.1:8787"), "127.0.0.1")
+		for url in (
+			"http://127.0.0.1:8000/api/method/frappe.ping?x=",
+			"http://127.0.0.1:8000/api/method/x?",
+			"http://127.0.0.1:8787/#",
+			"http://127.0.0.1:8787/#frag",
+			"http://user:pw@127.0.0.1:8787",
+		):
+			with self.assertRaises(ValueError, msg=url):
+				urls.validate_base_url(url)

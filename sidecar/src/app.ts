@@ -110,7 +110,7 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
       await m.start?.();
       started.push(m);
     }
-    server = await listen(createHttpApp({ token, log, metrics, modules, health }), config.PORT, config.HOST);
+    server = await listen(createHttpApp({ token, log, metrics, modules, health, bodyTimeoutMs: config.BODY_TIMEOUT_MS }), config.PORT, config.HOST);
   } catch (err) {
     await shutdown();
     throw err;

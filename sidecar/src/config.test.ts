@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, ENV_VARIABLES, loadConfig } from './config';
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -33,5 +34,17 @@ describe('loadConfig', () => {
     expect(msg).toMatch(/SIDECAR_TOKEN/);
     expect(msg).toMatch(/LOG_LEVEL/);
     expect(msg).not.toContain('short-secret');
+  });
+
+  it('matches the Environment table of sidecar/README.md, name for name and default for default', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const rows = readme.split('## Environment')[1]!.split('\n## ')[0]!.split('\n').filter((l) => l.startsWith('| `'));
+    const documented = rows.flatMap((r) => [...r.split('|')[1]!.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]!));
+    expect([...documented].sort()).toEqual([...ENV_VARIABLES].sort());
+    const defaults = loadConfig({}) as unknown as Record<string, unknown>;
+    for (const r of rows) {
+      const [, name, dflt] = /^\| `([A-Z_]+)` \| `([^`]*)`/.exec(r) ?? [];
+      if (name && ['number', 'string', 'boolean'].includes(typeof defaults[name])) expect(String(defaults[name]), name).toBe(dflt);
+    }
   });
 });

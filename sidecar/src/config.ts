@@ -39,9 +39,22 @@ const EnvSchema = z.object({
   OUTBOUND_ALLOW_HOSTS: list.default([]),
   /** pino level. @defaultValue info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Deadline for receiving a request body, from when its route starts reading it; a slower
+   * body is 408 and its connection closed. @defaultValue 10000
+   */
+  BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  /**
+   * Bytes that bodies on the public inbound route may hold at once, over all requests; past it
+   * a request is 503 with Retry-After. @defaultValue 67108864 (64 MiB)
+   */
+  INBOUND_BODY_BUDGET_BYTES: z.coerce.number().int().min(1024 * 1024).max(16 * 1024 ** 3).default(64 * 1024 * 1024),
   /** Delivery worker concurrency per process. @defaultValue 200 */
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(200),
 });
+
+/** The names of every variable read (sidecar/README.md lists the same; a test keeps both in step). */
+export const ENV_VARIABLES = Object.keys(EnvSchema.shape);
 
 export type Config = Readonly<
   Omit<z.infer<typeof EnvSchema>, 'FRAPPE_API_KEY' | 'FRAPPE_API_SECRET' | 'FRAPPE_URL'> & {

@@ -8,6 +8,7 @@ export const ERROR_CATALOGUE = {
   unauthenticated: { status: 401, message: 'A valid bearer token is required.' },
   signature_invalid: { status: 401, message: 'The webhook signature could not be verified.' },
   not_found: { status: 404, message: 'Not found.' },
+  request_timeout: { status: 408, message: 'The body was not received in time.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
   payload_too_large: { status: 413, message: 'The body is too large.' },
   unsupported_media_type: { status: 415, message: 'Unsupported content type.' },

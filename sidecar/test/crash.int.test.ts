@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startReceiver, type TestReceiver } from '../src/delivery/test-receiver';
+import { startReceiver, type TestReceiver } from './delivery/receiver';
 import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from './helpers';
 
 const TOKEN = 'crash-test-token-0123456789';

@@ -41,3 +41,10 @@ export function sendTestEventResource() {
     url: 'integrations_app.api.webhooks.send_test_event',
   })
 }
+
+/** The answer carries the new secret: the only time anyone sees it. */
+export function rotateSecretResource() {
+  return createResource<{ ok: boolean; previous_expires_at: string; secret: string }, { webhook: string }>({
+    url: 'integrations_app.api.webhooks.rotate_secret',
+  })
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from './sign';
-import { startDeliveryHarness, type DeliveryHarness } from './test-harness';
-import { startReceiver, type TestReceiver } from './test-receiver';
+import { startDeliveryHarness, type DeliveryHarness } from '../../test/delivery/harness';
+import { startReceiver, type TestReceiver } from '../../test/delivery/receiver';
 
 describe('outbound API', () => {
   let h: DeliveryHarness;

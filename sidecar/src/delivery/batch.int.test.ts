@@ -2,8 +2,8 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_SIZE } from './keys';
 import { generateSecret } from './sign';
-import { startDeliveryHarness, useDeliveryHarness, type DeliveryHarness } from './test-harness';
-import type { Received, TestReceiver } from './test-receiver';
+import { startDeliveryHarness, useDeliveryHarness, type DeliveryHarness } from '../../test/delivery/harness';
+import type { Received, TestReceiver } from '../../test/delivery/receiver';
 
 const flat = (r: Received) => Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, String(v)]));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

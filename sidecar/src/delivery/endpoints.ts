@@ -38,6 +38,8 @@ export const ENDPOINT_CACHE_MS = 1000;
 
 const STAT_FIELDS = ['delivered', 'failed', 'consecutive_failures', 'last_success_at', 'first_failure_at', 'disabled_reason', 'disabled_at'] as const;
 
+const REDACTED = '[redacted]';
+
 /** `whsec_ab…`: enough to tell secrets apart in desk, never enough to use one. */
 function redact(value: string): string {
   if (value.startsWith('whsec_')) return `${value.slice(0, 8)}…`;
@@ -124,12 +126,17 @@ function toRuntime(id: string, c: StoredConfig): RuntimeEndpoint {
   };
 }
 
+/**
+ * An endpoint as the API shows it. Custom header values are credentials as often as not
+ * (`Authorization`, `X-Api-Key`), so like secrets they are never returned: names only.
+ */
 function publicView(id: string, c: StoredConfig, h: Record<string, string>, withStats = false): Record<string, unknown> {
-  const { secrets, ...rest } = c;
+  const { secrets, headers, ...rest } = c;
   const disabled = Boolean(h.disabled_reason);
   const view: Record<string, unknown> = {
     id,
     ...rest,
+    headers: Object.fromEntries(Object.keys(headers).map((name) => [name, REDACTED])),
     secrets: secrets.map((s) => ({ prefix: redact(s.value), expires_at: iso(s.expires_at) })),
     status: disabled ? 'disabled' : c.enabled ? 'active' : 'paused',
   };

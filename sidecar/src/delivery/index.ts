@@ -13,6 +13,7 @@ import { messageRoutes } from './routes/messages';
 import { loadScripts } from './scripts';
 import { createSender, type Sender } from './send';
 import type { DeliveryService } from './service';
+import { createSsrfGuard } from './ssrf';
 import { AUTO_DISABLE_AFTER_MS, createDeliveryWorker } from './worker';
 
 export interface DeliveryOptions {
@@ -35,7 +36,8 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
   const enqueue = createEnqueue(queue, opts.jobBackoffMs);
   const endpoints = new EndpointStore(ctx.redis, keys);
   const messages = new MessageService(ctx.redis, keys, loadScripts(ctx.redis), endpoints, enqueue);
-  const service: DeliveryService = { keys, endpoints, messages };
+  const guard = createSsrfGuard({ allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE, allowHosts: ctx.config.OUTBOUND_ALLOW_HOSTS });
+  const service: DeliveryService = { keys, endpoints, messages, guard };
 
   let hot: Redis | null = null;
   let workerConnection: Redis | null = null;

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useDeliveryHarness, type DeliveryHarness } from './test-harness';
+import { useDeliveryHarness, type DeliveryHarness } from '../../test/delivery/harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const msgs = (prefix: string, ep: string, n: number) =>

@@ -3,7 +3,8 @@ import { AppError, notFound } from '../errors';
 import type { EndpointStore } from './endpoints';
 import { BATCH_SIZE, type AnyDeliveryJob, type BatchJob, type DeliveryJob, type DeliveryKeys } from './keys';
 import type { Enqueue } from './queue';
-import type { MessageInput, MessageStatus } from './schemas';
+import { MAX_JSON_DEPTH } from '../http/json';
+import type { MessageInput, MessageStatus, OverDeepMessage } from './schemas';
 import type { Scripts } from './scripts';
 
 /** How long a message, its body and its attempts stay readable after its last activity. */
@@ -15,7 +16,7 @@ export const MAX_RECOVER = 10_000;
 
 export interface Rejected {
   id: string;
-  code: 'endpoint_not_found' | 'event_type_not_subscribed' | 'payload_too_large';
+  code: 'endpoint_not_found' | 'event_type_not_subscribed' | 'payload_too_large' | 'payload_too_deep';
   message: string;
 }
 
@@ -37,17 +38,21 @@ export class MessageService {
    * the sidecar may have died between storing it and queuing it, and BullMQ ignores the
    * second add while the first job exists.
    */
-  async accept(messages: MessageInput[]): Promise<{ accepted: string[]; duplicates: string[]; rejected: Rejected[] }> {
+  async accept(messages: Array<MessageInput | OverDeepMessage>): Promise<{ accepted: string[]; duplicates: string[]; rejected: Rejected[] }> {
     const now = Date.now();
     const rejected: Rejected[] = [];
     const args: Array<string | number> = [];
     const ids: string[] = [];
     const plain = new Set<string>();
     // Each endpoint looked up once per request (a batch is usually for a few endpoints).
-    const uniq = [...new Set(messages.map((m) => m.endpoint_id))];
+    const uniq = [...new Set(messages.flatMap((m) => ('overDeep' in m ? [] : [m.endpoint_id])))];
     const found = await Promise.all(uniq.map((id) => this.endpoints.runtime(id)));
     const eps = new Map(uniq.map((id, i) => [id, found[i] ?? null]));
     for (const m of messages) {
+      if ('overDeep' in m) {
+        rejected.push({ id: m.id, code: 'payload_too_deep', message: `The message nests deeper than ${MAX_JSON_DEPTH} levels.` });
+        continue;
+      }
       const ep = eps.get(m.endpoint_id);
       if (!ep) {
         rejected.push({ id: m.id, code: 'endpoint_not_found', message: `Endpoint ${m.endpoint_id} not found.` });

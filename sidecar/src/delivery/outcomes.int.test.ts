@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { startDeliveryHarness, useDeliveryHarness, type DeliveryHarness } from './test-harness';
-import { startReceiver, type ReceiverHandler } from './test-receiver';
+import { startDeliveryHarness, useDeliveryHarness, type DeliveryHarness } from '../../test/delivery/harness';
+import { startReceiver, type ReceiverHandler } from '../../test/delivery/receiver';
 import { RESPONSE_BODY_BYTES } from './worker';
 
 describe('delivery outcomes against misbehaving receivers', () => {
@@ -105,11 +105,12 @@ describe('delivery outcomes against misbehaving receivers', () => {
 });
 
 describe('SSRF guard in the worker', () => {
-  it('fails a message to a loopback receiver at once when private addresses are not allowed', async () => {
+  it('fails a message to a name that resolves to loopback at once when private addresses are not allowed', async () => {
     const h = await startDeliveryHarness({ env: { OUTBOUND_ALLOW_PRIVATE: 'false' } });
     const rx = await startReceiver();
     try {
-      await h.putEndpoint('private', { url: rx.url, signing: 'none' });
+      // A literal loopback IP is refused at PUT already; a name is judged when connecting.
+      await h.putEndpoint('private', { url: rx.url.replace('127.0.0.1', 'localhost'), signing: 'none' });
       await h.postMessages([{ id: 'ssrf-1', endpoint_id: 'private', event_type: 't', payload: {} }]);
       const msg = await h.waitForStatus('ssrf-1', ['failed']);
       expect(msg.attempts).toHaveLength(1);

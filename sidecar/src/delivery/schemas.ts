@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OverDeepItem } from '../http/json';
 import { InvalidSecretError, parseSecret } from './sign';
 
 /**
@@ -6,8 +7,15 @@ import { InvalidSecretError, parseSecret } from './sign';
  * not a silently ignored option (DESIGN §3, docs/api.md).
  */
 
-/** Endpoint and message ids: safe in Redis keys and BullMQ job ids (no `:`), URLs and logs. */
-export const Id = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'use 1–128 of A–Z a–z 0–9 _ . -');
+/**
+ * Endpoint and message ids: safe in Redis keys and BullMQ job ids (no `:`), URLs and logs.
+ * Not `.` or `..`: HTTP clients resolve those path segments, so such an id could never be
+ * read or deleted again.
+ */
+export const Id = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,128}$/, 'use 1–128 of A–Z a–z 0–9 _ . -')
+  .refine((s) => s !== '.' && s !== '..', 'cannot be "." or ".."');
 
 /** Standard Webhooks' example schedule: immediately, then 5s, 5m, 30m, 2h, 5h, 10h, 14h, 20h, 24h. */
 export const DEFAULT_RETRY_SCHEDULE_S = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400] as const;
@@ -31,6 +39,16 @@ const HttpUrl = z
     }
   }, 'must be an absolute http(s) URL without credentials');
 
+/**
+ * What HTTP can carry in a field value (RFC 9110 §5.5: visible ASCII, space, tab, and bytes
+ * 0x80–0xFF, which go out as Latin-1) and undici will send. Anything else (NUL, DEL, CR/LF,
+ * characters above U+00FF) would fail every attempt until the endpoint is auto-disabled.
+ */
+const HeaderValue = z
+  .string()
+  .max(4096)
+  .regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'header values may hold only visible ASCII, spaces, tabs and Latin-1 characters (no NUL, DEL, CR, LF or characters above U+00FF)');
+
 const Secret = z.union([
   z.string().min(1).max(256),
   z.object({ value: z.string().min(1).max(256), expires_at: z.iso.datetime({ offset: true }) }).strict(),
@@ -42,7 +60,7 @@ export const EndpointInput = z
     secrets: z.array(Secret).max(10).default([]),
     signing: z.enum(['standard', 'frappe', 'none']).default('standard'),
     headers: z
-      .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'not a header name'), z.string().max(4096).regex(/^[^\r\n]*$/))
+      .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'not a header name'), HeaderValue)
       .refine((h) => Object.keys(h).length <= 20, 'at most 20 headers')
       .refine((h) => Object.keys(h).every((k) => !RESERVED_HEADERS.has(k.toLowerCase())), 'a reserved header cannot be set')
       .default({}),
@@ -88,7 +106,18 @@ export type MessageInput = z.infer<typeof MessageInput>;
 
 export const MAX_MESSAGES_PER_CALL = 1000;
 
-export const PostMessagesBody = z.object({ messages: z.array(MessageInput).min(1).max(MAX_MESSAGES_PER_CALL) }).strict();
+/** A message the body parser cut out for nesting deeper than MAX_JSON_DEPTH: rejected on its own. */
+export const OverDeepMessage = z
+  .instanceof(OverDeepItem)
+  .transform((m) => m.id)
+  .pipe(Id)
+  .transform((id) => ({ id, overDeep: true as const }));
+
+export type OverDeepMessage = z.infer<typeof OverDeepMessage>;
+
+export const PostMessagesBody = z
+  .object({ messages: z.array(z.union([MessageInput, OverDeepMessage])).min(1).max(MAX_MESSAGES_PER_CALL) })
+  .strict();
 export const LookupBody = z.object({ ids: z.array(Id).min(1).max(MAX_MESSAGES_PER_CALL) }).strict();
 export const RecoverBody = z
   .object({ since: z.iso.datetime({ offset: true }), until: z.iso.datetime({ offset: true }).optional() })

@@ -3,8 +3,8 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret } from './sign';
-import { startDeliveryHarness, type DeliveryHarness } from './test-harness';
-import { startReceiver, type Received, type TestReceiver } from './test-receiver';
+import { startDeliveryHarness, type DeliveryHarness } from '../../test/delivery/harness';
+import { startReceiver, type Received, type TestReceiver } from '../../test/delivery/receiver';
 
 const flat = (r: Received) => Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, String(v)]));
 

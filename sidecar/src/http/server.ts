@@ -1,4 +1,4 @@
-import express, { Router, type Express } from 'express';
+import express, { Router, type Express, type RequestHandler } from 'express';
 import type { Metrics } from '../observability/metrics';
 import type { Logger } from '../observability/logger';
 import type { Module } from '../module';
@@ -12,6 +12,35 @@ export interface HttpDeps {
   metrics: Metrics;
   modules: Module[];
   health: () => Promise<{ ok: boolean; [k: string]: unknown }>;
+  /** Deadline for reading an API request body (`BODY_TIMEOUT_MS`). */
+  bodyTimeoutMs: number;
+}
+
+/** Largest API request body (a batch of messages). */
+export const API_BODY_LIMIT = 5 * 1024 * 1024;
+
+const ROUTE_METHODS = new Set(['get', 'put', 'post', 'delete', 'patch']);
+
+/**
+ * The router a module registers its routes on, which also records each route's pattern in
+ * `labels`. The label router runs before auth and body parsing, so a request is counted under
+ * its route whether it succeeds, is refused before routing (401, 413, 415) or fails (5xx).
+ */
+function labelled(router: Router, labels: Router, base: string): Router {
+  return new Proxy(router, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof prop !== 'string' || !ROUTE_METHODS.has(prop)) return value;
+      return (path: string, ...handlers: RequestHandler[]) => {
+        const label = `${base}${path}`;
+        (labels as unknown as Record<string, (p: string, h: RequestHandler) => void>)[prop]!(label, (_req, res, next) => {
+          res.locals.route = label;
+          next('router');
+        });
+        return (value as (p: string, ...h: RequestHandler[]) => Router).call(target, path, ...handlers);
+      };
+    },
+  });
 }
 
 /**
@@ -24,25 +53,31 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.set('trust proxy', 'loopback');
   app.use((req, res, next) => {
     res.on('finish', () => {
-      const route = (req.route?.path as string | undefined) ?? 'unmatched';
-      deps.metrics.httpRequests.inc({ route: `${req.baseUrl}${route}`, status: `${Math.floor(res.statusCode / 100)}xx` });
+      const route = (res.locals.route as string | undefined) ?? 'unmatched';
+      deps.metrics.httpRequests.inc({ route, status: `${Math.floor(res.statusCode / 100)}xx` });
     });
     next();
   });
 
-  app.get('/healthz', async (_req, res) => {
+  const labels = Router();
+  app.use(labels);
+  const root = labelled(Router(), labels, '');
+  root.get('/healthz', async (_req, res) => {
     const h = await deps.health();
     res.status(h.ok ? 200 : 503).json(h);
   });
-  app.get('/metrics', async (_req, res) => {
+  root.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+  app.use(root);
 
   const publicRouter = Router();
   const privateRouter = Router();
-  for (const m of deps.modules) m.routes?.({ public: publicRouter, private: privateRouter });
+  for (const m of deps.modules) {
+    m.routes?.({ public: labelled(publicRouter, labels, '/v1'), private: labelled(privateRouter, labels, '/v1') });
+  }
   app.use('/v1', publicRouter);
-  app.use('/v1', bearerAuth(deps.token), ...jsonBody('5mb'), privateRouter);
+  app.use('/v1', bearerAuth(deps.token), jsonBody(API_BODY_LIMIT, deps.bodyTimeoutMs), privateRouter);
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.log));

@@ -1,3 +1,4 @@
+import { ByteBudget } from '../http/body';
 import type { Context, Module } from '../module';
 import { EndpointStore } from './endpoints';
 import { Forwarder, type ForwarderOptions } from './forwarder';
@@ -46,7 +47,13 @@ export function createInboundModule(ctx: Context, opts: InboundOptions = {}): Mo
   return {
     name: 'inbound',
     routes({ public: pub, private: priv }) {
-      pub.post('/inbound/:slug', receiveHandler({ endpoints, events, metrics: ctx.metrics, log: ctx.log, now: opts.now ?? Date.now }));
+      pub.post(
+        '/inbound/:slug',
+        receiveHandler({
+          endpoints, events, metrics: ctx.metrics, log: ctx.log, now: opts.now ?? Date.now,
+          budget: new ByteBudget(ctx.config.INBOUND_BODY_BUDGET_BYTES, (n) => ctx.metrics.inboundBodyBytes.set(n)), bodyTimeoutMs: ctx.config.BODY_TIMEOUT_MS,
+        }),
+      );
       inboundRoutes(priv, { endpoints, events, pendingStatus: ctx.frappe ? 'queued' : 'stored' });
     },
     start: async () => {

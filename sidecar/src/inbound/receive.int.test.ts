@@ -7,7 +7,7 @@ import { makeTestPki, stubFetch, type TestPki } from '../../test/inbound/certs';
 import { FrappeStandin } from '../../test/inbound/frappe-standin';
 import { startInboundHarness, type InboundHarness } from '../../test/inbound/harness';
 import { PAYPAL_CERT_URL, paypalHeaders, SNS_CERT_URL, sesNotification, snsBody, TOPIC } from '../../test/inbound/signers';
-import { MAX_BODY_BYTES } from './raw-body';
+import { MAX_BODY_BYTES } from './receive';
 
 type Req = { body: string | Buffer; headers: Record<string, string> };
 type Negative = [name: string, status: number, code: string, req: Req];
@@ -25,6 +25,10 @@ const now = () => Math.floor(Date.now() / 1000);
 const hmac = (key: string | Buffer, data: string | Buffer, enc: 'hex' | 'base64') => createHmac('sha256', key).update(data).digest(enc);
 const stripe = new Stripe('sk_test_unused');
 const json = { 'content-type': 'application/json' };
+/** Valid JSON with `fields`, plus a value nested 5,000 levels deep (past MAX_JSON_DEPTH). */
+const deepJson = (fields: Record<string, unknown>) => `${JSON.stringify(fields).slice(0, -1)},"deep":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+/** Authentic but unusable: a JSON provider's body must be JSON, whatever the verifier reads. */
+const notJson = 'not json';
 const text = { 'content-type': 'text/plain' };
 
 let pki: TestPki;
@@ -45,11 +49,11 @@ function cases(): Case[] {
     const sig = new StandardWebhook(o.key ?? stdKey).sign(id, new Date(ts * 1000), body);
     return { body, headers: { ...json, 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': sig } };
   };
-  const mgReq = (id: string, o: { key?: string; ts?: number; token?: string } = {}): Req => {
+  const mgReq = (id: string, o: { key?: string; ts?: number; token?: string; deep?: boolean } = {}): Req => {
     const ts = String(o.ts ?? now());
     const token = o.token ?? `tok-${id}`;
-    const body = JSON.stringify({ signature: { timestamp: ts, token, signature: hmac(o.key ?? 'mg-key', ts + token, 'hex') }, 'event-data': { id, event: 'delivered' } });
-    return { body, headers: json };
+    const doc = { signature: { timestamp: ts, token, signature: hmac(o.key ?? 'mg-key', ts + token, 'hex') }, 'event-data': { id, event: 'delivered' } };
+    return { body: o.deep ? deepJson(doc) : JSON.stringify(doc), headers: json };
   };
   const sgReq = (id: string, o: { ts?: number; body?: string; key?: KeyObject } = {}): Req => {
     const ts = String(o.ts ?? now());
@@ -92,6 +96,7 @@ function cases(): Case[] {
         sig401('stale', stripeReq(id, { t: now() - 1000 })), sig401('missing header', without(stripeReq(id), 'stripe-signature')),
         ['wrong content type', 415, 'unsupported_media_type', withHeaders(stripeReq(id), text)],
         ['malformed', 400, 'invalid_request', stripeReq(id, { body: 'not json' })],
+        ['too deep', 400, 'invalid_request', stripeReq(id, { body: deepJson({ id, type: 'charge.succeeded' }) })],
       ],
     },
     {
@@ -102,6 +107,8 @@ function cases(): Case[] {
         sig401('missing header', without(ghReq(id), 'x-hub-signature-256')),
         ['wrong content type', 415, 'unsupported_media_type', withHeaders(ghReq(id), text)],
         ['missing delivery id', 400, 'invalid_request', without(ghReq(id), 'x-github-delivery')],
+        ['not JSON', 400, 'invalid_request', ghReq(id, 'gh-secret', notJson)],
+        ['too deep', 400, 'invalid_request', ghReq(id, 'gh-secret', deepJson({ action: 'opened' }))],
       ],
     },
     {
@@ -111,6 +118,7 @@ function cases(): Case[] {
         sig401('missing header', without(rzReq(id), 'x-razorpay-signature')),
         ['wrong content type', 415, 'unsupported_media_type', withHeaders(rzReq(id), text)],
         ['malformed', 400, 'invalid_request', rzReq(id, 'rz-secret', '[1,2')],
+        ['too deep', 400, 'invalid_request', rzReq(id, 'rz-secret', deepJson({ event: 'payment.captured' }))],
       ],
     },
     {
@@ -120,6 +128,8 @@ function cases(): Case[] {
         sig401('missing header', without(shReq(id), 'x-shopify-hmac-sha256')),
         ['wrong content type', 415, 'unsupported_media_type', without(shReq(id), 'content-type')],
         ['missing webhook id', 400, 'invalid_request', without(shReq(id), 'x-shopify-webhook-id')],
+        ['not JSON', 400, 'invalid_request', shReq(id, 'sh-secret', notJson)],
+        ['too deep', 400, 'invalid_request', shReq(id, 'sh-secret', deepJson({ id: 1 }))],
       ],
     },
     {
@@ -130,6 +140,8 @@ function cases(): Case[] {
         sig401('stale', stdReq(id, { ts: now() - 1000 })), sig401('missing header', without(stdReq(id), 'webhook-signature')),
         ['wrong content type', 415, 'unsupported_media_type', withHeaders(stdReq(id), text)],
         ['malformed', 400, 'invalid_request', stdReq(id, { body: '{"no":"type"}' })],
+        ['not JSON', 400, 'invalid_request', stdReq(id, { body: notJson })],
+        ['too deep', 400, 'invalid_request', stdReq(id, { body: deepJson({ type: 'invoice.created' }) })],
       ],
     },
     {
@@ -150,6 +162,7 @@ function cases(): Case[] {
         sig401('missing signature', { body: JSON.stringify({ 'event-data': { id, event: 'delivered' } }), headers: json }),
         ['wrong content type', 415, 'unsupported_media_type', withHeaders(mgReq(id), { 'content-type': 'multipart/form-data; boundary=x' })],
         ['malformed', 400, 'invalid_request', { body: '{oops', headers: json }],
+        ['too deep', 400, 'invalid_request', mgReq(id, { deep: true })],
       ],
     },
     {
@@ -161,6 +174,8 @@ function cases(): Case[] {
         sig401('missing header', without(sgReq(id), 'x-twilio-email-event-webhook-timestamp')),
         ['wrong content type', 415, 'unsupported_media_type', withHeaders(sgReq(id), text)],
         ['malformed', 400, 'invalid_request', sgReq(id, { body: '{"not":"an array"}' })],
+        ['not JSON', 400, 'invalid_request', sgReq(id, { body: notJson })],
+        ['too deep', 400, 'invalid_request', sgReq(id, { body: `[${deepJson({ sg_event_id: id, event: 'delivered' })}]` })],
       ],
     },
     {
@@ -172,6 +187,8 @@ function cases(): Case[] {
         sig401('foreign cert host', withHeaders(ppReq(id), { 'paypal-cert-url': 'https://paypal.com.evil.example/v1/notifications/certs/X' })),
         ['wrong content type', 415, 'unsupported_media_type', withHeaders(ppReq(id), text)],
         ['malformed', 400, 'invalid_request', ppReq(id, { body: '{"event_type":"X"}' })],
+        ['not JSON', 400, 'invalid_request', ppReq(id, { body: notJson })],
+        ['too deep', 400, 'invalid_request', ppReq(id, { body: deepJson({ id, event_type: 'X' }) })],
       ],
     },
     {
@@ -260,6 +277,18 @@ describe('POST /v1/inbound/:slug for every provider', () => {
       expect(forwardedFor(slug)).toHaveLength(1);
     });
   }
+
+  it('github: a form-encoded delivery is not held to the JSON rule (the rule follows the content type sent)', async () => {
+    expect((await h.api('/v1/inbound-endpoints/github-form', { method: 'PUT', json: { provider: 'github', secret: 'gh-secret' } })).status).toBe(200);
+    const body = `payload=${encodeURIComponent('{"action":"opened"}')}`;
+    const headers = {
+      'content-type': 'application/x-www-form-urlencoded', 'x-hub-signature-256': `sha256=${hmac('gh-secret', body, 'hex')}`,
+      'x-github-delivery': 'form-1', 'x-github-event': 'issues',
+    };
+    const res = await post('github-form', { body, headers });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ accepted: 1, duplicates: 0 });
+  });
 
   it('fetched certificates only from the allow-listed URLs', () => {
     expect(new Set(certFetches)).toEqual(new Set([PAYPAL_CERT_URL, SNS_CERT_URL]));

@@ -5,8 +5,9 @@ import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { EndpointStore, ResolvedEndpoint } from './endpoints';
 import { SLUG_PATTERN } from './keys';
-import { readRawBody } from './raw-body';
+import { ByteBudget, readBody } from '../http/body';
 import type { AcceptOutcome, EventStore } from './store';
+import { parseJson } from './verify/checks';
 import { MalformedError, ReplayError, SignatureError, UpstreamError } from './verify/errors';
 import type { Verification } from './verify/types';
 
@@ -17,7 +18,14 @@ export interface ReceiveDeps {
   log: Logger;
   /** Unix milliseconds. @defaultValue Date.now */
   now: () => number;
+  /** Bytes all bodies on this route may hold at once (`INBOUND_BODY_BUDGET_BYTES`). */
+  budget: ByteBudget;
+  /** Deadline for receiving one body (`BODY_TIMEOUT_MS`). */
+  bodyTimeoutMs: number;
 }
+
+/** Providers' own caps are lower (GitHub 25 MB aside); 1 MiB keeps memory per request bounded. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** Hop-by-hop and credential headers are not part of the event Frappe stores. */
 const DROPPED_HEADERS = new Set([
@@ -37,12 +45,25 @@ function headersJson(headers: IncomingHttpHeaders): string {
 
 function checkContentType(ep: ResolvedEndpoint, req: Request): void {
   if (!ep.contentTypes) return;
-  const raw = req.headers['content-type'];
-  const semi = raw ? raw.indexOf(';') : -1;
-  const type = raw ? (semi < 0 ? raw : raw.slice(0, semi)).trim().toLowerCase() : '';
-  if (!ep.contentTypes.includes(type)) {
+  if (!ep.contentTypes.includes(mediaType(req))) {
     throw new AppError('unsupported_media_type', `${ep.provider} webhooks are sent as ${ep.contentTypes.join(' or ')}.`);
   }
+}
+
+/** Media type of the request, lower-cased, without parameters. */
+function mediaType(req: Request): string {
+  const raw = req.headers['content-type'];
+  const semi = raw ? raw.indexOf(';') : -1;
+  return raw ? (semi < 0 ? raw : raw.slice(0, semi)).trim().toLowerCase() : '';
+}
+
+/**
+ * The one rule for every provider that posts JSON: a body sent as JSON must be JSON, checked
+ * after the signature (so a forger learns nothing) and whether or not the verifier needed to
+ * read it. Verifiers that did parse it already pay nothing more (`parseJson` remembers).
+ */
+function checkJsonBody(ep: ResolvedEndpoint, req: Request, body: Buffer): void {
+  if (ep.contentTypes?.includes('application/json') && mediaType(req) === 'application/json') parseJson(body);
 }
 
 function checkIds(v: Verification): void {
@@ -101,14 +122,21 @@ async function receive(d: ReceiveDeps, req: Request, res: Response): Promise<voi
   }
   let ep: ResolvedEndpoint = found;
   let body: Buffer | null = null;
+  /** Set while the body is being read: a body refused half-read cannot be checked again. */
+  let reading = false;
   // At most two passes: the second only after the store said the cached config is stale.
   for (let attempt = 0; ; attempt++) {
     let reloaded: ResolvedEndpoint | null;
     try {
       checkContentType(ep, req);
-      body ??= await readRawBody(req);
+      if (body === null) {
+        reading = true;
+        body = await readBody(req, { limit: MAX_BODY_BYTES, timeoutMs: d.bodyTimeoutMs, inflate: false, budget: { pool: d.budget, res } });
+        reading = false;
+      }
       const nowMs = d.now();
       const v = await ep.verify({ body, headers: req.headers, nowS: Math.floor(nowMs / 1000) });
+      checkJsonBody(ep, req, body);
       checkIds(v);
       const outcome = await d.events.accept({
         slug, provider: ep.provider, ver: ep.ver, receivedAtMs: nowMs, headersJson: headersJson(req.headers),
@@ -126,11 +154,10 @@ async function receive(d: ReceiveDeps, req: Request, res: Response): Promise<voi
       const appErr = toAppError(err);
       if (!appErr) throw err;
       const counted = err instanceof ReplayError ? 'ok' : await d.events.reject(slug, ep.ver);
-      if (counted !== 'stale' || attempt > 0 || appErr.code === 'payload_too_large') {
+      if (counted !== 'stale' || attempt > 0 || reading) {
         d.metrics.inbound.inc({ provider: ep.provider, result: 'rejected' });
         if (counted === 'gone') throw notFound();
         d.log.debug({ slug, provider: ep.provider, code: appErr.code, reason: appErr.message }, 'inbound request rejected');
-        if (appErr.code === 'payload_too_large') res.setHeader('connection', 'close');
         throw appErr;
       }
       d.endpoints.invalidate(slug);

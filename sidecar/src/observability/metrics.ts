@@ -43,13 +43,18 @@ export function createMetrics() {
     labelNames: ['provider', 'result'] as const,
     registers: [registry],
   });
+  const inboundBodyBytes = new Gauge({
+    name: 'sidecar_inbound_body_bytes',
+    help: 'Bytes held by inbound request bodies being received or handled (capped by INBOUND_BODY_BUDGET_BYTES).',
+    registers: [registry],
+  });
   const forwarded = new Counter({
     name: 'sidecar_frappe_forwarded_total',
     help: 'Items handed to Frappe, by kind and result.',
     labelNames: ['kind', 'result'] as const,
     registers: [registry],
   });
-  return { registry, httpRequests, deliveries, deliveryLatency, attemptDuration, queueDepth, inbound, forwarded };
+  return { registry, httpRequests, deliveries, deliveryLatency, attemptDuration, queueDepth, inbound, inboundBodyBytes, forwarded };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

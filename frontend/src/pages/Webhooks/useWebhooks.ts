@@ -1,10 +1,10 @@
 import { toast } from 'frappe-ui'
-import { computed, onMounted, reactive } from 'vue'
+import { computed, onMounted, reactive, ref } from 'vue'
 import { useRouter } from 'vue-router'
 import { useRealtime } from '../../composables/useRealtime'
 import { useThrottle } from '../../composables/useThrottle'
 import { errorText } from '../../data/client'
-import { sendTestEventResource, setPausedResource, webhookListResource, type WebhookRow } from '../../data/webhooks'
+import { rotateSecretResource, sendTestEventResource, setPausedResource, webhookListResource, type WebhookRow } from '../../data/webhooks'
 
 /** Health figures move with every delivery; refresh them at most this often. */
 const LIVE_REFRESH_MS = 5000
@@ -14,8 +14,11 @@ export function useWebhooks() {
   const list = webhookListResource()
   const setPaused = setPausedResource()
   const sendTest = sendTestEventResource()
+  const rotate = rotateSecretResource()
   /** What each webhook is busy with, by name. */
-  const busy = reactive<Record<string, 'pause' | 'test'>>({})
+  const busy = reactive<Record<string, 'pause' | 'test' | 'rotate'>>({})
+  /** A secret just rotated, shown once in a dialog; dropped when the dialog closes. */
+  const newSecret = ref<{ title: string; secret: string; previousExpiresAt: string } | null>(null)
 
   const load = () => list.fetch().catch(() => null)
   onMounted(load)
@@ -23,7 +26,7 @@ export function useWebhooks() {
   useRealtime('integrations_delivery', reloadLive)
   useRealtime('integrations_endpoint_disabled', load)
 
-  async function run(row: WebhookRow, kind: 'pause' | 'test', action: () => Promise<void>) {
+  async function run(row: WebhookRow, kind: 'pause' | 'test' | 'rotate', action: () => Promise<void>) {
     busy[row.name] = kind
     try {
       await action()
@@ -54,6 +57,13 @@ export function useWebhooks() {
     })
   }
 
+  function rotateSecret(row: WebhookRow) {
+    return run(row, 'rotate', async () => {
+      const result = await rotate.submit({ webhook: row.name })
+      if (result) newSecret.value = { title: row.title, secret: result.secret, previousExpiresAt: result.previous_expires_at }
+    })
+  }
+
   return {
     list,
     rows: computed(() => list.data ?? []),
@@ -62,5 +72,7 @@ export function useWebhooks() {
     load,
     togglePaused,
     sendTestEvent,
+    rotateSecret,
+    newSecret,
   }
 }

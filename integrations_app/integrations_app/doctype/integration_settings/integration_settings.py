@@ -5,7 +5,7 @@ from frappe.utils import cint
 
 from integrations_app.outbound.rules.retry import format_retry_schedule, parse_retry_schedule
 from integrations_app.retention import RETENTION_DEFAULTS
-from integrations_app.urls import inbound_public_url, parse_allow_list, validate_webhook_url
+from integrations_app.urls import inbound_public_url, parse_allow_list, validate_base_url
 
 INBOUND_ENDPOINT = "Integration Inbound Endpoint"
 MIN_TIMEOUT_MS, MAX_TIMEOUT_MS = 1000, 60_000  # the sidecar's maximum
@@ -14,6 +14,7 @@ MIN_TIMEOUT_MS, MAX_TIMEOUT_MS = 1000, 60_000  # the sidecar's maximum
 class IntegrationSettings(Document):
 	def validate(self):
 		self.validate_sidecar_url()
+		self.validate_sidecar_api_user()
 		self.validate_site_public_url()
 		self.validate_delivery_defaults()
 		self.validate_retention()
@@ -21,16 +22,21 @@ class IntegrationSettings(Document):
 
 	def validate_sidecar_url(self):
 		try:
-			validate_webhook_url(self.sidecar_url)
+			validate_base_url(self.sidecar_url)
 		except ValueError as e:
 			frappe.throw(_("Sidecar URL: {0}").format(e))
 		self.sidecar_url = self.sidecar_url.strip().rstrip("/")
+
+	def validate_sidecar_api_user(self):
+		# the sidecar's callbacks are accepted from this user alone: never a person's account
+		if self.sidecar_api_user in ("Administrator", "Guest"):
+			frappe.throw(_("Sidecar API User must be a user of its own, not {0}").format(self.sidecar_api_user))
 
 	def validate_site_public_url(self):
 		if not self.site_public_url:
 			return
 		try:
-			validate_webhook_url(self.site_public_url)
+			validate_base_url(self.site_public_url)
 		except ValueError as e:
 			frappe.throw(_("Public URL for Inbound Webhooks: {0}").format(e))
 		self.site_public_url = self.site_public_url.strip().rstrip("/")

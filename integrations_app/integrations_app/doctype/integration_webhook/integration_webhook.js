@@ -1,6 +1,35 @@
 const WEBHOOK_API = "integrations_app.api.webhooks";
 
+// A generated or rotated secret is in one answer only (the save, or rotate_secret): show it now,
+// for the person to give the receiver; it cannot be read back later.
+function show_new_secret(secret) {
+	const dialog = new frappe.ui.Dialog({
+		title: __("New signing secret"),
+		fields: [
+			{
+				fieldtype: "HTML",
+				options: `<p>${__("Give this secret to the receiver now. It is shown once and cannot be read back.")}</p>`,
+			},
+			{ fieldname: "secret", fieldtype: "Code", label: __("Secret"), read_only: 1, default: secret },
+		],
+		primary_action_label: __("Copy and close"),
+		primary_action() {
+			frappe.utils.copy_to_clipboard(secret);
+			dialog.hide();
+		},
+	});
+	dialog.show();
+}
+
 frappe.ui.form.on("Integration Webhook", {
+	after_save(frm) {
+		const secret = frm.doc.__onload && frm.doc.__onload.new_secret;
+		if (secret) {
+			delete frm.doc.__onload.new_secret;
+			show_new_secret(secret);
+		}
+	},
+
 	refresh(frm) {
 		if (frm.is_new()) return;
 		const call = (method, args = {}) =>
@@ -40,6 +69,7 @@ frappe.ui.form.on("Integration Webhook", {
 									indicator: "green",
 								});
 								frm.reload_doc();
+								show_new_secret(message.secret);
 							})
 					),
 				actions

@@ -17,5 +17,7 @@ class TestIntegrationWebhookDelivery(FrappeTestCase):
 			self.assertTrue(frappe.db.has_index(f"tab{DELIVERY}", index), index)
 
 	def test_read_only_for_users(self):
-		for perm in frappe.get_meta(DELIVERY).permissions:
+		permissions = frappe.get_meta(DELIVERY).permissions
+		self.assertTrue(permissions, "someone must be able to read the deliveries")
+		for perm in permissions:
 			self.assertFalse(perm.write or perm.create, perm.role)

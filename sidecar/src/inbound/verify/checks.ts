@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { JsonTooDeepError, parseJsonBody } from '../../http/json';
 import { MalformedError, SignatureError } from './errors';
 
 /**
@@ -41,13 +42,24 @@ export function parseUnixSeconds(value: string): number {
   return Number(value);
 }
 
-/** JSON.parse that maps a syntax error to MalformedError (400). */
-export function parseJson(body: Buffer | string): unknown {
+const parsed = new WeakMap<Buffer, unknown>();
+
+/**
+ * The body as JSON, depth-bounded like every request body (`http/json.ts`); a syntax error or
+ * an over-deep body is a MalformedError (400). Remembered per body, so the shared JSON rule
+ * in `receive.ts` costs nothing after a verifier has parsed it.
+ */
+export function parseJson(body: Buffer): unknown {
+  if (parsed.has(body)) return parsed.get(body);
+  let value: unknown;
   try {
-    return JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
-  } catch {
+    value = parseJsonBody(body);
+  } catch (err) {
+    if (err instanceof JsonTooDeepError) throw new MalformedError(err.message);
     throw new MalformedError('The body is not valid JSON.');
   }
+  parsed.set(body, value);
+  return value;
 }
 
 export function asRecord(v: unknown, what: string): Record<string, unknown> {

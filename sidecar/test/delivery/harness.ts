@@ -4,17 +4,17 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from '../../test/helpers';
-import { loadConfig } from '../config';
-import type { FrappeClient } from '../frappe/client';
-import { Realtime } from '../frappe/realtime';
-import { createHttpApp } from '../http/server';
-import type { Context } from '../module';
-import { createLogger } from '../observability/logger';
-import { createMetrics } from '../observability/metrics';
-import { createRedis } from '../queues/connection';
-import { createDeliveryModule, type DeliveryOptions } from './index';
-import { startReceiver, type ReceiverHandler, type TestReceiver } from './test-receiver';
+import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from '../helpers';
+import { loadConfig } from '../../src/config';
+import type { FrappeClient } from '../../src/frappe/client';
+import { Realtime } from '../../src/frappe/realtime';
+import { createHttpApp } from '../../src/http/server';
+import type { Context } from '../../src/module';
+import { createLogger } from '../../src/observability/logger';
+import { createMetrics } from '../../src/observability/metrics';
+import { createRedis } from '../../src/queues/connection';
+import { createDeliveryModule, type DeliveryOptions } from '../../src/delivery/index';
+import { startReceiver, type ReceiverHandler, type TestReceiver } from './receiver';
 
 /** Realtime that records instead of publishing. */
 class RecordingRealtime extends Realtime {
@@ -64,7 +64,7 @@ export async function startDeliveryHarness(
   const ctx: Context = { config, redis, redisUrl: TEST_REDIS_URL, prefix, log, metrics, frappe: opts.frappe ?? null, realtime };
   const module = createDeliveryModule(ctx, opts.delivery);
   await module.start!();
-  const app = createHttpApp({ token: TOKEN, log, metrics, modules: [module], health: async () => ({ ok: true }) });
+  const app = createHttpApp({ token: TOKEN, log, metrics, modules: [module], health: async () => ({ ok: true }), bodyTimeoutMs: config.BODY_TIMEOUT_MS });
   const server: Server = await new Promise((ok) => {
     const s = app.listen(0, '127.0.0.1', () => ok(s));
   });
