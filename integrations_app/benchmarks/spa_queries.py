@@ -27,7 +27,7 @@ from frappe.client import get_list
 from frappe.utils import add_to_date, now_datetime
 
 from integrations_app.api import inbound as inbound_api
-from integrations_app.api.dashboard import delivery_detail, delivery_overview
+from integrations_app.api.dashboard import delivery_detail, delivery_event_types, delivery_overview
 from integrations_app.outbound.rules.naming import event_type as event_type_of
 from integrations_app.retention import CLEANUP_CHUNK, DELIVERY_RETENTION, INBOUND_RETENTION, retention_cutoff
 from integrations_app.sidecar import client as sidecar_client
@@ -186,14 +186,23 @@ def _queries(webhooks: list[str], endpoints: list[str]) -> dict:
 	queries |= {
 		"deliveries webhook=largest": _delivery_list({"webhook": big}),
 		"deliveries webhook=smallest": _delivery_list({"webhook": small}),
-		"deliveries event contains 'todo'": _delivery_list({"event_type": ["like", "%todo%"]}),
-		"deliveries event contains 'deleted'": _delivery_list({"event_type": ["like", "%deleted%"]}),
-		"deliveries event contains 'file.upd' (rare)": _delivery_list({"event_type": ["like", "%file.upd%"]}),
-		"deliveries event contains 'zzz' (none)": _delivery_list({"event_type": ["like", "%zzz%"]}),
 		"deliveries status=Failed webhook=largest": _delivery_list({"status": "Failed", "webhook": big}),
 		"deliveries status=Failed webhook=smallest": _delivery_list({"status": "Failed", "webhook": small}),
-		"deliveries status=Cancelled event contains 'note'": _delivery_list({"status": "Cancelled", "event_type": ["like", "%note%"]}),
-		"deliveries webhook=largest event contains 'deleted'": _delivery_list({"webhook": big, "event_type": ["like", "%deleted%"]}),
+		"event types (for 'contains')": delivery_event_types,
+	}
+	# "event type contains": what the SPA sends now (`in` the matching types, deliveries.ts
+	# matchingEventTypes) and what it sent before (`like '%…%'`)
+	for text, extra, label in (
+		("todo", {}, "'todo'"),
+		("deleted", {}, "'deleted'"),
+		("file.upd", {}, "'file.upd' (rare)"),
+		("zzz", {}, "'zzz' (none)"),
+		("note", {"status": "Cancelled"}, "'note' + status=Cancelled"),
+		("deleted", {"webhook": big}, "'deleted' + webhook=largest"),
+	):
+		queries[f"deliveries event contains {label}"] = _delivery_list({**extra, "event_type": ["in", _matching(text)]})
+		queries[f"deliveries event contains {label}, old LIKE"] = _delivery_list({**extra, "event_type": ["like", f"%{text}%"]})
+	queries |= {
 		"deliveries by name (realtime fill-in)": lambda: get_list(
 			DELIVERY, fields=DELIVERY_FIELDS, filters={"status": "Succeeded", "name": ["in", some]}, order_by="modified desc", limit_page_length=len(some)
 		),
@@ -205,11 +214,24 @@ def _queries(webhooks: list[str], endpoints: list[str]) -> dict:
 		"endpoint_stats (sidecar up)": inbound_api.endpoint_stats,
 		"endpoint_stats (sidecar down)": _sidecar_down(inbound_api.endpoint_stats),
 	}
+	queries["endpoint_stats old: count per endpoint over all events"] = lambda: frappe.db.sql(
+		f"select endpoint, count(*) from `tab{INBOUND_EVENT}` group by endpoint"
+	)
+	cutoff = retention_cutoff(DELIVERY_RETENTION[0][1])
+	queries["cleanup chunk: deliveries Succeeded, old query"] = lambda: frappe.get_all(
+		DELIVERY, filters={"status": "Succeeded", "creation": ("<", cutoff)}, pluck="name", limit=CLEANUP_CHUNK
+	)
 	for status, field, _ in DELIVERY_RETENTION[:1]:
 		queries[f"cleanup chunk: deliveries {status}"] = _cleanup_select(DELIVERY, "status = %s and acked in (0, 1) and creation < %s", (status, retention_cutoff(field)))
 	for status, field, _ in INBOUND_RETENTION[:1]:
 		queries[f"cleanup chunk: inbound {status}"] = _cleanup_select(INBOUND_EVENT, "status = %s and creation < %s", (status, retention_cutoff(field)))
 	return queries
+
+
+def _matching(text: str) -> list[str]:
+	"""deliveries.ts matchingEventTypes: the types containing `text` (any case), else [text]."""
+	matching = [t for t in delivery_event_types() if text.lower() in t.lower()]
+	return matching or [text]
 
 
 def _cleanup_select(doctype: str, where: str, values: tuple):
