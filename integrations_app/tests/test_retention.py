@@ -18,6 +18,7 @@ from integrations_app.tests.helpers import (
 )
 
 INBOUND_EVENT = "Integration Inbound Event"
+B = 10_000  # days
 ATTEMPT = "Integration Webhook Delivery Attempt"
 SETTINGS = "Integration Settings"
 
@@ -58,14 +59,16 @@ def make_event(endpoint: str, status: str, age_days: float) -> str:
 class TestCleanup(IntegrationsTestCase):
 	def setUp(self):
 		settings = frappe.get_single(SETTINGS)
+		# Retentions longer than any real row's age (B is a base of ~27 years): the cleanup then
+		# touches only this test's rows, however large the site's own log is.
 		settings.update(
 			{
-				"retain_succeeded_days": 10,
-				"retain_failed_days": 40,
-				"retain_cancelled_days": 20,
-				"retain_processed_days": 5,
-				"retain_inbound_failed_days": 50,
-				"retain_no_handler_days": 15,
+				"retain_succeeded_days": B + 10,
+				"retain_failed_days": B + 40,
+				"retain_cancelled_days": B + 20,
+				"retain_processed_days": B + 5,
+				"retain_inbound_failed_days": B + 50,
+				"retain_no_handler_days": B + 15,
 			}
 		)
 		settings.save(ignore_permissions=True)
@@ -81,18 +84,18 @@ class TestCleanup(IntegrationsTestCase):
 
 	def test_each_delivery_status_has_its_own_retention(self):
 		kept = {
-			"young succeeded": make_delivery(self.webhook, "Succeeded", 9),
-			"young failed": make_delivery(self.webhook, "Failed", 39),
-			"young cancelled": make_delivery(self.webhook, "Cancelled", 19),
-			"old queued": make_delivery(self.webhook, "Queued", 400, acked=0),
-			"old sending": make_delivery(self.webhook, "Sending", 400),
-			"old retrying": make_delivery(self.webhook, "Retrying", 400),
+			"young succeeded": make_delivery(self.webhook, "Succeeded", B + 9),
+			"young failed": make_delivery(self.webhook, "Failed", B + 39),
+			"young cancelled": make_delivery(self.webhook, "Cancelled", B + 19),
+			"old queued": make_delivery(self.webhook, "Queued", B + 400, acked=0),
+			"old sending": make_delivery(self.webhook, "Sending", B + 400),
+			"old retrying": make_delivery(self.webhook, "Retrying", B + 400),
 		}
 		deleted = {
-			"old succeeded": make_delivery(self.webhook, "Succeeded", 11, attempts=2),
-			"old succeeded, never acked": make_delivery(self.webhook, "Succeeded", 11, acked=0),
-			"old failed": make_delivery(self.webhook, "Failed", 41),
-			"old cancelled": make_delivery(self.webhook, "Cancelled", 21, acked=0),
+			"old succeeded": make_delivery(self.webhook, "Succeeded", B + 11, attempts=2),
+			"old succeeded, never acked": make_delivery(self.webhook, "Succeeded", B + 11, acked=0),
+			"old failed": make_delivery(self.webhook, "Failed", B + 41),
+			"old cancelled": make_delivery(self.webhook, "Cancelled", B + 21, acked=0),
 		}
 		with simulated_transactions():
 			counts = retention.cleanup()
@@ -107,16 +110,16 @@ class TestCleanup(IntegrationsTestCase):
 
 	def test_each_inbound_status_has_its_own_retention(self):
 		kept = {
-			"young processed": make_event(self.endpoint, "Processed", 4),
-			"young failed": make_event(self.endpoint, "Failed", 49),
-			"young no handler": make_event(self.endpoint, "No Handler", 14),
-			"old received": make_event(self.endpoint, "Received", 400),
-			"old processing": make_event(self.endpoint, "Processing", 400),
+			"young processed": make_event(self.endpoint, "Processed", B + 4),
+			"young failed": make_event(self.endpoint, "Failed", B + 49),
+			"young no handler": make_event(self.endpoint, "No Handler", B + 14),
+			"old received": make_event(self.endpoint, "Received", B + 400),
+			"old processing": make_event(self.endpoint, "Processing", B + 400),
 		}
 		deleted = {
-			"old processed": make_event(self.endpoint, "Processed", 6),
-			"old failed": make_event(self.endpoint, "Failed", 51),
-			"old no handler": make_event(self.endpoint, "No Handler", 16),
+			"old processed": make_event(self.endpoint, "Processed", B + 6),
+			"old failed": make_event(self.endpoint, "Failed", B + 51),
+			"old no handler": make_event(self.endpoint, "No Handler", B + 16),
 		}
 		with simulated_transactions():
 			retention.cleanup()
@@ -124,7 +127,7 @@ class TestCleanup(IntegrationsTestCase):
 		self.assertEqual({k for k, n in deleted.items() if self.exists(INBOUND_EVENT, n)}, set())
 
 	def test_deletes_in_committed_chunks(self):
-		names = [make_delivery(self.webhook, "Succeeded", 11) for _ in range(5)]
+		names = [make_delivery(self.webhook, "Succeeded", B + 11) for _ in range(5)]
 		commits = []
 		with simulated_transactions(), patch.object(retention, "CLEANUP_CHUNK", 2):
 			real_commit = frappe.db.commit
@@ -184,24 +187,24 @@ class TestReconcile(IntegrationsTestCase):
 		return frappe.db.get_value(DELIVERY, name, ["status", "acked", "attempts_count", "completed_at", "next_attempt_at"], as_dict=True)
 
 	def test_lost_rows_go_back_to_the_outbox_and_final_states_are_applied(self):
-		lost = make_delivery(self.webhook, "Retrying", 1)
+		lost = make_delivery(self.webhook, "Retrying", B + 1)
 		frappe.db.set_value(DELIVERY, lost, {"attempts_count": 3, "next_attempt_at": now_datetime()}, update_modified=False)
-		succeeded = make_delivery(self.webhook, "Sending", 1)
-		failed = make_delivery(self.webhook, "Retrying", 1)
-		cancelled = make_delivery(self.webhook, "Queued", 1)
-		still_sending = make_delivery(self.webhook, "Sending", 1)
-		unacked = make_delivery(self.webhook, "Queued", 1, acked=0)  # the minutely re-push's, not reconcile's
-		done = make_delivery(self.webhook, "Succeeded", 1)
+		succeeded = make_delivery(self.webhook, "Sending", B + 1)
+		failed = make_delivery(self.webhook, "Retrying", B + 1)
+		cancelled = make_delivery(self.webhook, "Queued", B + 1)
+		still_sending = make_delivery(self.webhook, "Sending", B + 1)
+		unacked = make_delivery(self.webhook, "Queued", B + 1, acked=0)  # the minutely re-push's, not reconcile's
+		done = make_delivery(self.webhook, "Succeeded", B + 1)
 		self.lost = {lost, unacked, done}
 		self.known = {succeeded: "succeeded", failed: "failed", cancelled: "cancelled", still_sending: "sending"}
 
-		with simulated_transactions(), patch.object(outbox, "MAX_MESSAGES_PER_CALL", 2):
+		with simulated_transactions():
 			outbox.reconcile()
 
 		asked = {i for r in self.sidecar.requests if r["path"] == "/v1/messages/lookup" for i in r["body"]["ids"]}
 		self.assertTrue({lost, succeeded, failed, cancelled, still_sending} <= asked)
 		self.assertFalse({unacked, done} & asked, "only acknowledged rows still in flight are asked about")
-		self.assertTrue(all(len(r["body"]["ids"]) <= 2 for r in self.sidecar.requests if r["path"] == "/v1/messages/lookup"))
+		self.assertTrue(all(len(r["body"]["ids"]) <= outbox.MAX_MESSAGES_PER_CALL for r in self.sidecar.requests if r["path"] == "/v1/messages/lookup"))
 
 		row = self.row(lost)
 		self.assertEqual((row.status, row.acked, row.attempts_count, row.next_attempt_at), ("Queued", 0, 0, None))
@@ -214,7 +217,7 @@ class TestReconcile(IntegrationsTestCase):
 		self.assertEqual(self.row(done).status, "Succeeded")
 
 	def test_a_sidecar_that_cannot_be_reached_changes_nothing(self):
-		name = make_delivery(self.webhook, "Retrying", 1)
+		name = make_delivery(self.webhook, "Retrying", B + 1)
 		self.lost = set()
 		self.sidecar.respond = lambda method, path, body: FakeSidecar.DROP
 		with simulated_transactions():
