@@ -25,6 +25,8 @@ website_route_rules = [
 before_install = "integrations_app.install.before_install"
 after_install = "integrations_app.install.after_install"
 after_migrate = "integrations_app.install.after_migrate"
+before_uninstall = "integrations_app.uninstall.before_uninstall"
+after_uninstall = "integrations_app.uninstall.after_uninstall"
 
 _OUTBOX = "integrations_app.outbound.doc_events.on_doc_event"
 doc_events = {
@@ -53,8 +55,8 @@ scheduler_events = {
 ignore_links_on_delete = ["Integration Webhook Delivery", "Integration Inbound Event"]
 
 # Retention of Integration Webhook Delivery / Integration Inbound Event is governed by
-# Integration Settings > Retention Days (daily `retention.cleanup`, which keeps failed rows for
-# replay), so they are deliberately not registered in `default_log_clearing_doctypes`.
+# Integration Settings > Retention, one per status (daily `retention.cleanup`, failures kept
+# longer for replay), so they are deliberately not registered in `default_log_clearing_doctypes`.
 
-# Apps register inbound handlers here; see integrations_app/inbound/handlers.py.
+# Apps register inbound handlers here; see integrations_app/inbound/events.py.
 # integration_inbound_handlers = {"stripe": {"payment_intent.succeeded": "my_app.payments.on_paid"}}

@@ -4,13 +4,14 @@ import frappe
 
 from integrations_app.outbound.rules.retry import DEFAULT_RETRY_SCHEDULE, format_retry_schedule
 from integrations_app.permissions import INTEGRATION_MANAGER
+from integrations_app.retention import RETENTION_DEFAULTS
 
 SETTINGS = "Integration Settings"
 SETTINGS_DEFAULTS = {
 	"sidecar_url": "http://127.0.0.1:8787",
 	"default_timeout_ms": 15000,
 	"default_retry_schedule": format_retry_schedule(DEFAULT_RETRY_SCHEDULE),
-	"retention_days": 30,
+	**RETENTION_DEFAULTS,
 }
 
 

@@ -5,15 +5,23 @@ An app registers handlers in its hooks.py (see `integrations_app.inbound.rules.h
     integration_inbound_handlers = {"stripe": {"payment_intent.succeeded": "my_app.pay.on_paid"}}
 
 A handler is called as `handler(event, payload)`: `event` is the Integration Inbound Event
-document, `payload` the parsed JSON body (or the raw string when the body is not JSON). It
-runs in a background job; raising marks the event Failed with the traceback and rolls back
-what the handlers wrote. Handlers must not commit: an event is processed as one unit.
+document, `payload` the parsed JSON body (or the raw string when the body is not JSON). One
+background job processes the events that arrived (everything Received: one forwarded batch, or
+several when they come faster than the worker starts jobs), oldest first, in transactions of
+`CHUNK` events with a savepoint per event: raising marks that event Failed with the traceback
+and rolls back what its handlers wrote; the others go on. Handlers must not commit.
+
+A site can add handlers in its site_config.json under the same key (merged after the apps'
+hooks), e.g. for a benchmark or a site-specific script: no code change in any app.
 """
 
+import contextlib
 import json
+import time
 
 import frappe
-from frappe.utils import add_to_date, cint, now, now_datetime
+import redis
+from frappe.utils import add_to_date, now, now_datetime
 
 from integrations_app.inbound.rules.handler_map import normalize_handler_map, resolve_handlers
 from integrations_app.sitetime import from_iso
@@ -26,14 +34,24 @@ MAX_ID_LENGTH = 255  # the DocType's field length, and the sidecar's limit (rece
 SAVEPOINT = "integrations_inbound_handlers"
 # An event still Received or Processing this long after its last change lost its job (Redis
 # queue down at commit, worker killed, job timeout): `requeue_stalled` queues it again.
+# (Claiming an event for processing sets `modified`, so a long queue ahead of it does not count.)
 STALLED_AFTER_MINUTES = 10
 REQUEUE_BATCH = 500
 PENDING_STATUSES = ("Received", "Processing")
+PROCESS_JOB = "integrations_app.inbound.events.process_received_events"
+JOB_ID_PREFIX = "integrations_inbound_"
+STALLED_JOB_ID = "integrations_inbound_stalled"
+# Set while a processing job is queued and not yet started (see enqueue_processing). Expires in
+# case the job is lost before it starts; requeue_stalled does not depend on it.
+JOB_WAITING_KEY = "integrations_app:inbound_job_waiting"
+JOB_WAITING_TTL_S = 600
+CHUNK = 200  # events per transaction
+JOB_TIME_BUDGET_S = 240  # below the default queue's 300 s timeout
 _REQUIRED = ("sidecar_id", "slug", "provider")
 
 
 def get_handler_map() -> dict[str, dict[str, list[str]]]:
-	return normalize_handler_map(frappe.get_hooks(HOOK) or {})
+	return normalize_handler_map([frappe.get_hooks(HOOK) or {}, frappe.conf.get(HOOK) or {}])
 
 
 # --- receiving (called by integrations_app.api.sidecar.receive_inbound_events)
@@ -76,7 +94,8 @@ def _validate_event(raw) -> dict:
 
 
 def receive_events(raw_events: list) -> dict:
-	"""Store new events (idempotent on endpoint + provider_event_id) and queue their processing.
+	"""Store new events (idempotent on endpoint + provider_event_id) and queue one job that
+	processes all the new ones.
 
 	→ {accepted:[sidecar_id], duplicates:[sidecar_id], rejected:[{sidecar_id, code, message}]}
 	"""
@@ -107,56 +126,93 @@ def receive_events(raw_events: list) -> dict:
 			fields=["endpoint", "provider_event_id"],
 		)
 	}
+	new = []
 	for event in events:
 		key = (event["endpoint"], event["provider_event_id"])
 		if event["endpoint"] not in known:
 			result["rejected"].append(
 				{"sidecar_id": event["sidecar_id"], "code": "endpoint_not_found", "message": f"No Integration Inbound Endpoint {event['endpoint']!r}"}
 			)
-		elif key in seen or not _insert_event(event):
+		elif key in seen:
 			result["duplicates"].append(event["sidecar_id"])
 		else:
-			result["accepted"].append(event["sidecar_id"])
+			new.append(event)
 		seen.add(key)
+	ours = insert_events(new)
+	for event in new:
+		mine = ours.get((event["endpoint"], event["provider_event_id"]))
+		if mine is not None:  # None: not stored (a name clash); unconfirmed, the sidecar sends it again
+			result["accepted" if mine else "duplicates"].append(event["sidecar_id"])
+	if any(ours.values()):
+		enqueue_processing()
 	return result
 
 
-def _insert_event(event: dict) -> bool:
-	"""Insert one event; False when a concurrent request stored the same one first."""
-	doc = frappe.get_doc(
-		{
-			"doctype": INBOUND_EVENT,
-			**{k: v for k, v in event.items() if k != "sidecar_id"},
-			"status": "Received",
-			"attempts": 0,
-		}
+_INSERT_COLUMNS = (
+	"name", "creation", "modified", "owner", "modified_by", "docstatus", "idx",
+	"endpoint", "provider", "provider_event_id", "event_type", "received_at", "payload", "headers", "status", "attempts",
+)  # fmt: skip
+
+
+def insert_events(events: list[dict]) -> dict[tuple[str, str], bool]:
+	"""Insert validated events, all in one statement (a round trip per row would cost more than
+	the rows). → {(endpoint, provider_event_id): True if this call stored it, False if another
+	request did first}; an event missing from the answer was not stored (its random name was taken).
+	"""
+	if not events:
+		return {}
+	timestamp, user = now(), frappe.session.user
+	names, values = {}, []
+	for event in events:
+		name = names[(event["endpoint"], event["provider_event_id"])] = frappe.generate_hash(length=10)
+		values += (name, timestamp, timestamp, user, user, 0, 0, event["endpoint"], event["provider"], event["provider_event_id"],
+			event["event_type"], event["received_at"], event["payload"], event["headers"], "Received", 0)  # fmt: skip
+	row = "(" + ", ".join(["%s"] * len(_INSERT_COLUMNS)) + ")"
+	# A row a concurrent request stored first (unique endpoint + provider_event_id) is left as it
+	# is: a no-op update instead of an error for the whole batch. Any other error still raises.
+	frappe.db.sql(
+		f"""insert into `tab{INBOUND_EVENT}` ({", ".join(f"`{c}`" for c in _INSERT_COLUMNS)})
+		values {", ".join([row] * len(events))} on duplicate key update `name` = `name`""",
+		tuple(values),
 	)
-	log_length = len(frappe.local.message_log)
-	frappe.db.savepoint("integrations_inbound_insert")
+	stored = frappe.db.sql(
+		f"select endpoint, provider_event_id, name from `tab{INBOUND_EVENT}` where endpoint in %s and provider_event_id in %s",
+		(tuple({e["endpoint"] for e in events}), tuple({e["provider_event_id"] for e in events})),
+	)
+	return {(endpoint, pid): names[(endpoint, pid)] == name for endpoint, pid, name in stored if (endpoint, pid) in names}
+
+
+def enqueue_processing() -> None:
+	"""Once the caller's transaction commits, make sure a processing job will run: queue one
+	unless one is already waiting that has not started (it will take these events too). So a
+	burst of forwarded batches costs one or two jobs, not one per batch (a job costs a worker
+	fork and a site init, over a second on bench's default worker)."""
+	frappe.db.after_commit.add(_wake_processor)
+
+
+def _wake_processor() -> None:
+	key = frappe.cache.make_key(JOB_WAITING_KEY)
 	try:
-		doc.db_insert()
-	except (frappe.UniqueValidationError, frappe.DuplicateEntryError):
-		frappe.db.rollback(save_point="integrations_inbound_insert")
-		del frappe.local.message_log[log_length:]  # db_insert queued a "duplicate" message
-		return False
-	enqueue_processing(doc.name)
-	return True
-
-
-def enqueue_processing(event: str) -> None:
-	# `event` is one of frappe.enqueue's own parameters (it would never reach the job), so the
-	# job takes the name as `inbound_event`.
-	frappe.enqueue(
-		"integrations_app.inbound.events.process_inbound_event",
-		queue="default",
-		inbound_event=event,
-		job_id=f"integrations_inbound_{event}",
-		deduplicate=True,
-		enqueue_after_commit=True,
-	)
+		waiting = not frappe.cache.set(key, 1, nx=True, ex=JOB_WAITING_TTL_S)
+	except redis.exceptions.RedisError:
+		waiting = False  # without the cache's Redis the flag cannot save jobs: queue one anyway
+	if waiting:
+		return  # that job claims everything Received when it starts
+	try:
+		frappe.enqueue(PROCESS_JOB, queue="default", job_id=f"{JOB_ID_PREFIX}{frappe.generate_hash(length=10)}")
+	except redis.exceptions.RedisError:
+		with contextlib.suppress(redis.exceptions.RedisError):
+			frappe.cache.delete(key)
+		# the events are committed: requeue_stalled queues their job within STALLED_AFTER_MINUTES
+		frappe.log_error(title="Integrations: could not queue inbound event processing")
 
 
 # --- processing (background job)
+
+
+class TransactionLost(Exception):
+	"""A handler's error ended the whole transaction (a deadlock does): the chunk's savepoints
+	and every write since the last commit are gone."""
 
 
 def _parse_payload(raw: str):
@@ -166,44 +222,120 @@ def _parse_payload(raw: str):
 		return raw
 
 
-def process_inbound_event(inbound_event: str) -> str:
-	"""Background job entry point (see enqueue_processing)."""
-	return process_event(inbound_event)
-
-
-def process_event(event: str, commit: bool = True) -> str:
-	"""Run the handlers of one event; returns the final status."""
-	doc = frappe.get_doc(INBOUND_EVENT, event)
-	if doc.status not in PENDING_STATUSES:
-		return doc.status  # a late second job (requeue_stalled raced the first): run handlers once
-	doc.db_set({"status": "Processing", "attempts": cint(doc.attempts) + 1, "error": None}, update_modified=False)
-	if commit:
-		frappe.db.commit()  # let people see it is being worked on
-
-	paths = resolve_handlers(get_handler_map(), doc.provider, doc.event_type or "")
-	if not paths:
-		doc.db_set({"status": "No Handler", "processed_at": now()})
-		return doc.status
-
-	frappe.db.savepoint(SAVEPOINT)
-	try:
-		payload = _parse_payload(doc.payload)
-		for path in paths:
-			frappe.get_attr(path)(doc, payload)
-	except Exception:
-		frappe.db.rollback(save_point=SAVEPOINT)
-		doc.db_set({"status": "Failed", "error": frappe.get_traceback(), "processed_at": None})
-	else:
-		doc.db_set({"status": "Processed", "processed_at": now()})
-	if commit:
+def process_received_events(time_budget_s: float = JOB_TIME_BUDGET_S) -> dict[str, int]:
+	"""Background job: process every Received event, oldest first, `CHUNK` per transaction, until
+	none is left (or the time budget is spent: then a successor is queued). → counts per status."""
+	frappe.cache.delete(frappe.cache.make_key(JOB_WAITING_KEY))  # from now on a new arrival queues a new job
+	deadline = time.monotonic() + time_budget_s
+	counts: dict[str, int] = {}
+	handler_map = get_handler_map()
+	while chunk := claim(CHUNK):
+		frappe.db.commit()  # the claim: people see Processing, other workers skip these
+		for status in process_claimed(chunk, handler_map).values():
+			counts[status] = counts.get(status, 0) + 1
 		frappe.db.commit()
-	return doc.status
+		if time.monotonic() > deadline:
+			enqueue_processing()
+			frappe.db.commit()
+			break
+	return counts
+
+
+def claim(limit: int) -> list:
+	"""Lock up to `limit` Received events (oldest first), mark them Processing (one more
+	attempt) and return their documents. Not committed: the caller commits."""
+	names = [
+		row[0]
+		for row in frappe.db.sql(
+			f"""select name from `tab{INBOUND_EVENT}` where status = 'Received'
+			order by creation asc limit %s for update""",
+			(limit,),
+		)
+	]
+	if not names:
+		return []
+	frappe.db.sql(
+		f"""update `tab{INBOUND_EVENT}` set status = 'Processing', attempts = attempts + 1, error = null,
+		modified = %s where name in %s""",
+		(now(), tuple(names)),
+	)
+	docs = {
+		row.name: frappe.get_doc({"doctype": INBOUND_EVENT, **row})
+		for row in frappe.get_all(INBOUND_EVENT, filters={"name": ("in", names)}, fields=["*"])
+	}
+	return [docs[name] for name in names if name in docs]
+
+
+def process_claimed(docs: list, handler_map: dict | None = None, commit: bool = True) -> dict[str, str]:
+	"""Run the handlers of claimed events in one transaction, a savepoint per event, and record
+	each outcome; → {name: status}. Not committed. If a handler's error ends the transaction
+	itself (deadlock), everything since the claim is rolled back and the events run again one
+	per transaction (with `commit`), so only that event is marked Failed."""
+	handler_map = get_handler_map() if handler_map is None else handler_map
+	try:
+		return _run(docs, handler_map)
+	except TransactionLost:
+		if not commit:
+			raise
+		frappe.db.rollback()
+		statuses = {}
+		for doc in docs:
+			statuses.update(_run([doc], handler_map, lost_transaction_is_failure=True))
+			frappe.db.commit()
+		return statuses
+
+
+def _run(docs: list, handler_map: dict, lost_transaction_is_failure: bool = False) -> dict[str, str]:
+	statuses: dict[str, str] = {}
+	errors: dict[str, str] = {}
+	for doc in docs:
+		paths = resolve_handlers(handler_map, doc.provider, doc.event_type or "")
+		if not paths:
+			statuses[doc.name] = "No Handler"
+			continue
+		frappe.db.savepoint(SAVEPOINT)  # replaces the previous event's savepoint of the same name
+		try:
+			payload = _parse_payload(doc.payload)
+			for path in paths:
+				frappe.get_attr(path)(doc, payload)
+		except Exception as e:
+			error = frappe.get_traceback()
+			if frappe.db.is_deadlocked(e):  # the server rolled back the whole transaction
+				if not lost_transaction_is_failure:
+					raise TransactionLost() from e
+				frappe.db.rollback()
+			else:
+				frappe.db.rollback(save_point=SAVEPOINT)
+			statuses[doc.name], errors[doc.name] = "Failed", error
+		else:
+			statuses[doc.name] = "Processed"
+	_record(statuses, errors)
+	return statuses
+
+
+def _record(statuses: dict[str, str], errors: dict[str, str]) -> None:
+	"""One update per outcome, and one per failed event (each has its own traceback)."""
+	timestamp = now()
+	for status in ("Processed", "No Handler"):
+		if names := tuple(n for n, s in statuses.items() if s == status):
+			frappe.db.sql(
+				f"""update `tab{INBOUND_EVENT}` set status = %s, processed_at = %s, modified = %s
+				where name in %s""",
+				(status, timestamp, timestamp, names),
+			)
+	for name, error in errors.items():
+		frappe.db.sql(
+			f"""update `tab{INBOUND_EVENT}` set status = 'Failed', error = %s, processed_at = null,
+			modified = %s where name = %s""",
+			(error, timestamp, name),
+		)
 
 
 def requeue_stalled() -> int:
-	"""Every minute: queue again the events whose processing job never ran to the end, so every
-	accepted event gets its handlers run (at least once). A job still queued or running is not
-	duplicated (`enqueue_processing` dedups on the job id). Returns how many were queued."""
+	"""Every minute: events whose job never ran to the end (Redis queue down at commit, worker
+	killed, job timeout) go back to Received and a processing job is queued for them (never a
+	second one while that one waits or runs), so every accepted event gets its handlers run at
+	least once. Returns how many events were stalled."""
 	cutoff = add_to_date(now_datetime(), minutes=-STALLED_AFTER_MINUTES)
 	names = frappe.get_all(
 		INBOUND_EVENT,
@@ -212,12 +344,17 @@ def requeue_stalled() -> int:
 		order_by="creation asc",
 		limit=REQUEUE_BATCH,
 	)
-	for name in names:
-		enqueue_processing(name)
+	if names:
+		frappe.db.sql(
+			f"update `tab{INBOUND_EVENT}` set status = 'Received' where name in %s and status = 'Processing'",
+			(tuple(names),),
+		)
+		# not through the waiting flag: the flag may be what was lost
+		frappe.enqueue(PROCESS_JOB, queue="default", job_id=STALLED_JOB_ID, deduplicate=True, enqueue_after_commit=True)
 	return len(names)
 
 
 def replay(event: str) -> None:
-	"""Queue an event's handlers again (after a fix, or to re-run a Failed one)."""
+	"""Run an event's handlers again (after a fix, or to re-run a Failed one)."""
 	frappe.db.set_value(INBOUND_EVENT, event, {"status": "Received", "error": None})
-	enqueue_processing(event)
+	enqueue_processing()

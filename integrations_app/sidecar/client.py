@@ -251,3 +251,7 @@ class SidecarClient:
 
 	def get_inbound_endpoint(self, slug: str) -> dict:
 		return self.request("GET", f"/v1/inbound-endpoints/{_quote(slug)}")
+
+	def lookup_inbound_endpoints(self, slugs: list[str]) -> dict:
+		"""→ {found:{slug: view with stats}, missing:[slugs]} (≤1,000 slugs, one round trip)"""
+		return self.request("POST", "/v1/inbound-endpoints/lookup", {"slugs": slugs}, retry_once=True)

@@ -2,12 +2,14 @@
 
 import json
 import threading
+from contextlib import contextmanager
 from functools import partial, wraps
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest.mock import patch
 
 import frappe
 from frappe.tests.utils import FrappeTestCase
+from rq import Queue
 
 from integrations_app.outbound import doc_events as outbox_events
 from integrations_app.outbound import webhook_map
@@ -102,13 +104,50 @@ def _build_without(excluded: frozenset) -> dict:
 	return {dt: kept for dt, hooks in built.items() if (kept := [w for w in hooks if w["name"] not in excluded])}
 
 
+class HeldJobs:
+	"""Stands in for RQ while a test class runs: every job `frappe.enqueue` hands to a queue
+	(at once, or after a commit) is kept here instead of reaching the site's live worker, which
+	would run it against data the test then rolls back. Patched at `rq.Queue.enqueue_call`, the
+	one call Frappe's enqueue ends in, so Frappe's own argument handling still runs."""
+
+	def __init__(self):
+		self.jobs: list[dict] = []
+
+	def enqueue_call(self, queue, func, args=None, kwargs=None, **options):
+		job = kwargs or {}  # Frappe's execute_job arguments: method, kwargs, site, user, ...
+		self.jobs.append({"queue": queue.name, "method": job.get("method"), "kwargs": job.get("kwargs") or {}, "job_id": options.get("job_id")})
+
+	def take(self, method: str | None = None) -> list[dict]:
+		"""Remove and return the held jobs (of `method`, a dotted path)."""
+		taken = [j for j in self.jobs if method is None or _method_name(j["method"]) == method]
+		self.jobs = [j for j in self.jobs if j not in taken]
+		return taken
+
+	def run(self, method: str | None = None) -> list:
+		"""Run the held jobs (of `method`) here, as the worker would; → their results."""
+		return [frappe.get_attr(_method_name(j["method"]))(**j["kwargs"]) for j in self.take(method)]
+
+
+def _method_name(method) -> str:
+	return method if isinstance(method, str) else f"{method.__module__}.{method.__qualname__}"
+
+
 class IntegrationsTestCase(FrappeTestCase):
 	"""FrappeTestCase that rolls back after every test (webhooks on ToDo would otherwise fire
 	in later tests) and drops the Redis copies of what was written (settings, webhook map).
 
 	Tests see only the webhooks they create: live webhooks the site already has (a development
 	site may well have some on ToDo) are left out of the webhook map while a test runs, without
-	writing to them."""
+	writing to them.
+
+	No job leaves the test process: `self.jobs` (HeldJobs) holds what was enqueued; a test runs
+	them with `self.jobs.run()`. Held jobs are dropped after each test.
+
+	Error Log is a MyISAM table, so the rollback keeps the rows a test's code logged: those made
+	through `frappe.log_error` are deleted after each test."""
+
+	jobs: HeldJobs
+	error_logs: list[str]
 
 	def run(self, result=None):
 		site_webhooks = frozenset(frappe.get_all("Integration Webhook", pluck="name"))
@@ -121,12 +160,30 @@ class IntegrationsTestCase(FrappeTestCase):
 
 	@classmethod
 	def setUpClass(cls):
+		cls.jobs = HeldJobs()
+		# before super(): FrappeTestCase's set-up may already write (test records) and commit
+		jobs = cls.jobs
+		cls.enterClassContext(patch.object(Queue, "enqueue_call", lambda queue, *a, **kw: jobs.enqueue_call(queue, *a, **kw)))
+		cls.error_logs = logged = []
+		real_log_error = frappe.log_error
+
+		def log_error(*args, **kwargs):
+			doc = real_log_error(*args, **kwargs)
+			if doc is not None:
+				logged.append(doc.name)
+			return doc
+
+		cls.enterClassContext(patch.object(frappe, "log_error", log_error))
 		cls.addClassCleanup(_forget_caches)  # registered first, so it runs after the rollback
 		super().setUpClass()
 		ensure_test_users()
 
 	def tearDown(self):
 		frappe.db.rollback()
+		self.jobs.take()
+		if self.error_logs:
+			frappe.db.delete("Error Log", {"name": ("in", self.error_logs)})
+			self.error_logs.clear()
 		_forget_caches()
 
 
@@ -178,6 +235,31 @@ def deliveries_for(doc, **filters) -> list:
 		fields=["name", "webhook", "event_type", "status", "payload", "last_error", "acked"],
 		order_by="creation asc, name asc",
 	)
+
+
+@contextmanager
+def simulated_transactions():
+	"""Lets code that commits run inside the test's transaction (rolled back by tearDown): a commit
+	runs the commit callbacks and sets a savepoint, a rollback returns to the last one."""
+	db = frappe.db
+	real_rollback = db.rollback
+	savepoint = "integrations_test_commit"
+
+	def commit():
+		db.before_commit.run()
+		db.savepoint(savepoint)
+		db.after_commit.run()
+
+	def rollback(*, save_point=None):
+		if save_point:
+			return real_rollback(save_point=save_point)
+		db.before_commit.reset()
+		db.after_commit.reset()
+		db.sql(f"rollback to savepoint {savepoint}")
+
+	db.savepoint(savepoint)
+	with patch.object(db, "commit", commit), patch.object(db, "rollback", rollback):
+		yield
 
 
 # Roles Frappe gives by user type, never by the test.

@@ -14,9 +14,20 @@ describe('deliveryListArgs', () => {
   })
 
   it('maps status, webhook and event type to get_list filters', () => {
-    const args = deliveryListArgs({ status: 'Failed', webhook: 'orders-hook', eventType: '  invoice ' }, 50)
-    expect(args.filters).toEqual({ status: 'Failed', webhook: 'orders-hook', event_type: ['like', '%invoice%'] })
+    const types = ['sales_invoice.created', 'purchase_invoice.submitted', 'todo.created']
+    const args = deliveryListArgs({ status: 'Failed', webhook: 'orders-hook', eventType: '  Invoice ' }, 50, types)
+    expect(args.filters).toEqual({
+      status: 'Failed',
+      webhook: 'orders-hook',
+      event_type: ['in', ['sales_invoice.created', 'purchase_invoice.submitted']],
+    })
     expect(args.limit_start).toBe(50)
+  })
+
+  it('an event type nothing contains still asks for nothing, never for everything', () => {
+    expect(deliveryListArgs({ ...EMPTY_DELIVERY_FILTERS, eventType: 'zzz' }, 0, ['todo.created']).filters).toEqual({
+      event_type: ['in', ['zzz']],
+    })
   })
 
   it('leaves empty filters out', () => {

@@ -35,22 +35,36 @@ export interface DeliveryFilters {
 
 export const EMPTY_DELIVERY_FILTERS: DeliveryFilters = { status: '', webhook: '', eventType: '' }
 
-/** get_list filters for the UI filters; empty ones are left out. */
-export function deliveryFilters(filters: DeliveryFilters): Record<string, FilterValue> {
+/**
+ * The event types of `eventTypes` (the log's, from the server) that contain `text`, ignoring
+ * case. With none, `[text]` itself: it matches no row, and an empty `in` would make Frappe
+ * compare `ifnull(event_type, '')`, which reads every row.
+ */
+export function matchingEventTypes(text: string, eventTypes: string[]): string[] {
+  const needle = text.toLowerCase()
+  const matching = eventTypes.filter((t) => t.toLowerCase().includes(needle))
+  return matching.length ? matching : [text]
+}
+
+/**
+ * get_list filters for the UI filters; empty ones are left out. "Event type contains" becomes
+ * `in` the matching types: an index range, where `like '%…%'` reads the whole log.
+ */
+export function deliveryFilters(filters: DeliveryFilters, eventTypes: string[] = []): Record<string, FilterValue> {
   const out: Record<string, FilterValue> = {}
   if (filters.status) out.status = filters.status
   if (filters.webhook) out.webhook = filters.webhook
   const eventType = filters.eventType.trim()
-  if (eventType) out.event_type = ['like', `%${eventType}%`]
+  if (eventType) out.event_type = ['in', matchingEventTypes(eventType, eventTypes)]
   return out
 }
 
 /** get_list args for one page of the delivery log, newest first. */
-export function deliveryListArgs(filters: DeliveryFilters, start = 0): GetListArgs {
+export function deliveryListArgs(filters: DeliveryFilters, start = 0, eventTypes: string[] = []): GetListArgs {
   return {
     doctype: DELIVERY_DOCTYPE,
     fields: [...DELIVERY_FIELDS],
-    filters: deliveryFilters(filters),
+    filters: deliveryFilters(filters, eventTypes),
     order_by: 'modified desc',
     limit_start: start,
     limit_page_length: DELIVERY_PAGE_LENGTH,
@@ -58,12 +72,16 @@ export function deliveryListArgs(filters: DeliveryFilters, start = 0): GetListAr
 }
 
 /** get_list args for specific deliveries (rows first seen through realtime). */
-export function deliveriesByNameArgs(filters: DeliveryFilters, names: string[]): GetListArgs {
+export function deliveriesByNameArgs(filters: DeliveryFilters, names: string[], eventTypes: string[] = []): GetListArgs {
   return {
-    ...deliveryListArgs(filters),
-    filters: { ...deliveryFilters(filters), name: ['in', names] },
+    ...deliveryListArgs(filters, 0, eventTypes),
+    filters: { ...deliveryFilters(filters, eventTypes), name: ['in', names] },
     limit_page_length: names.length,
   }
+}
+
+export function deliveryEventTypesResource() {
+  return createResource<string[]>({ url: 'integrations_app.api.dashboard.delivery_event_types' })
 }
 
 export function deliveryListResource() {

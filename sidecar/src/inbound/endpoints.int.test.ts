@@ -66,6 +66,28 @@ describe('inbound endpoint API (full sidecar)', () => {
     expect(text).toMatch(/sidecar_inbound_requests_total\{provider="stripe",result="accepted"\} 1/);
     expect(text).toMatch(/sidecar_inbound_requests_total\{provider="stripe",result="duplicate"\} 1/);
   });
+
+  it('POST /v1/inbound-endpoints/lookup returns many views, stats included, in one call', async () => {
+    for (const slug of ['look-a', 'look-b']) {
+      expect((await sc.api(`/v1/inbound-endpoints/${slug}`, { method: 'PUT', json: { provider: 'stripe', secret: SECRET } })).status).toBe(200);
+    }
+    expect((await fetch(`${sc.url}/v1/inbound/look-b`, stripeRequest(SECRET, 'evt_look'))).status).toBe(200);
+
+    const res = await sc.api('/v1/inbound-endpoints/lookup', { method: 'POST', json: { slugs: ['look-a', 'look-b', 'look-none', 'look-a'] } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).not.toContain(SECRET);
+    const body = JSON.parse(text) as { found: Record<string, { slug: string; secret: string; stats: unknown }>; missing: string[] };
+    expect(Object.keys(body.found).sort()).toEqual(['look-a', 'look-b']);
+    expect(body.found['look-a']).toMatchObject({ slug: 'look-a', provider: 'stripe', secret: '[redacted]', stats: { accepted: 0, rejected: 0, duplicates: 0 } });
+    expect(body.found['look-b']!.stats).toEqual({ accepted: 1, rejected: 0, duplicates: 0 });
+    expect(body.missing).toEqual(['look-none']);
+
+    for (const json of [{}, { slugs: [] }, { slugs: ['bad:slug'] }, { slugs: ['x'], extra: 1 }, { slugs: Array.from({ length: 1001 }, (_, i) => `s${i}`) }]) {
+      expect((await sc.api('/v1/inbound-endpoints/lookup', { method: 'POST', json })).status).toBe(400);
+    }
+    expect((await fetch(`${sc.url}/v1/inbound-endpoints/lookup`, { method: 'POST' })).status).toBe(401);
+  });
 });
 
 describe('config changes seen by another process', () => {

@@ -30,6 +30,22 @@ function redactSecret(secret: unknown): string | string[] | null {
   return typeof secret === 'string' && secret !== '' ? REDACTED : null;
 }
 
+/** The API view of an endpoint's Redis hash; null when it has no config (never PUT, or deleted). */
+function toView(slug: string, h: Record<string, string>): EndpointView | null {
+  if (!h.config) return null;
+  const { provider, secret, ...rest } = JSON.parse(h.config) as EndpointConfig & { tolerance_s?: number; options?: unknown };
+  return {
+    slug,
+    provider,
+    ...rest,
+    secret: redactSecret(secret),
+    public_path: `/v1/inbound/${slug}`,
+    created_at: h.created_at ?? h.updated_at!,
+    updated_at: h.updated_at!,
+    stats: { accepted: Number(h.accepted ?? 0), rejected: Number(h.rejected ?? 0), duplicates: Number(h.duplicates ?? 0) },
+  };
+}
+
 /**
  * Endpoint configs in Redis plus an in-process cache of compiled verifiers. Every PUT writes a
  * new `ver`; the accept script compares it, so a config changed or deleted by another process
@@ -66,19 +82,25 @@ export class EndpointStore {
   }
 
   async view(slug: string): Promise<EndpointView | null> {
-    const h = await this.redis.hgetall(this.keys.endpoint(slug));
-    if (!h.config) return null;
-    const { provider, secret, ...rest } = JSON.parse(h.config) as EndpointConfig & { tolerance_s?: number; options?: unknown };
-    return {
-      slug,
-      provider,
-      ...rest,
-      secret: redactSecret(secret),
-      public_path: `/v1/inbound/${slug}`,
-      created_at: h.created_at ?? h.updated_at!,
-      updated_at: h.updated_at!,
-      stats: { accepted: Number(h.accepted ?? 0), rejected: Number(h.rejected ?? 0), duplicates: Number(h.duplicates ?? 0) },
-    };
+    return toView(slug, await this.redis.hgetall(this.keys.endpoint(slug)));
+  }
+
+  /** Many views in one round trip (a pipeline): → the ones that exist, by slug, and the rest. */
+  async lookup(slugs: string[]): Promise<{ found: Record<string, EndpointView>; missing: string[] }> {
+    const unique = [...new Set(slugs)];
+    const pipeline = this.redis.pipeline();
+    for (const slug of unique) pipeline.hgetall(this.keys.endpoint(slug));
+    const replies = (await pipeline.exec()) ?? [];
+    const found: Record<string, EndpointView> = {};
+    const missing: string[] = [];
+    unique.forEach((slug, i) => {
+      const [err, hash] = replies[i] ?? [new Error('no reply'), null];
+      if (err) throw new Error(`Redis failed to read inbound endpoint ${slug}: ${err.message}`);
+      const view = toView(slug, hash as Record<string, string>);
+      if (view) found[slug] = view;
+      else missing.push(slug);
+    });
+    return { found, missing };
   }
 
   invalidate(slug: string): void {

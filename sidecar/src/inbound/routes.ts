@@ -9,6 +9,7 @@ import { EndpointConfigSchema } from './verify/registry';
 
 const SlugParams = z.object({ slug: z.string().regex(SLUG_PATTERN, 'must be 1–100 of A-Z a-z 0-9 . _ - (not starting with . _ -)') }).strict();
 const EventsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) }).strict();
+const LookupBody = z.object({ slugs: z.array(SlugParams.shape.slug).min(1).max(1000) }).strict();
 
 export interface RouteDeps {
   endpoints: EndpointStore;
@@ -19,8 +20,14 @@ export interface RouteDeps {
 
 const notFound = () => new AppError('not_found', 'Inbound endpoint not found.');
 
-/** The authenticated inbound-endpoint API (DESIGN §3): PUT/GET/DELETE and the event listing. */
+/** The authenticated inbound-endpoint API (DESIGN §3): PUT/GET/DELETE, a batch lookup, and the event listing. */
 export function inboundRoutes(r: Router, d: RouteDeps): void {
+  // Many endpoints' views (stats included) in one call: the desk lists every endpoint at once.
+  r.post('/inbound-endpoints/lookup', async (req, res) => {
+    const { slugs } = parseInput(LookupBody, req.body);
+    res.json(await d.endpoints.lookup(slugs));
+  });
+
   r.put('/inbound-endpoints/:slug', async (req, res) => {
     const { slug } = parseInput(SlugParams, req.params, 'path');
     const config = parseInput(EndpointConfigSchema, req.body);

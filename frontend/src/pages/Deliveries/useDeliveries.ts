@@ -7,6 +7,7 @@ import {
   DELIVERY_PAGE_LENGTH,
   EMPTY_DELIVERY_FILTERS,
   deliveriesByNameArgs,
+  deliveryEventTypesResource,
   deliveryListArgs,
   deliveryListResource,
   type DeliveryFilters,
@@ -30,12 +31,16 @@ export function useDeliveries() {
   const hasMore = ref(false)
   const list = deliveryListResource()
   const fillIn = deliveryListResource()
+  const eventTypes = deliveryEventTypesResource()
   let request = 0
 
   /** Load the first page (start 0) or the next one; a stale reply (filters changed) is dropped. */
   async function load(start = 0) {
     const id = ++request
-    const page = await list.fetch(deliveryListArgs(filters, start)).catch(() => null)
+    // the types are read afresh with each first page, so a type new since the last one is found
+    if (filters.eventType.trim() && !start) await eventTypes.fetch().catch(() => null)
+    if (id !== request) return
+    const page = await list.fetch(deliveryListArgs(filters, start, eventTypes.data ?? [])).catch(() => null)
     if (id !== request || !page) return
     rows.value = start ? mergeFetched(rows.value, page, 'end') : page
     hasMore.value = page.length === DELIVERY_PAGE_LENGTH
@@ -46,7 +51,7 @@ export function useDeliveries() {
     const names = [...pending]
     pending.clear()
     if (!names.length) return
-    const fetched = await fillIn.fetch(deliveriesByNameArgs(filters, names)).catch(() => null)
+    const fetched = await fillIn.fetch(deliveriesByNameArgs(filters, names, eventTypes.data ?? [])).catch(() => null)
     if (fetched) rows.value = mergeFetched(rows.value, fetched, 'top')
   }, FILL_IN_MS)
 

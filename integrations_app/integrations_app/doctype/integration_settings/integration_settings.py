@@ -4,6 +4,7 @@ from frappe.model.document import Document
 from frappe.utils import cint
 
 from integrations_app.outbound.rules.retry import format_retry_schedule, parse_retry_schedule
+from integrations_app.retention import RETENTION_DEFAULTS
 from integrations_app.urls import inbound_public_url, parse_allow_list, validate_base_url
 
 INBOUND_ENDPOINT = "Integration Inbound Endpoint"
@@ -16,6 +17,7 @@ class IntegrationSettings(Document):
 		self.validate_sidecar_api_user()
 		self.validate_site_public_url()
 		self.validate_delivery_defaults()
+		self.validate_retention()
 		self.outbound_allow_hosts = "\n".join(parse_allow_list(self.outbound_allow_hosts))
 
 	def validate_sidecar_url(self):
@@ -48,8 +50,11 @@ class IntegrationSettings(Document):
 			self.default_retry_schedule = format_retry_schedule(parse_retry_schedule(self.default_retry_schedule))
 		except ValueError as e:
 			frappe.throw(_("Default Retry Schedule: {0}").format(e))
-		if cint(self.retention_days) < 1:
-			frappe.throw(_("Retention must be at least 1 day"))
+
+	def validate_retention(self):
+		for field in RETENTION_DEFAULTS:
+			if cint(self.get(field)) < 1:
+				frappe.throw(_("{0}: retention must be at least 1 day").format(_(self.meta.get_label(field))))
 
 	def on_update(self):
 		if self.has_value_changed("site_public_url"):

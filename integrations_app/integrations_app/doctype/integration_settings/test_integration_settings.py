@@ -1,5 +1,6 @@
 import frappe
 
+from integrations_app.retention import RETENTION_DEFAULTS
 from integrations_app.tests.helpers import IntegrationsTestCase
 
 
@@ -12,14 +13,17 @@ class TestIntegrationSettings(IntegrationsTestCase):
 	def test_defaults_are_installed(self):
 		doc = frappe.get_single("Integration Settings")
 		self.assertTrue(doc.sidecar_url)
-		self.assertGreaterEqual(doc.retention_days, 1)
+		for field, days in RETENTION_DEFAULTS.items():
+			self.assertGreaterEqual(doc.get(field), 1, field)
+			self.assertEqual(frappe.get_meta("Integration Settings").get_field(field).default, str(days))
 
 	def test_validation(self):
 		for values in (
 			{"sidecar_url": "localhost:8787"},
 			{"default_retry_schedule": "5,x"},
 			{"default_timeout_ms": 10},
-			{"retention_days": 0},
+			{"retain_succeeded_days": 0},
+			{"retain_no_handler_days": 0},
 			{"site_public_url": "hooks.example.com"},
 		):
 			with self.assertRaises(frappe.ValidationError, msg=str(values)):
