@@ -108,8 +108,8 @@ def oauth_callback(state: str | None = None, code: str | None = None, error: str
 	"""The provider's redirect (the site's public URL). Guests are sent to log in and back;
 	the user must be the one who pressed Connect and still a manager. Redirects to desk or the SPA."""
 	if frappe.session.user == "Guest":
-		query = frappe.local.request.query_string.decode() if frappe.local.request else ""
-		back = f"/api/method/{oauth.CALLBACK_METHOD}?{query}"
+		params = {"state": state, "code": code, "error": error, "error_description": error_description}
+		back = f"/api/method/{oauth.CALLBACK_METHOD}?" + urlencode({k: v for k, v in params.items() if v})
 		return _redirect("/login?" + urlencode({"redirect-to": back}))
 	if not is_integration_manager():
 		raise frappe.PermissionError(_("Only a System Manager or an Integration Manager may connect accounts"))

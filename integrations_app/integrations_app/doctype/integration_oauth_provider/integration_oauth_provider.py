@@ -12,6 +12,8 @@ URL_FIELDS = ("authorize_url", "token_url", "revoke_url", "api_base_url", "sandb
 # Where the client secret or this client's tokens are sent (the authorize URL gets neither).
 SECRET_DESTINATIONS = ("token_url", "revoke_url", "api_base_url", "sandbox_token_url", "sandbox_api_base_url")
 MIN_TOKEN_LIFETIME_S = 30
+# A new document has these filled with the DocType's defaults: the preset's values win.
+FIELDS_WITH_DEFAULTS = ("pkce", "client_auth_method", "default_token_lifetime_s")
 
 
 class IntegrationOAuthProvider(Document):
@@ -27,7 +29,7 @@ class IntegrationOAuthProvider(Document):
 		if not self.is_new() or not self.preset:
 			return
 		for field, value in PROVIDER_PRESETS.get(self.preset, {}).items():
-			if field == "pkce" or not self.get(field):
+			if field in FIELDS_WITH_DEFAULTS or not self.get(field):
 				self.set(field, value)
 
 	def validate_urls(self):
