@@ -17,8 +17,18 @@ SETTINGS_DEFAULTS = {
 
 
 def before_install() -> None:
+	refresh_module_map()
 	# The DocTypes' permission rows link to this role, so it must exist before they are imported.
 	ensure_role()
+
+
+def refresh_module_map() -> None:
+	"""Frappe's install_app syncs the DocTypes of the modules in `frappe.local.app_modules`, read
+	at start-up from the site's Redis cache. On a bench that was running when `bench get-app` added
+	this app, that cached map predates it, so none of its DocTypes would be synced (and
+	after_install would fail on Integration Settings): rebuild the map from apps.txt."""
+	frappe.cache.delete_value("app_modules")
+	frappe.setup_module_map()
 
 
 def after_install() -> None:

@@ -37,3 +37,10 @@ ensure_python_venv() {
 redis_up() { # $1 = port
   (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'PING\r\n' >&3 && head -c 5 <&3 | grep -q PONG) 2>/dev/null
 }
+
+ensure_yarn() { # yarn 1, the one bench runs
+  case "$(yarn --version 2>/dev/null)" in
+    1.*) ;;
+    *) log "installing yarn 1 (npm i -g yarn@1)"; npm i -g --no-audit --no-fund yarn@1.22.22 >/dev/null ;;
+  esac
+}

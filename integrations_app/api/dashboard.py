@@ -6,6 +6,7 @@ import frappe
 from frappe.utils import add_to_date, now_datetime
 
 DELIVERY = "Integration Webhook Delivery"
+WEBHOOK = "Integration Webhook"
 MAX_MINUTES = 24 * 60
 BUCKET_STATUSES = {"Succeeded": "succeeded", "Failed": "failed", "Retrying": "retrying"}
 
@@ -49,9 +50,10 @@ def delivery_overview(minutes: int = 60) -> dict:
 
 @frappe.whitelist()
 def delivery_detail(delivery: str) -> dict:
-	"""The delivery with its `attempts` (oldest first)."""
+	"""The delivery with its `attempts` (oldest first) and its webhook's `webhook_title`."""
 	doc = frappe.get_doc(DELIVERY, delivery)
 	doc.check_permission("read")
 	data = doc.as_dict(convert_dates_to_str=True)
+	data["webhook_title"] = frappe.db.get_value(WEBHOOK, doc.webhook, "title") if doc.webhook else None
 	data["attempts"] = sorted(data.get("attempts") or [], key=lambda a: a.get("attempt_no") or 0)
 	return data

@@ -29,6 +29,25 @@ def _sidecar_call(fn, *args):
 		frappe.throw(str(e), title=_("Sidecar error"))
 
 
+@frappe.whitelist()
+def failing_now() -> dict[str, int]:
+	"""{webhook: n} for each webhook the user can list that has deliveries failing now: whose
+	latest status is Failed. A failure later replayed or recovered is Queued, Retrying or
+	Succeeded by then, so it no longer counts (the webhook's `failed_count` counts every
+	failure ever). Webhooks with none are left out."""
+	frappe.has_permission(DELIVERY, "read", throw=True)
+	names = frappe.get_list(WEBHOOK, pluck="name", limit_page_length=0)
+	if not names:
+		return {}
+	# ranges on the (webhook, status, creation) index: only the Failed rows are read
+	return dict(
+		frappe.db.sql(
+			f"select webhook, count(*) from `tab{DELIVERY}` where webhook in %s and status = 'Failed' group by webhook",
+			(tuple(names),),
+		)
+	)
+
+
 @frappe.whitelist(methods=["POST"])
 def send_test_event(webhook: str) -> dict:
 	"""Queue a synthetic `<doctype>.test` event through the normal outbox path → {delivery}."""

@@ -1,8 +1,10 @@
 import json
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
 import frappe
+from frappe.translate import MERGED_TRANSLATION_KEY, USER_TRANSLATION_KEY
 from frappe.utils import get_system_timezone, now_datetime
 
 from integrations_app.api import dashboard, settings, webhooks
@@ -137,11 +139,34 @@ class TestDashboardAndSettings(IntegrationsTestCase):
 		self.assertGreaterEqual(sum(b["failed"] for b in result["buckets"]), 1)
 
 	def test_delivery_detail_has_attempts(self):
-		webhook = make_webhook(events=["after_insert"])
+		webhook = make_webhook(events=["after_insert"], title="Orders to the warehouse")
 		[name] = outbox.insert_deliveries([{"webhook": webhook.name, "event_type": "todo.created", "payload": "{}"}])
 		detail = dashboard.delivery_detail(delivery=name)
 		self.assertEqual(detail["name"], name)
 		self.assertEqual(detail["attempts"], [])
+		self.assertEqual((detail["webhook"], detail["webhook_title"]), (webhook.name, "Orders to the warehouse"))
+
+	def test_failing_now_counts_only_deliveries_whose_latest_status_is_failed(self):
+		webhook = make_webhook(events=["after_insert"])
+		healthy = make_webhook(events=["after_insert"])
+		row = {"webhook": webhook.name, "event_type": "todo.created", "payload": "{}", "status": "Failed"}
+		still_failed, replayed, recovered = outbox.insert_deliveries([dict(row), dict(row), dict(row)])
+		outbox.insert_deliveries([{**row, "webhook": healthy.name, "status": "Succeeded"}])
+		# a replay and a recovery take the row back through the queue: failing no more
+		frappe.db.set_value(DELIVERY, replayed, "status", "Succeeded")
+		frappe.db.set_value(DELIVERY, recovered, "status", "Retrying")
+
+		failing = webhooks.failing_now()
+		self.assertEqual(failing[webhook.name], 1)
+		self.assertNotIn(healthy.name, failing)
+
+	def test_failing_now_needs_read_permission_on_deliveries(self):
+		frappe.set_user("Guest")
+		try:
+			with self.assertRaises(frappe.PermissionError):
+				webhooks.failing_now()
+		finally:
+			frappe.set_user("Administrator")
 
 	def test_test_sidecar(self):
 		with FakeSidecar() as sidecar:
@@ -157,6 +182,25 @@ class TestDashboardAndSettings(IntegrationsTestCase):
 		self.assertFalse(result["ok"])
 		self.assertIn("Cannot connect", result["error"])
 		self.assertNotIn("test-sidecar-token", result["error"])
+
+
+REFUSAL = "Only Integration Managers and System Managers can open Integrations"
+
+
+@contextmanager
+def german(source: str, translated: str):
+	"""The session in German, with one translation from the Translation doctype."""
+	frappe.get_doc({"doctype": "Translation", "language": "de", "source_text": source, "translated_text": translated}).insert(
+		ignore_permissions=True
+	)
+	frappe.local.lang = "de"
+	try:
+		yield
+	finally:
+		frappe.local.lang = "en"
+		# the rolled-back row must not outlive the test in the translation caches
+		frappe.cache.hdel(USER_TRANSLATION_KEY, "de")
+		frappe.cache.hdel(MERGED_TRANSLATION_KEY, "de")
 
 
 class TestSpaPage(IntegrationsTestCase):
@@ -178,3 +222,37 @@ class TestSpaPage(IntegrationsTestCase):
 			context = integrations.get_context(frappe._dict())
 		self.assertEqual(context.boot["time_zone"], get_system_timezone())
 		self.assertTrue(context.boot["csrf_token"])
+
+	def test_boot_has_the_translations_of_the_users_language(self):
+		from integrations_app.www import integrations
+
+		with german(REFUSAL, "Nur für Integrationsverwalter"):
+			with patch.object(frappe.db, "commit", lambda: None):  # get_context saves the session's CSRF token
+				boot = integrations.get_context(frappe._dict()).boot
+		self.assertEqual(boot["lang"], "de")
+		self.assertEqual(boot["__messages"][REFUSAL], "Nur für Integrationsverwalter")
+
+	def test_the_refusal_is_in_the_users_language(self):
+		from integrations_app.www import integrations
+
+		email = "ia-no-role@example.com"
+		user = (
+			frappe.get_doc("User", email)
+			if frappe.db.exists("User", email)
+			else frappe.get_doc(
+				{"doctype": "User", "email": email, "first_name": "No role", "send_welcome_email": 0}
+			).insert(ignore_permissions=True)
+		)
+		# on a fresh site Frappe makes the first user it creates a System Manager
+		frappe.db.delete("Has Role", {"parent": user.name})
+		frappe.clear_cache(user=user.name)
+		self.assertNotIn("System Manager", frappe.get_roles(user.name))
+		with german(REFUSAL, "Nur für Integrationsverwalter"):
+			frappe.set_user(user.name)
+			try:
+				with self.assertRaises(frappe.PermissionError) as refused:
+					integrations.get_context(frappe._dict())
+			finally:
+				frappe.set_user("Administrator")
+		self.assertEqual(str(refused.exception), "Nur für Integrationsverwalter")
+

@@ -4,6 +4,8 @@ from urllib.parse import urlencode
 
 import frappe
 import frappe.sessions
+from frappe import _
+from frappe.translate import get_all_translations
 from frappe.utils import get_system_timezone
 
 from integrations_app.permissions import is_integration_manager
@@ -17,7 +19,7 @@ def get_context(context):
 		target = path if path.startswith("/integrations") else "/integrations"
 		frappe.redirect("/login?" + urlencode({"redirect-to": target}))
 	if not is_integration_manager():
-		raise frappe.PermissionError("Only Integration Managers and System Managers can open Integrations")
+		raise frappe.PermissionError(_("Only Integration Managers and System Managers can open Integrations"))
 
 	csrf_token = frappe.sessions.get_csrf_token()
 	frappe.db.commit()  # the new CSRF token lives in the session, which must be saved
@@ -30,5 +32,8 @@ def get_context(context):
 		"user": frappe.session.user,
 		# every time in the SPA is shown in the site's zone: Frappe's datetimes are naive site time
 		"time_zone": get_system_timezone(),
+		# the SPA's __() reads these, as desk's does frappe.boot.__messages
+		"lang": frappe.local.lang,
+		"__messages": get_all_translations(frappe.local.lang),
 	}
 	return context

@@ -73,6 +73,31 @@ describe('app shell', () => {
     await app.navigate('Overview')
     expect(session.errors).toEqual([])
   })
+
+  it("shows the SPA in the user's language, from the boot's translations", async () => {
+    site.boot.lang = 'de'
+    site.boot.__messages = {
+      Deliveries: 'Zustellungen',
+      Refresh: 'Aktualisieren',
+      'Delivered / failing now': 'Zugestellt / scheitert gerade',
+      '{0} failing in a row': '{0} Fehlschläge in Folge',
+    }
+    try {
+      await app.page.goto(`${site.url}/integrations/webhooks`)
+      const table = app.page.getByTestId('webhook-list')
+      await table.locator('tbody tr').first().waitFor()
+      await expect(app.page.getByRole('button', { name: 'Zustellungen', exact: true }).isVisible()).resolves.toBe(true)
+      await expect(app.page.getByRole('button', { name: 'Aktualisieren' }).isVisible()).resolves.toBe(true)
+      expect(await table.locator('thead').innerText()).toContain('Zugestellt / scheitert gerade')
+      const streak = message<{ consecutive_failures: number }[]>(listReply('Integration Webhook', {})).find((w) => w.consecutive_failures)!
+      expect(await table.innerText()).toContain(`${streak.consecutive_failures} Fehlschläge in Folge`)
+      await app.screenshot('webhooks-de')
+    } finally {
+      site.boot.lang = 'en'
+      site.boot.__messages = {}
+    }
+    expect(session.errors).toEqual([])
+  })
 })
 
 describe('overview', () => {
@@ -128,6 +153,13 @@ describe('deliveries', () => {
     await app.open('/deliveries')
     await app.deliveryRows.first().waitFor()
     expect(await app.deliveryRows.count()).toBe(all().length)
+    // the webhook column shows the webhook's title, as desk does, with its id on hover
+    const titles = new Map(message<{ name: string; title: string }[]>(listReply('Integration Webhook', {})).map((w) => [w.name, w.title]))
+    for (const row of all()) {
+      const cell = app.deliveryRow(row.name).locator('td').nth(2)
+      await expect.poll(() => cell.innerText()).toBe(titles.get(row.webhook))
+      expect(await cell.locator('span').getAttribute('title')).toBe(row.webhook)
+    }
     const first = callsOf('frappe.client.get_list').find((r) => r.args.doctype === 'Integration Webhook Delivery')!
     expect(first.args).toEqual(listReply('Integration Webhook Delivery', {}).args)
     await app.screenshot('deliveries')
@@ -147,10 +179,12 @@ describe('deliveries', () => {
   it('opens a delivery with its attempt timeline and replays it with the CSRF token', async () => {
     const detail = site.fixtures.get('integrations_app.api.dashboard.delivery_detail')!.responses[0]!
     const delivery = String(detail.args.delivery)
-    const { attempts, event_type: eventType, payload } = message<{
+    const { attempts, event_type: eventType, payload, webhook, webhook_title: webhookTitle } = message<{
       attempts: { attempt_no: number; status_code: number | null; error: string | null }[]
       event_type: string
       payload: string
+      webhook: string
+      webhook_title: string
     }>(detail)
     await app.open('/deliveries')
     await app.deliveryRow(delivery).click()
@@ -168,6 +202,8 @@ describe('deliveries', () => {
     expect(shown).toContain('webhook-signature')
     // The title is the event type; the payload is the stored `data` (the sidecar adds the {type, timestamp} envelope).
     expect(shown).toContain(eventType)
+    const webhookLink = app.deliveryDetail.getByRole('link', { name: webhookTitle })
+    expect(await webhookLink.getAttribute('href')).toBe(`/app/integration-webhook/${webhook}`)
     expect(shown).toContain(JSON.stringify(JSON.parse(payload), null, 2).split('\n')[1]!.trim())
     await app.screenshot('delivery-detail')
 
@@ -267,6 +303,13 @@ describe('webhooks', () => {
     const active = webhooks.find((w) => w.status === 'Active')!
     const row = table.locator(`tr[data-name="${active.name}"]`)
     expect(await row.getByRole('link', { name: active.title }).getAttribute('href')).toBe(`/app/integration-webhook/${active.name}`)
+    // failing now: the server's count of deliveries whose latest status is Failed, not every failure ever
+    const failingNow = message<Record<string, number>>(site.fixtures.get('integrations_app.api.webhooks.failing_now')!.responses[0]!)
+    for (const webhook of webhooks) {
+      const cell = table.locator(`tr[data-name="${webhook.name}"]`).getByTestId('failing-now')
+      await expect.poll(() => cell.innerText()).toBe(String(failingNow[webhook.name] ?? 0))
+    }
+    expect(Object.values(failingNow).some((n) => n > 0)).toBe(true)
     await app.screenshot('webhooks')
 
     const pause = app.waitForCall('integrations_app.api.webhooks.set_paused')

@@ -46,6 +46,9 @@ export interface Boot {
   user: string
   /** System Settings time zone (the recorded site's: Asia/Kolkata). */
   time_zone: string
+  /** The user's language and its translations (`get_all_translations(lang)`; English: none). */
+  lang: string
+  __messages: Record<string, string>
 }
 
 /** Replaces a fixture reply for a method (e.g. to show an error state). */
@@ -154,6 +157,8 @@ export async function startStandin(options: { siteName?: string; timeZone?: stri
     socketio_port: 0,
     user: 'Administrator',
     time_zone: options.timeZone ?? 'Asia/Kolkata',
+    lang: 'en',
+    __messages: {},
   }
 
   function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}) {

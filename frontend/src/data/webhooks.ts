@@ -1,4 +1,5 @@
 import { createResource } from 'frappe-ui'
+import type { FailingNow } from '../types/api'
 import type { IntegrationWebhook } from '../types/doctypes'
 import { GET_LIST, type GetListArgs, type ListRow } from './client'
 
@@ -9,7 +10,6 @@ export const WEBHOOK_FIELDS = [
   'url',
   'status',
   'delivered_count',
-  'failed_count',
   'consecutive_failures',
   'last_success_at',
 ] as const
@@ -28,6 +28,11 @@ export const WEBHOOK_LIST_ARGS: GetListArgs = {
 
 export function webhookListResource() {
   return createResource<WebhookRow[], GetListArgs>({ url: GET_LIST, params: WEBHOOK_LIST_ARGS })
+}
+
+/** Deliveries failing now per webhook, counted by the server. */
+export function failingNowResource() {
+  return createResource<FailingNow>({ url: 'integrations_app.api.webhooks.failing_now' })
 }
 
 export function setPausedResource() {

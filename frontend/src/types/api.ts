@@ -72,8 +72,11 @@ export interface DeliveryOverview {
   totals: Record<'queued' | 'sending' | 'retrying' | 'succeeded' | 'failed' | 'cancelled', number>
 }
 
-/** `integrations_app.api.dashboard.delivery_detail`: the document with its `attempts` rows. */
-export type DeliveryDetail = IntegrationWebhookDelivery
+/** `integrations_app.api.dashboard.delivery_detail`: the document with its `attempts` rows and its webhook's title. */
+export type DeliveryDetail = IntegrationWebhookDelivery & { webhook_title: string | null }
+
+/** `integrations_app.api.webhooks.failing_now`: deliveries whose latest status is Failed, per webhook (none: left out). */
+export type FailingNow = Record<string, number>
 
 /** A row of `integrations_app.api.inbound.endpoint_stats` */
 export interface InboundEndpointStats {

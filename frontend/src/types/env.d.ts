@@ -8,6 +8,10 @@ interface Window {
   user?: string
   /** The site's time zone (System Settings), e.g. `Asia/Kolkata`: every time is shown in it. */
   time_zone?: string
+  /** The site's translations for the user's language (`frappe.translate.get_all_translations`). */
+  __messages?: Record<string, string>
+  /** The user's language, e.g. `de`. */
+  lang?: string
 }
 
 declare module '~icons/lucide/*' {

@@ -71,6 +71,9 @@ export function useDeliveries() {
 
   const webhooks = webhookListResource()
   const webhookOptions = computed(() => (webhooks.data ?? []).map((w) => ({ label: w.title || w.name, value: w.name })))
+  const titles = computed(() => new Map(webhookOptions.value.map((o) => [o.value, o.label])))
+  /** The webhook's title as desk shows it; its id until the list has it (or for one past the first 500). */
+  const webhookTitle = (name: string) => titles.value.get(name) ?? name
 
   onMounted(() => {
     load()
@@ -90,6 +93,7 @@ export function useDeliveries() {
     filters,
     eventTypeInput,
     webhookOptions,
+    webhookTitle,
     rows,
     hasMore,
     loading: computed(() => list.loading),

@@ -5,6 +5,7 @@ import { useThrottle } from '../../composables/useThrottle'
 import { errorText } from '../../data/client'
 import { deliveryDetailResource, replayDeliveryResource } from '../../data/deliveries'
 import { prettyJson } from '../../format'
+import { __ } from '../../translate'
 import type { DeliveryRealtimeMessage } from '../../types/api'
 import type { IntegrationWebhookDeliveryAttempt } from '../../types/doctypes'
 
@@ -42,10 +43,10 @@ export function useDeliveryDetail(name: Ref<string | null>) {
     if (!name.value) return
     try {
       await replayCall.submit({ delivery: name.value })
-      toast.success('Replay queued: a new attempt will be made')
+      toast.success(__('Replay queued: a new attempt will be made'))
       load()
     } catch (error) {
-      toast.error(errorText(error as Error) || 'Could not replay the delivery')
+      toast.error(errorText(error as Error) || __('Could not replay the delivery'))
     }
   }
 

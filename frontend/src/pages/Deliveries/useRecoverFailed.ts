@@ -2,6 +2,7 @@ import { toast } from 'frappe-ui'
 import { computed, ref } from 'vue'
 import { errorText } from '../../data/client'
 import { recoverFailedResource } from '../../data/deliveries'
+import { __ } from '../../translate'
 
 /**
  * The windows offered, in hours. The server turns "the last N hours" into a time itself, so no
@@ -9,10 +10,10 @@ import { recoverFailedResource } from '../../data/deliveries'
  * site's zone).
  */
 export const RECOVER_WINDOWS = [
-  { label: 'Last hour', value: '1' },
-  { label: 'Last 6 hours', value: '6' },
-  { label: 'Last 24 hours', value: '24' },
-  { label: 'Last 3 days', value: '72' },
+  { label: __('Last hour'), value: '1' },
+  { label: __('Last 6 hours'), value: '6' },
+  { label: __('Last 24 hours'), value: '24' },
+  { label: __('Last 3 days'), value: '72' },
 ] as const
 const DEFAULT_HOURS = '24'
 
@@ -31,10 +32,16 @@ export function useRecoverFailed(onDone: () => void) {
     try {
       const result = await call.submit({ webhook: webhook.value, hours: Number(hours.value) })
       const requeued = result?.requeued ?? 0
-      toast.success(requeued ? `Requeued ${requeued} failed ${requeued === 1 ? 'delivery' : 'deliveries'}` : 'No failed deliveries since then')
+      toast.success(
+        requeued === 0
+          ? __('No failed deliveries since then')
+          : requeued === 1
+            ? __('Requeued 1 failed delivery')
+            : __('Requeued {0} failed deliveries', [requeued]),
+      )
       onDone()
     } catch (error) {
-      toast.error(errorText(error as Error) || 'Could not recover failed deliveries')
+      toast.error(errorText(error as Error) || __('Could not recover failed deliveries'))
     }
   }
 

@@ -3,6 +3,7 @@ import { computed, watch, type Ref } from 'vue'
 import { errorText } from '../../data/client'
 import { INBOUND_EVENT_DOCTYPE, inboundEventResource, replayEventResource } from '../../data/inbound'
 import { prettyJson } from '../../format'
+import { __ } from '../../translate'
 
 export function useInboundEvent(name: Ref<string | null>) {
   const event = inboundEventResource()
@@ -17,10 +18,10 @@ export function useInboundEvent(name: Ref<string | null>) {
     if (!name.value) return
     try {
       await replayCall.submit({ event: name.value })
-      toast.success('Event queued to be handled again')
+      toast.success(__('Event queued to be handled again'))
       load()
     } catch (error) {
-      toast.error(errorText(error as Error) || 'Could not replay the event')
+      toast.error(errorText(error as Error) || __('Could not replay the event'))
     }
   }
 

@@ -1,12 +1,13 @@
 /** Shaping `delivery_overview` buckets into a stacked per-minute bar chart. */
 import type { BarChartOptions } from '../../components/BarChart.vue'
+import { __ } from '../../translate'
 import type { OverviewBucket } from '../../types/api'
 
 export const RESULTS = ['succeeded', 'failed', 'retrying'] as const
 export type Result = (typeof RESULTS)[number]
 
 const COLORS: Record<Result, string> = { succeeded: '#46B37E', failed: '#E03636', retrying: '#E79913' }
-const LABELS: Record<Result, string> = { succeeded: 'Succeeded', failed: 'Failed', retrying: 'Retrying' }
+const LABELS: Record<Result, string> = { succeeded: __('Succeeded'), failed: __('Failed'), retrying: __('Retrying') }
 
 export interface ChartSeries {
   /** `HH:MM` of each minute, oldest first. */

@@ -4,7 +4,8 @@ import { useRouter } from 'vue-router'
 import { useRealtime } from '../../composables/useRealtime'
 import { useThrottle } from '../../composables/useThrottle'
 import { errorText } from '../../data/client'
-import { rotateSecretResource, sendTestEventResource, setPausedResource, webhookListResource, type WebhookRow } from '../../data/webhooks'
+import { failingNowResource, rotateSecretResource, sendTestEventResource, setPausedResource, webhookListResource, type WebhookRow } from '../../data/webhooks'
+import { __ } from '../../translate'
 
 /** Health figures move with every delivery; refresh them at most this often. */
 const LIVE_REFRESH_MS = 5000
@@ -12,6 +13,7 @@ const LIVE_REFRESH_MS = 5000
 export function useWebhooks() {
   const router = useRouter()
   const list = webhookListResource()
+  const failing = failingNowResource()
   const setPaused = setPausedResource()
   const sendTest = sendTestEventResource()
   const rotate = rotateSecretResource()
@@ -20,7 +22,7 @@ export function useWebhooks() {
   /** A secret just rotated, shown once in a dialog; dropped when the dialog closes. */
   const newSecret = ref<{ title: string; secret: string; previousExpiresAt: string } | null>(null)
 
-  const load = () => list.fetch().catch(() => null)
+  const load = () => Promise.all([list.fetch().catch(() => null), failing.fetch().catch(() => null)])
   onMounted(load)
   const reloadLive = useThrottle(load, LIVE_REFRESH_MS)
   useRealtime('integrations_delivery', reloadLive)
@@ -31,7 +33,7 @@ export function useWebhooks() {
     try {
       await action()
     } catch (error) {
-      toast.error(errorText(error as Error) || 'The action failed')
+      toast.error(errorText(error as Error) || __('The action failed'))
     } finally {
       delete busy[row.name]
     }
@@ -43,7 +45,7 @@ export function useWebhooks() {
     return run(row, 'pause', async () => {
       const result = await setPaused.submit({ webhook: row.name, paused })
       if (result) list.setData((rows) => (rows ?? []).map((r) => (r.name === row.name ? { ...r, status: result.status } : r)))
-      toast.success(paused ? `${row.title} paused: events are held until resumed` : `${row.title} resumed`)
+      toast.success(paused ? __('{0} paused: events are held until resumed', [row.title]) : __('{0} resumed', [row.title]))
     })
   }
 
@@ -51,8 +53,8 @@ export function useWebhooks() {
     return run(row, 'test', async () => {
       const result = await sendTest.submit({ webhook: row.name })
       const delivery = result?.delivery
-      toast.success(`Test event queued for ${row.title}`, {
-        action: delivery ? { label: 'View', onClick: () => router.push({ path: '/deliveries', query: { delivery } }) } : undefined,
+      toast.success(__('Test event queued for {0}', [row.title]), {
+        action: delivery ? { label: __('View'), onClick: () => router.push({ path: '/deliveries', query: { delivery } }) } : undefined,
       })
     })
   }
@@ -67,6 +69,8 @@ export function useWebhooks() {
   return {
     list,
     rows: computed(() => list.data ?? []),
+    /** Deliveries failing now, by webhook (a failed count would fall back to 0 while it loads). */
+    failing: computed(() => failing.data ?? {}),
     error: computed(() => errorText(list.error)),
     busy,
     load,
