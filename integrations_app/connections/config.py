@@ -115,7 +115,7 @@ def oauth_client(doc, provider=None) -> dict:
 	}
 
 
-def token_client_key(doc, provider=None) -> str:
+def issuing_client_key(doc, provider=None) -> str:
 	"""Who issued the tokens: the sidecar drops its tokens when type, client id or token URL
 	change, and Frappe's copy is sent back only while this still matches."""
 	if not is_oauth(doc):
@@ -128,7 +128,7 @@ def build_auth(doc, provider=None) -> dict:
 	kind = AUTH_TYPES[doc.auth_type]
 	secret = doc.get_password("secret", raise_exception=False) if doc.secret and not is_oauth(doc) else None
 	if kind == "api_key":
-		auth = {"type": kind, "in": "query" if doc.auth_type == "API Key (Query)" else "header", "name": doc.api_key_name, "value": secret}
+		auth = {"type": kind, "in": "query" if doc.auth_type == "API Key (Query)" else "header", "name": doc.key_name, "value": secret}
 		if doc.auth_type == "API Key (Header)" and doc.api_key_prefix:
 			auth["prefix"] = doc.api_key_prefix
 		return auth
@@ -144,7 +144,7 @@ def build_auth(doc, provider=None) -> dict:
 		"client_id": client["client_id"],
 		"client_auth": provider.client_auth_method or "basic",
 		"scopes": parse_scopes(doc.scopes or provider.scopes),
-		"token_params": parse_lines(provider.token_params, "="),
+		"token_params": parse_lines(provider.grant_params, "="),
 		"default_token_lifetime_s": max(30, cint(provider.default_token_lifetime_s) or 3600),
 	}
 	if client["client_secret"]:
@@ -161,7 +161,7 @@ def stored_tokens(doc, provider=None) -> dict | None:
 	issued to another OAuth client than the one configured now)."""
 	if not is_oauth(doc) or not doc.access_token or not doc.token_obtained_at:
 		return None
-	if doc.token_client != token_client_key(doc, provider):
+	if doc.issuing_client != issuing_client_key(doc, provider):
 		return None
 	access = doc.get_password("access_token", raise_exception=False)
 	if not access:
@@ -171,7 +171,7 @@ def stored_tokens(doc, provider=None) -> dict | None:
 		"access_token": access,
 		"refresh_token": refresh or None,
 		"token_type": doc.token_type or "Bearer",
-		"scope": doc.token_scope or None,
+		"scope": doc.granted_scope or None,
 		"expires_at": utc_naive_to_iso(get_datetime(doc.token_expires_at)) if doc.token_expires_at else None,
 		"obtained_at": utc_naive_to_iso(get_datetime(doc.token_obtained_at)),
 	}

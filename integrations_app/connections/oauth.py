@@ -17,7 +17,7 @@ from frappe import _
 from frappe.utils import get_url
 
 from integrations_app.connections import tokens
-from integrations_app.connections.config import CONNECTION, token_client_key
+from integrations_app.connections.config import CONNECTION, issuing_client_key
 from integrations_app.sidecar import config_sync
 from integrations_app.sidecar.client import SidecarClient, SidecarError
 from integrations_app.timefmt import utc_naive
@@ -116,8 +116,8 @@ def _record_connected(doc, answer: dict) -> None:
 	}
 	if answer.get("expires_at") and not doc.token_obtained_at:
 		values["token_expires_at"] = utc_naive(answer["expires_at"])
-	if answer.get("scope") and not doc.token_scope:
-		values["token_scope"] = answer["scope"]
-	if not doc.token_client:
-		values["token_client"] = token_client_key(doc)
+	if answer.get("scope") and not doc.granted_scope:
+		values["granted_scope"] = answer["scope"]
+	if not doc.issuing_client:
+		values["issuing_client"] = issuing_client_key(doc)
 	frappe.db.set_value(CONNECTION, doc.name, values, update_modified=False)

@@ -67,7 +67,7 @@ API_PRESETS: dict[str, dict] = {
 		"headers": "Stripe-Version: 2024-06-20",
 		"test_path": "/v1/balance",
 	},
-	"API Key": {"auth_type": "API Key (Header)", "api_key_name": "X-API-Key"},
+	"API Key": {"auth_type": "API Key (Header)", "key_name": "X-API-Key"},
 	"Bearer Token": {"auth_type": "Bearer Token"},
 	"Basic Auth": {"auth_type": "Basic Auth"},
 }

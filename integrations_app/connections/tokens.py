@@ -13,7 +13,7 @@ from frappe.utils import escape_html, get_datetime
 from frappe.utils.password import remove_encrypted_password, set_encrypted_password
 
 from integrations_app import alerts
-from integrations_app.connections.config import CONNECTION, token_client_key
+from integrations_app.connections.config import CONNECTION, issuing_client_key
 from integrations_app.sitetime import from_iso
 from integrations_app.timefmt import utc_naive
 
@@ -37,7 +37,7 @@ def store_tokens(doc, tokens: dict, connected_by: str | None = None, connected_a
 		raise frappe.ValidationError(_("tokens need access_token and obtained_at"))
 	obtained = utc_naive(tokens["obtained_at"])
 	expires = _utc_or_none(tokens.get("expires_at"))
-	if doc.token_obtained_at and get_datetime(doc.token_obtained_at) > obtained and doc.token_client == token_client_key(doc):
+	if doc.token_obtained_at and get_datetime(doc.token_obtained_at) > obtained and doc.issuing_client == issuing_client_key(doc):
 		return False
 	set_encrypted_password(CONNECTION, doc.name, tokens["access_token"], "access_token")
 	# A provider that does not rotate sends no refresh token on refresh: the stored one stays valid.
@@ -46,10 +46,10 @@ def store_tokens(doc, tokens: dict, connected_by: str | None = None, connected_a
 	values = {
 		"access_token": "*" * 10,  # the Password field's placeholder: the value lives in __Auth
 		"token_type": (tokens.get("token_type") or "Bearer")[:64],
-		"token_scope": tokens.get("scope"),
+		"granted_scope": tokens.get("scope"),
 		"token_expires_at": expires,
 		"token_obtained_at": obtained,
-		"token_client": token_client_key(doc),
+		"issuing_client": issuing_client_key(doc),
 		"status": "Connected" if doc.enabled else "Disabled",
 		"last_error": None,
 		"last_error_at": None,
@@ -73,10 +73,10 @@ def forget_tokens(doc) -> None:
 		"access_token": None,
 		"refresh_token": None,
 		"token_type": None,
-		"token_scope": None,
+		"granted_scope": None,
 		"token_expires_at": None,
 		"token_obtained_at": None,
-		"token_client": None,
+		"issuing_client": None,
 		"connected_by": None,
 		"connected_at": None,
 	}

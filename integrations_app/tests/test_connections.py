@@ -186,9 +186,9 @@ class TestConnectionDocType(ConnectionsTestCase):
 		self.assertIn("not a header name", row.last_error)
 
 	def test_api_key_and_basic_configs(self):
-		key = make_connection("Key Q", auth_type="API Key (Query)", api_key_name="api_key")
+		key = make_connection("Key Q", auth_type="API Key (Query)", key_name="api_key")
 		self.assertEqual(connection_config(key)["auth"], {"type": "api_key", "in": "query", "name": "api_key", "value": SECRET})
-		header = make_connection("Key H", auth_type="API Key (Header)", api_key_name="Authorization", api_key_prefix="Token ")
+		header = make_connection("Key H", auth_type="API Key (Header)", key_name="Authorization", api_key_prefix="Token ")
 		self.assertEqual(connection_config(header)["auth"]["prefix"], "Token ")
 		basic = make_connection("Basic", auth_type="Basic Auth", username="me")
 		self.assertEqual(connection_config(basic)["auth"], {"type": "basic", "username": "me", "password": SECRET})

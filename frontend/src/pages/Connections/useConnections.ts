@@ -11,6 +11,7 @@ import {
 } from '../../data/connections'
 import { __ } from '../../translate'
 import type { ConnectionCounters, ConnectionTestResult } from '../../types/api'
+import { rateChartOptions } from './chartOptions'
 import { nextRates, type RatePoint } from './rates'
 
 /** How often the sidecar's counters are read for the live chart. */
@@ -75,15 +76,16 @@ export function useConnections() {
 
   const test = (name: string) =>
     run(name, async () => {
-      testResults.value = { ...testResults.value, [name]: await tester.submit({ connection: name }) }
+      const result = await tester.submit({ connection: name })
+      if (result) testResults.value = { ...testResults.value, [name]: result }
       await loadConnections()
     })
 
   /** Opens the provider's consent page; it comes back to this page with `?oauth=`. */
   const connect = (name: string) =>
     run(name, async () => {
-      const { authorize_url } = await starter.submit({ connection: name, return_to: 'spa' })
-      window.location.assign(authorize_url)
+      const started = await starter.submit({ connection: name, return_to: 'spa' })
+      if (started) window.location.assign(started.authorize_url)
     })
 
   const disconnect = (name: string) =>
@@ -106,12 +108,18 @@ export function useConnections() {
     connections,
     connectionsError: computed(() => errorText(connections.error)),
     rows: computed(() => connections.data ?? []),
+    /** Each connection with its counters, last test and chart (absent ones as null). */
+    cards: computed(() =>
+      (connections.data ?? []).map((row) => ({
+        row,
+        counters: counters.value[row.name] ?? null,
+        test: testResults.value[row.name] ?? null,
+        chart: rateChartOptions(rates.value[row.name] ?? []),
+      })),
+    ),
     catalogue,
     catalogueError: computed(() => errorText(catalogue.error)),
     statsError: computed(() => stats.data?.error ?? errorText(stats.error)),
-    rates,
-    counters,
-    testResults,
     busy,
     actionError,
     oauthOutcome,

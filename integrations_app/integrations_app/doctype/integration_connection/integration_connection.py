@@ -36,10 +36,10 @@ class IntegrationConnection(Document):
 			self.provider = self.client_id = self.scopes = None
 			if not self.secret:
 				frappe.throw(_("{0} is required").format(_(self.meta.get_label("secret"))))
-			if self.auth_type.startswith("API Key") and not (self.api_key_name or "").strip():
+			if self.auth_type.startswith("API Key") and not (self.key_name or "").strip():
 				frappe.throw(_("Key Name is required"))
-			if self.auth_type == "API Key (Header)" and not cfg.HEADER_NAME_RE.match(self.api_key_name.strip()):
-				frappe.throw(_("Key Name {0} is not a header name").format(frappe.bold(self.api_key_name)))
+			if self.auth_type == "API Key (Header)" and not cfg.HEADER_NAME_RE.match(self.key_name.strip()):
+				frappe.throw(_("Key Name {0} is not a header name").format(frappe.bold(self.key_name)))
 			if self.auth_type == "Basic Auth" and (not self.username or ":" in self.username):
 				frappe.throw(_("Username is required and may not contain a colon"))
 			return
@@ -133,10 +133,10 @@ class IntegrationConnection(Document):
 				self.status = "Connected"
 				self.last_error = self.last_error_at = None
 			return
-		if self.flags.forget_tokens or (self.token_client and self.token_client != cfg.token_client_key(self)):
+		if self.flags.forget_tokens or (self.issuing_client and self.issuing_client != cfg.issuing_client_key(self)):
 			self.flags.forget_tokens = True
 			self.status = "Not Connected"
-		elif not self.token_client:
+		elif not self.issuing_client:
 			self.status = "Not Connected"
 		elif self.status == "Disabled":
 			self.status = "Connected"

@@ -46,7 +46,7 @@ class IntegrationOAuthProvider(Document):
 	def validate_options(self):
 		try:
 			parse_lines(self.authorize_params, "=")
-			parse_lines(self.token_params, "=")
+			parse_lines(self.grant_params, "=")
 		except ValueError as e:
 			frappe.throw(_("Extra parameters: {0}").format(e))
 		self.scopes = " ".join(parse_scopes(self.scopes)) or None
