@@ -88,7 +88,7 @@ def _connection_row(connection: str) -> dict:
 		as_dict=True,
 	)
 	if not row or not row.sidecar_id:
-		raise errors.ConnectionNotFound(_("No Integration Connection {0}").format(frappe.bold(connection)))
+		raise errors.ConnectionNotFound(_("No Integration Connection {0}").format(repr(connection)))
 	return row
 
 
