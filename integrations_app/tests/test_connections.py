@@ -560,3 +560,12 @@ class TestDeskApi(ConnectionsTestCase):
 		)
 		stats = api.parse_connection_metrics(text, {"Stripe-Live": "Stripe Live"})
 		self.assertEqual(stats, {"Stripe Live": {"calls": 45, "errors": 5, "by_result": {"2xx": 40, "5xx": 3, "timeout": 2}, "breaker": "open"}})
+
+
+class TestNotAWebhookSource(ConnectionsTestCase):
+	def test_webhooks_cannot_watch_connections_or_providers(self):
+		from integrations_app.tests.helpers import make_webhook
+
+		for doctype in (CONNECTION, PROVIDER):
+			with self.assertRaises(frappe.ValidationError):
+				make_webhook(reference_doctype=doctype)
