@@ -111,7 +111,7 @@ def _record_connected(doc, answer: dict) -> None:
 		"status": "Connected",
 		"last_error": None,
 		"last_error_at": None,
-		"connected_by": answer.get("connected_by") if frappe.db.exists("User", answer.get("connected_by")) else frappe.session.user,
+		"connected_by": frappe.session.user,
 		"connected_at": utc_naive(answer["connected_at"]) if answer.get("connected_at") else utc_now(),
 	}
 	if answer.get("expires_at") and not doc.token_obtained_at:
