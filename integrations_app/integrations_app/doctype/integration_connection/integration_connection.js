@@ -28,6 +28,7 @@ frappe.ui.form.on("Integration Connection", {
 				)
 			);
 		}
+		render_token_summary(frm);
 		const colors = { Connected: "green", "Not Connected": "gray", Expired: "orange", Error: "red", Disabled: "gray" };
 		frm.page.set_indicator(__(frm.doc.status), colors[frm.doc.status] || "gray");
 	},
@@ -63,4 +64,23 @@ function test(frm) {
 		}
 		frm.reload_doc();
 	});
+}
+
+// The token times are UTC (absolute, from the provider); desk would label a Datetime field
+// with the site's time zone, so they are shown here with theirs.
+function render_token_summary(frm) {
+	const field = frm.get_field("token_summary");
+	if (!field) return;
+	const utc = (value) => (value ? `${frappe.utils.escape_html(value.slice(0, 19))} UTC` : "—");
+	const expires = frm.doc.token_expires_at ? moment.utc(frm.doc.token_expires_at) : null;
+	const rows = [
+		[__("Expires"), expires ? `${utc(frm.doc.token_expires_at)} (${expires.fromNow()})` : "—"],
+		[__("Obtained"), utc(frm.doc.token_obtained_at)],
+		[__("Connected"), utc(frm.doc.connected_at)],
+	];
+	field.$wrapper.html(
+		`<table class="table table-sm table-borderless" style="max-width: 36rem">${rows
+			.map(([label, value]) => `<tr><td class="text-muted" style="width: 8rem">${label}</td><td>${value}</td></tr>`)
+			.join("")}</table>`
+	);
 }
