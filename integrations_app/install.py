@@ -2,11 +2,13 @@
 
 import frappe
 
+from integrations_app.connections.presets import PROVIDER_PRESETS
 from integrations_app.outbound.rules.retry import DEFAULT_RETRY_SCHEDULE, format_retry_schedule
 from integrations_app.permissions import INTEGRATION_MANAGER
 from integrations_app.retention import RETENTION_DEFAULTS
 
 SETTINGS = "Integration Settings"
+PROVIDER = "Integration OAuth Provider"
 SETTINGS_DEFAULTS = {
 	"sidecar_url": "http://127.0.0.1:8787",
 	"default_timeout_ms": 15000,
@@ -33,11 +35,13 @@ def refresh_module_map() -> None:
 def after_install() -> None:
 	ensure_role()
 	ensure_settings()
+	ensure_provider_presets()
 
 
 def after_migrate() -> None:
 	ensure_role()
 	ensure_settings()
+	ensure_provider_presets()
 
 
 def ensure_role() -> None:
@@ -56,3 +60,12 @@ def ensure_settings() -> None:
 	}
 	for field, value in missing.items():
 		frappe.db.set_single_value(SETTINGS, field, value)
+
+
+def ensure_provider_presets() -> None:
+	"""An Integration OAuth Provider per preset, named after it, unless one exists (by name or
+	preset): admins fill in their client id and secret, and migrate never overwrites them."""
+	for preset in PROVIDER_PRESETS:
+		if frappe.db.exists(PROVIDER, preset) or frappe.db.exists(PROVIDER, {"preset": preset}):
+			continue
+		frappe.get_doc({"doctype": PROVIDER, "provider_name": preset, "preset": preset}).insert(ignore_permissions=True)

@@ -58,3 +58,14 @@ def site_local(value: str, tz_name: str) -> datetime:
 	taken as site-local already (what the desk sends)."""
 	parsed = _from_iso(value, "date-time")
 	return parsed if parsed.tzinfo is None else utc_to_local(parsed, tz_name)
+
+
+def utc_naive(value: str) -> datetime:
+	"""ISO-8601 -> naive UTC datetime: what the connection token fields hold (absolute, so
+	independent of the site's time zone and of when the document was last saved)."""
+	return parse_iso8601(value).replace(tzinfo=None)
+
+
+def utc_naive_to_iso(naive: datetime) -> str:
+	"""Naive UTC datetime -> `…Z` ISO-8601."""
+	return to_iso_utc(naive.replace(tzinfo=timezone.utc))

@@ -10,6 +10,8 @@ from frappe import _
 from frappe.utils import escape_html
 
 from integrations_app import alerts
+from integrations_app.connections import config as connections_config
+from integrations_app.connections import tokens as connection_tokens
 from integrations_app.inbound import events as handlers
 from integrations_app.outbound import outbox
 from integrations_app.outbound import reports as delivery_outcomes
@@ -83,3 +85,51 @@ def receive_inbound_events(events: list) -> dict:
 	"""{events:[InboundEvent]} → {accepted:[sidecar_id], duplicates:[sidecar_id], rejected:[…]}"""
 	require_sidecar()
 	return handlers.receive_events(events)
+
+
+# --- connections (docs/api.md "Sidecar → Frappe", sidecar/README.md "Connections and OAuth 2")
+
+
+@frappe.whitelist(methods=["POST"])
+def connection_config(connection_id: str) -> dict | None:
+	"""The connection as PUT /v1/connections/{id} takes it, credentials and tokens included, or
+	None: the sidecar recovers a connection its Redis lost."""
+	require_sidecar()
+	doc = connection_tokens.by_sidecar_id(connection_id)
+	return connections_config.connection_config(doc) if doc else None
+
+
+@frappe.whitelist(methods=["POST"])
+def store_connection_tokens(
+	connection_id: str,
+	tokens: dict,
+	status: str = "connected",
+	connected_by: str | None = None,
+	connected_at: str | None = None,
+) -> dict:
+	"""Tokens the sidecar obtained (code exchange, refresh, client credentials); an older copy
+	than the one kept (by `obtained_at`) is ignored → {ok, stored}."""
+	require_sidecar()
+	doc = connection_tokens.by_sidecar_id(connection_id)
+	if doc is None:
+		return {"ok": False, "error": f"No Integration Connection {connection_id!r}"}
+	try:
+		stored = connection_tokens.store_tokens(doc, tokens, connected_by, connected_at)
+	except ValueError as e:  # an unreadable timestamp
+		frappe.throw(str(e))
+	return {"ok": True, "stored": stored}
+
+
+@frappe.whitelist(methods=["POST"])
+def connection_status(connection_id: str, status: str, error: str | None = None, at: str | None = None) -> dict:
+	"""`expired` (the provider refused the refresh token: notify, desk shows Reconnect) or
+	`error`; `connected` clears the last error."""
+	require_sidecar()
+	statuses = {"expired": "Expired", "error": "Error", "connected": "Connected"}
+	if status not in statuses:
+		frappe.throw(_("status must be one of {0}").format(", ".join(statuses)))
+	doc = connection_tokens.by_sidecar_id(connection_id)
+	if doc is None:
+		return {"ok": False, "error": f"No Integration Connection {connection_id!r}"}
+	connection_tokens.set_status(doc, statuses[status], error=error if status != "connected" else None, at=at)
+	return {"ok": True, "status": statuses[status]}

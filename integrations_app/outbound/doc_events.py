@@ -36,6 +36,8 @@ OWN_DOCTYPES = frozenset(
 		"Integration Webhook Delivery Attempt",
 		"Integration Inbound Endpoint",
 		"Integration Inbound Event",
+		"Integration OAuth Provider",
+		"Integration Connection",
 	}
 )
 PENDING_KEY = "integrations_app_outbox_pending"

@@ -50,6 +50,7 @@ class SidecarError(Exception):
 		self.code = code
 		self.details = details
 		self.body = body  # the parsed answer, e.g. /healthz's report when it says 503
+		self.retry_after: str | None = None  # the sidecar's Retry-After (rate_limited, circuit_open)
 
 
 class SidecarNotConfigured(SidecarError):
@@ -164,6 +165,7 @@ class SidecarClient:
 		*,
 		expect_json: bool = True,
 		retry_once: bool | None = None,
+		read_timeout: float | None = None,
 	) -> Any:
 		"""`retry_once` (default: GET/PUT/DELETE): the call is idempotent, so a connection error
 		(not a timeout) is retried once at once — a kept-alive connection may have just been closed."""
@@ -173,8 +175,9 @@ class SidecarClient:
 			headers["Authorization"] = f"Bearer {self._token}"
 		if retry_once is None:
 			retry_once = method in ("GET", "PUT", "DELETE")
+		timeout = (self.timeout[0], read_timeout) if read_timeout else self.timeout
 		send = partial(
-			self._session.request, method, url, json=json_body, headers=headers, timeout=self.timeout, allow_redirects=False
+			self._session.request, method, url, json=json_body, headers=headers, timeout=timeout, allow_redirects=False
 		)
 		try:
 			try:
@@ -216,7 +219,9 @@ class SidecarClient:
 			cls = SidecarRequestError
 		else:
 			cls = SidecarServerError
-		raise cls(message, status, code, error.get("details"), body)
+		exc = cls(message, status, code, error.get("details"), body)
+		exc.retry_after = response.headers.get("Retry-After")
+		raise exc
 
 	# --- operations (DESIGN §3 and docs/api.md)
 
@@ -255,3 +260,41 @@ class SidecarClient:
 	def lookup_inbound_endpoints(self, slugs: list[str]) -> dict:
 		"""→ {found:{slug: view with stats}, missing:[slugs]} (≤1,000 slugs, one round trip)"""
 		return self.request("POST", "/v1/inbound-endpoints/lookup", {"slugs": slugs}, retry_once=True)
+
+	def metrics_text(self) -> str:
+		"""GET /metrics: Prometheus text (no auth on the sidecar's side)."""
+		try:
+			response = self._session.get(self.base_url + "/metrics", timeout=self.timeout, allow_redirects=False)
+		except requests.RequestException:
+			raise SidecarUnavailable(f"Cannot read the sidecar's metrics at {self.base_url}") from None
+		if response.status_code != 200:
+			raise SidecarServerError(f"Sidecar answered {response.status_code} to GET /metrics", response.status_code)
+		return response.text
+
+	# --- connections (sidecar/README.md "Connections and OAuth 2")
+
+	def put_connection(self, connection_id: str, config: dict) -> dict:
+		return self.request("PUT", f"/v1/connections/{_quote(connection_id)}", config)
+
+	def get_connection(self, connection_id: str) -> dict:
+		return self.request("GET", f"/v1/connections/{_quote(connection_id)}")
+
+	def delete_connection(self, connection_id: str) -> dict:
+		return self.request("DELETE", f"/v1/connections/{_quote(connection_id)}", expect_json=False)
+
+	def proxy(self, connection_id: str, body: dict, read_timeout: float) -> dict:
+		"""→ {status, headers, body, body_encoding, attempts, duration_ms}. Never repeated here:
+		the sidecar's policy decides what may be retried."""
+		return self.request(
+			"POST", f"/v1/connections/{_quote(connection_id)}/proxy", body, retry_once=False, read_timeout=read_timeout
+		)
+
+	def oauth_start(self, connection_id: str, user: str, redirect_uri: str) -> dict:
+		"""→ {authorize_url, state, expires_at}"""
+		return self.request(
+			"POST", f"/v1/connections/{_quote(connection_id)}/oauth/start", {"user": user, "redirect_uri": redirect_uri}
+		)
+
+	def oauth_callback(self, body: dict) -> dict:
+		"""{state, user, code | error, error_description?} → {connection_id, status, expires_at, scope, connected_by, connected_at}"""
+		return self.request("POST", "/v1/oauth/callback", body, retry_once=False, read_timeout=40.0)

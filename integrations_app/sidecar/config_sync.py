@@ -1,7 +1,8 @@
 """Keeping the sidecar's endpoint configuration in step with the DocTypes.
 
 Integration Webhook -> PUT /v1/endpoints/{name}; Integration Inbound Endpoint ->
-PUT /v1/inbound-endpoints/{slug}. Saves and deletes are sent after the transaction commits;
+PUT /v1/inbound-endpoints/{slug}; Integration Connection -> PUT /v1/connections/{sidecar_id}
+(connections are scheduled and deleted by sidecar id, see `connections/config.py`). Saves and deletes are sent after the transaction commits;
 if the sidecar cannot be reached the row keeps `sidecar_synced = 0` (deletes wait in a Redis
 set) and the minutely job retries. A user's save never fails because the sidecar is down.
 """
@@ -9,12 +10,19 @@ set) and the minutely job retries. A user's save never fails because the sidecar
 import frappe
 from frappe.utils import cint, flt, get_datetime, now_datetime
 
+from integrations_app.connections.config import CONNECTION, connection_config
 from integrations_app.outbound.rules.retry import (
 	DEFAULT_RETRY_SCHEDULE,
 	format_retry_schedule,
 	parse_retry_schedule,
 )
-from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarNotFound, SidecarUnavailable
+from integrations_app.sidecar.client import (
+	SidecarClient,
+	SidecarError,
+	SidecarNotFound,
+	SidecarRequestError,
+	SidecarUnavailable,
+)
 from integrations_app.sitetime import to_iso_utc
 
 WEBHOOK = "Integration Webhook"
@@ -150,6 +158,8 @@ def sync_webhook(name: str, client: SidecarClient) -> bool:
 
 def _sync(doctype: str, name: str, client: SidecarClient) -> bool:
 	"""PUT one endpoint; record the outcome in `sidecar_synced`. True when the sidecar has it."""
+	if doctype == CONNECTION:
+		return sync_connection(name, client)
 	if not frappe.db.exists(doctype, name):
 		return False
 	doc = frappe.get_doc(doctype, name)
@@ -170,6 +180,35 @@ def _sync(doctype: str, name: str, client: SidecarClient) -> bool:
 	return True
 
 
+def sync_connection(sidecar_id: str, client: SidecarClient) -> bool:
+	"""PUT a connection. A refusal (400) is the connection's last error: the person who saved it
+	sees why calls will fail."""
+	name = frappe.db.get_value(CONNECTION, {"sidecar_id": sidecar_id}, "name")
+	if not name:
+		return False
+	doc = frappe.get_doc(CONNECTION, name)
+	try:
+		if doc.sidecar_reset_pending:
+			# The base URL moved host: the sidecar keeps tokens across PUTs, so drop them first.
+			try:
+				client.delete_connection(sidecar_id)
+			except SidecarNotFound:
+				pass
+			frappe.db.set_value(CONNECTION, name, "sidecar_reset_pending", 0, update_modified=False)
+		client.put_connection(sidecar_id, connection_config(doc))
+	except SidecarError as e:
+		values = {"sidecar_synced": 0}
+		if isinstance(e, SidecarRequestError):
+			values.update(status="Error", last_error=str(e)[:1000], last_error_at=now_datetime())
+		frappe.db.set_value(CONNECTION, name, values, update_modified=False)
+		frappe.logger("integrations_app").info(f"{CONNECTION} {name} not synced: {e}")
+		if isinstance(e, SidecarUnavailable):
+			raise
+		return False
+	frappe.db.set_value(CONNECTION, name, "sidecar_synced", 1, update_modified=False)
+	return True
+
+
 def _delete_inbound(client: SidecarClient, slug: str) -> None:
 	try:
 		client.delete_inbound_endpoint(slug)
@@ -184,6 +223,8 @@ def _delete(doctype: str, name: str, client: SidecarClient | None) -> None:
 			raise SidecarUnavailable("sidecar not configured")
 		if doctype == WEBHOOK:
 			client.delete_endpoint(name)
+		elif doctype == CONNECTION:
+			client.delete_connection(name)
 		else:
 			client.delete_inbound_endpoint(name)
 	except SidecarNotFound:
@@ -199,9 +240,10 @@ def sync_pending(client: SidecarClient) -> None:
 	Raises SidecarUnavailable as soon as the sidecar cannot be reached."""
 	for member in frappe.cache.smembers(PENDING_DELETES_KEY) or []:
 		doctype, _, name = (member.decode() if isinstance(member, bytes) else member).partition("::")
-		if not frappe.db.exists(doctype, name):
+		if not frappe.db.exists(doctype, {"sidecar_id": name} if doctype == CONNECTION else name):
 			_delete(doctype, name, client)
-	for doctype in (WEBHOOK, INBOUND_ENDPOINT):
-		for name in frappe.get_all(doctype, filters={"sidecar_synced": 0}, pluck="name"):
+	for doctype in (WEBHOOK, INBOUND_ENDPOINT, CONNECTION):
+		key = "sidecar_id" if doctype == CONNECTION else "name"
+		for name in frappe.get_all(doctype, filters={"sidecar_synced": 0}, pluck=key):
 			_sync(doctype, name, client)
 		frappe.db.commit()

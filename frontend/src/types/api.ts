@@ -89,3 +89,55 @@ export interface InboundEndpointStats {
   rejected: number | null
   duplicates: number | null
 }
+
+/** A row of `integrations_app.api.connections.list_connections` (times: UTC ISO-8601). */
+export interface ConnectionRow {
+  name: string
+  auth_type: string
+  provider: string | null
+  base_url: string
+  sandbox: 0 | 1
+  enabled: 0 | 1
+  status: 'Not Connected' | 'Connected' | 'Expired' | 'Error' | 'Disabled'
+  last_error: string | null
+  last_error_at: string | null
+  token_expires_at: string | null
+  connected_by: string | null
+  connected_at: string | null
+  sidecar_id: string
+  sidecar_synced: 0 | 1
+  oauth: boolean
+}
+
+/** An entry of `integrations_app.api.connections.catalogue`. */
+export interface CatalogueEntry {
+  key: string
+  title: string
+  kind: 'oauth' | 'api'
+  configured: boolean
+  defaults: Record<string, string>
+}
+
+/** Counters since the sidecar process started (`connection_stats`). */
+export interface ConnectionCounters {
+  calls: number
+  errors: number
+  by_result: Record<string, number>
+  breaker: 'closed' | 'half_open' | 'open'
+}
+
+export interface ConnectionStats {
+  at: string
+  connections: Record<string, ConnectionCounters>
+  error: string | null
+}
+
+export interface ConnectionTestResult {
+  ok: boolean
+  status_code: number | null
+  duration_ms?: number
+  attempts?: number
+  error: string | null
+  code?: string
+  status: ConnectionRow['status']
+}

@@ -1,0 +1,196 @@
+"""Desk and SPA methods for Integration Connections (docs/api.md "Desk API for the SPA").
+
+Every method is for System and Integration Managers, and acts on a connection only with write
+permission on it. None returns a credential or token: answers carry statuses, times and the
+sidecar's error messages, which never hold secrets.
+"""
+
+import re
+from urllib.parse import urlencode
+
+import frappe
+from frappe import _
+from frappe.utils import get_datetime
+
+from integrations_app.connections import errors, oauth, proxy, tokens
+from integrations_app.connections.config import CONNECTION, PROVIDER, is_oauth
+from integrations_app.connections.presets import catalogue as build_catalogue
+from integrations_app.outbound.access import is_system_manager
+from integrations_app.permissions import is_integration_manager, require_manager
+from integrations_app.sidecar import config_sync
+from integrations_app.sidecar.client import SidecarClient, SidecarError
+from integrations_app.sitetime import now_iso_utc
+from integrations_app.timefmt import utc_naive_to_iso
+
+LIST_FIELDS = [
+	"name",
+	"auth_type",
+	"provider",
+	"base_url",
+	"sandbox",
+	"enabled",
+	"status",
+	"last_error",
+	"last_error_at",
+	"token_expires_at",
+	"connected_by",
+	"connected_at",
+	"sidecar_id",
+	"sidecar_synced",
+]
+# The sidecar's Prometheus counter of proxied calls, by connection (sidecar id) and result.
+CALLS_RE = re.compile(r'^sidecar_connection_calls_total\{connection="([^"]+)",result="([^"]+)"\} ([0-9.eE+-]+)$')
+BREAKER_RE = re.compile(r'^sidecar_connection_breaker_state\{connection="([^"]+)"\} ([0-9.]+)$')
+BREAKER_STATES = {0: "closed", 1: "half_open", 2: "open"}
+
+
+def _writable(connection: str):
+	require_manager()
+	doc = frappe.get_doc(CONNECTION, connection)
+	doc.check_permission("write")
+	return doc
+
+
+def _iso(value) -> str | None:
+	return utc_naive_to_iso(get_datetime(value)) if value else None
+
+
+@frappe.whitelist()
+def list_connections() -> list[dict]:
+	"""Connections with status for the SPA; token and connection times as UTC ISO-8601."""
+	require_manager()
+	rows = frappe.get_list(CONNECTION, fields=LIST_FIELDS, order_by="name asc", limit_page_length=0)
+	for row in rows:
+		row["token_expires_at"] = _iso(row["token_expires_at"])
+		row["connected_at"] = _iso(row["connected_at"])
+		row["oauth"] = row["auth_type"] in ("OAuth 2 Client Credentials", "OAuth 2 Authorization Code")
+	return rows
+
+
+@frappe.whitelist()
+def catalogue() -> list[dict]:
+	"""What a new connection can start from: the OAuth provider records, then API presets."""
+	require_manager()
+	providers = frappe.get_list(PROVIDER, fields=["name", "preset", "authorize_url", "api_base_url", "client_id"], limit_page_length=0)
+	return build_catalogue(providers)
+
+
+@frappe.whitelist(methods=["POST"])
+def test_connection(connection: str) -> dict:
+	"""GET the connection's Test Path through the sidecar → {ok, status_code, duration_ms,
+	attempts, error, status}. The answer's body is not returned (it is the account's data)."""
+	doc = _writable(connection)
+	try:
+		response = proxy.call(doc.name, "GET", doc.test_path or "/")
+	except errors.CallError as e:
+		if not isinstance(e, (errors.NotConnected, errors.ConnectionDisabled, errors.ConnectionExpired)):
+			tokens.set_status(doc, "Error", error=str(e))
+		return {"ok": False, "status_code": None, "error": str(e), "code": e.code, "status": doc.status}
+	if response.ok:
+		if doc.status in ("Error", "Connected") or not is_oauth(doc):
+			tokens.set_status(doc, "Connected")
+		return {"ok": True, "status_code": response.status_code, "duration_ms": response.duration_ms, "attempts": response.attempts, "error": None, "status": doc.status}
+	message = _("The API answered {0} to GET {1}").format(response.status_code, doc.test_path or "/")
+	tokens.set_status(doc, "Error", error=message)
+	return {"ok": False, "status_code": response.status_code, "error": message, "code": "upstream_status", "status": doc.status}
+
+
+@frappe.whitelist(methods=["POST"])
+def start_oauth(connection: str, return_to: str = "desk") -> dict:
+	"""→ {authorize_url, expires_at}: open it in the browser; the provider comes back to
+	`oauth_callback` with a state bound to this user."""
+	doc = _writable(connection)
+	return oauth.start(doc, frappe.session.user, return_to)
+
+
+@frappe.whitelist(allow_guest=True, methods=["GET"])
+def oauth_callback(state: str | None = None, code: str | None = None, error: str | None = None, error_description: str | None = None):
+	"""The provider's redirect (the site's public URL). Guests are sent to log in and back;
+	the user must be the one who pressed Connect and still a manager. Redirects to desk or the SPA."""
+	if frappe.session.user == "Guest":
+		params = {"state": state, "code": code, "error": error, "error_description": error_description}
+		back = f"/api/method/{oauth.CALLBACK_METHOD}?" + urlencode({k: v for k, v in params.items() if v})
+		return _redirect("/login?" + urlencode({"redirect-to": back}))
+	if not is_integration_manager():
+		raise frappe.PermissionError(_("Only a System Manager or an Integration Manager may connect accounts"))
+	if not state:
+		frappe.throw(_("The provider sent no state"))
+	if not code and not error:
+		frappe.throw(_("The provider sent neither a code nor an error"))
+	return _redirect(oauth.finish(state, frappe.session.user, code, error, error_description))
+
+
+def _redirect(location: str) -> None:
+	frappe.local.response["type"] = "redirect"
+	frappe.local.response["location"] = location
+
+
+@frappe.whitelist(methods=["POST"])
+def disconnect(connection: str) -> dict:
+	"""Forget the account's tokens here and in the sidecar; the connection stays, Not Connected."""
+	doc = _writable(connection)
+	if not is_oauth(doc):
+		frappe.throw(_("Only OAuth connections are connected to an account; disable this one instead"))
+	tokens.forget_tokens(doc)
+	frappe.db.set_value(
+		CONNECTION,
+		doc.name,
+		{"status": "Not Connected", "sidecar_reset_pending": 1, "sidecar_synced": 0},
+		update_modified=False,
+	)
+	config_sync.schedule_sync(CONNECTION, doc.sidecar_id)
+	return {"status": "Not Connected"}
+
+
+@frappe.whitelist()
+def connection_stats() -> dict:
+	"""Per connection: proxied calls by result, errors, breaker state, read from the sidecar's
+	/metrics (counters since that process started; the SPA charts the rate between polls).
+	→ {at, connections: {name: {calls, errors, by_result, breaker}}, error}"""
+	require_manager()
+	names = dict(frappe.get_list(CONNECTION, fields=["sidecar_id", "name"], as_list=True, limit_page_length=0))
+	at = now_iso_utc()
+	try:
+		text = SidecarClient.from_settings(read_timeout=3.0).metrics_text()
+	except SidecarError as e:
+		return {"at": at, "connections": {}, "error": str(e)}
+	return {"at": at, "connections": parse_connection_metrics(text, names), "error": None}
+
+
+def parse_connection_metrics(text: str, names: dict[str, str]) -> dict:
+	"""Prometheus text → {connection name: {calls, errors, by_result, breaker}} for the
+	connections in `names` (sidecar id → name); results 2xx/3xx are successes."""
+	out: dict[str, dict] = {}
+	for line in text.splitlines():
+		if m := CALLS_RE.match(line):
+			sid, result, value = m.group(1), m.group(2), float(m.group(3))
+			if sid not in names:
+				continue
+			entry = out.setdefault(names[sid], {"calls": 0, "errors": 0, "by_result": {}, "breaker": "closed"})
+			entry["by_result"][result] = entry["by_result"].get(result, 0) + value
+			entry["calls"] += value
+			if result not in ("2xx", "3xx"):
+				entry["errors"] += value
+		elif m := BREAKER_RE.match(line):
+			if m.group(1) in names:
+				entry = out.setdefault(names[m.group(1)], {"calls": 0, "errors": 0, "by_result": {}, "breaker": "closed"})
+				entry["breaker"] = BREAKER_STATES.get(int(float(m.group(2))), "closed")
+	return out
+
+
+@frappe.whitelist(methods=["POST"])
+def call_connection(
+	connection: str,
+	method: str,
+	path: str,
+	json: dict | list | None = None,
+	query: dict | None = None,
+	headers: dict | None = None,
+	idempotency_key: str | None = None,
+) -> dict:
+	"""`connections.call` for server scripts (`frappe.call("integrations_app.api.connections.call_connection", …)`)
+	and System Managers. Over HTTP an Integration Manager may not use it: managing a connection
+	is not making arbitrary calls with its account."""
+	if not frappe.flags.in_safe_exec and not is_system_manager(frappe.session.user):
+		raise frappe.PermissionError(_("Only server scripts and System Managers may call through a connection"))
+	return proxy.call(connection, method, path, json=json, query=query, headers=headers, idempotency_key=idempotency_key)
