@@ -4,6 +4,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import { newKeyEntry } from '../../src/secrets/keyring';
+
+/** One key ring for every sidecar these tests start: they act as one deployment on one Redis. */
+const TEST_KEYS = newKeyEntry('test');
 
 const SIDECAR_DIR = resolve(import.meta.dirname, '../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -167,7 +171,8 @@ export class SidecarChild {
         cwd: SIDECAR_DIR,
         env: {
           PATH: process.env.PATH, PORT: port, SIDECAR_TOKEN: this.token, LOG_LEVEL: 'info', DATA_DIR: tempDir('sidecar'),
-          OUTBOUND_ALLOW_PRIVATE: 'true', ...this.env,
+          // A ring of its own: a generated key file is announced with a warning these tests count.
+          OUTBOUND_ALLOW_PRIVATE: 'true', SECRETS_KEYS: TEST_KEYS, ...this.env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
