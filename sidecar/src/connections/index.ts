@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import { coalesceWrites } from '../delivery/coalesce';
 import type { Context, Module } from '../module';
 import { AuthorizationFlow } from '../oauth/authorize';

@@ -207,7 +207,7 @@ function publicView(id: string, c: StoredConfig, h: Record<string, string>, with
     ...rest,
     secrets: secrets.map((s) => ({ prefix: redact(s.value), expires_at: iso(s.expires_at) })),
     // Header values are credentials often enough (Authorization, API keys) to be treated as such.
-    headers: Object.fromEntries(Object.keys(headers).map((k) => [k, '[redacted]'])),
+    headers: Object.fromEntries(Object.keys(headers).map((k) => [k, REDACTED])),
     status: disabled ? 'disabled' : c.enabled ? 'active' : 'paused',
   };
   if (withStats) {
