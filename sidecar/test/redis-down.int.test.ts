@@ -1,24 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrappeSite, Receiver } from './redis/frappe';
+import { FrappeSite, Receiver, standardSigned } from './redis/frappe';
 import { exited, freePort, killAll, RedisProcess, SidecarChild, until } from './redis/processes';
 
 const STD_KEY = `whsec_${Buffer.from('redis-down-test-key-0123456789ab').toString('base64')}`;
 /** A route that has to wait for a dead Redis must still answer before this. */
 const ANSWER_WITHIN_MS = 2500;
-
-function signedInbound(id: string) {
-  const body = JSON.stringify({ type: 'invoice.created', data: { id } });
-  const ts = Math.floor(Date.now() / 1000);
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts),
-      'webhook-signature': new StandardWebhook(STD_KEY).sign(id, new Date(ts * 1000), body),
-    },
-  };
-}
 
 /** Accepts TCP connections on the dead Redis's port and drops them at once, counting them. */
 async function blackhole(port: number): Promise<{ accepted: () => number; close(): Promise<void> }> {
@@ -63,7 +50,7 @@ describe('Redis down under a running sidecar (REDIS_URL)', () => {
   });
 
   it('every Redis-backed route answers 503 unavailable with Retry-After at once', async () => {
-    const inbound = signedInbound('evt-down');
+    const inbound = standardSigned(STD_KEY, 'evt-down');
     const calls: Array<[string, () => Promise<Response>]> = [
       ['POST /v1/messages', () => sc.api('POST', '/v1/messages', { messages: [{ id: 'm2', endpoint_id: 'rx', event_type: 't', payload: {} }] }, ANSWER_WITHIN_MS)],
       ['GET /v1/messages/m1', () => sc.api('GET', '/v1/messages/m1', undefined, ANSWER_WITHIN_MS)],
@@ -119,7 +106,7 @@ describe('Redis down under a running sidecar (REDIS_URL)', () => {
     const res = await sc.api('POST', '/v1/messages', { messages: [{ id: 'm3', endpoint_id: 'rx', event_type: 't', payload: {} }] });
     expect(res.status).toBe(202);
     await expect.poll(() => rx.ids.has('m3'), { timeout: 15_000 }).toBe(true);
-    const inbound = signedInbound('evt-back');
+    const inbound = standardSigned(STD_KEY, 'evt-back');
     expect((await fetch(`${sc.url}/v1/inbound/in`, { method: 'POST', ...inbound })).status).toBe(200);
     await expect.poll(() => frappe.inbound.has('in|evt-back'), { timeout: 15_000 }).toBe(true);
   });

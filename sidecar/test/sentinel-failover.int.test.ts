@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis';
-import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FrappeSite, Receiver } from './redis/frappe';
+import { FrappeSite, Receiver, standardSigned } from './redis/frappe';
 import { killAll, SidecarChild } from './redis/processes';
 import { startSentinelTopology } from './redis/sentinel-topology';
 
@@ -11,18 +10,6 @@ const MESSAGES = 3000;
 const BATCH = 20;
 const EVENTS = 600;
 const SENDERS = 4;
-
-function signed(id: string) {
-  const body = JSON.stringify({ type: 'invoice.created', data: { id } });
-  const ts = Math.floor(Date.now() / 1000);
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts),
-      'webhook-signature': new StandardWebhook(STD_KEY).sign(id, new Date(ts * 1000), body),
-    },
-  };
-}
 
 /**
  * High availability on Redis Sentinel: two sidecars, a primary, one replica and three
@@ -79,7 +66,7 @@ describe('Redis Sentinel failover under load', () => {
             const id = `evt-${sent++}`;
             for (;;) {
               const sc = next();
-              const res = await fetch(`${sc.url}/v1/inbound/in`, { method: 'POST', ...signed(id), signal: AbortSignal.timeout(5000) }).catch(() => null);
+              const res = await fetch(`${sc.url}/v1/inbound/in`, { method: 'POST', ...standardSigned(STD_KEY, id), signal: AbortSignal.timeout(5000) }).catch(() => null);
               await res?.body?.cancel();
               if (res && res.status >= 200 && res.status < 300) {
                 ackedEvents.add(id);
@@ -145,7 +132,7 @@ describe('Redis Sentinel failover under load', () => {
       primary.disconnect();
       const message = { messages: [{ id: 'lagging', endpoint_id: 'rx', event_type: 't', payload: {} }] };
       const outbound = await sc.api('POST', '/v1/messages', message);
-      const inbound = await fetch(`${sc.url}/v1/inbound/in`, { method: 'POST', ...signed('evt-lagging') });
+      const inbound = await fetch(`${sc.url}/v1/inbound/in`, { method: 'POST', ...standardSigned(STD_KEY, 'evt-lagging') });
 
       await topo.primary.kill9();
       topo.replica.child!.kill('SIGCONT');
@@ -162,7 +149,7 @@ describe('Redis Sentinel failover under load', () => {
       expect(outbound.headers.get('retry-after')).toMatch(/^\d+$/);
 
       await expect.poll(async () => (await sc.api('POST', '/v1/messages', message)).status, { timeout: 20_000, interval: 250 }).toBe(202);
-      await expect.poll(async () => (await fetch(`${sc.url}/v1/inbound/in`, { method: 'POST', ...signed('evt-lagging') })).status, { timeout: 20_000, interval: 250 }).toBe(200);
+      await expect.poll(async () => (await fetch(`${sc.url}/v1/inbound/in`, { method: 'POST', ...standardSigned(STD_KEY, 'evt-lagging') })).status, { timeout: 20_000, interval: 250 }).toBe(200);
       expect(await events()).toContain('evt-lagging');
       expect((await sc.api('PUT', '/v1/endpoints/rx', { url: rx.url, signing: 'none', enabled: true })).status).toBe(200);
       await expect.poll(() => rx.ids.has('lagging'), { timeout: 20_000 }).toBe(true);

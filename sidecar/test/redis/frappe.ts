@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
 
 const INBOUND = '/api/method/integrations_app.api.sidecar.receive_inbound_events';
 const REPORTS = '/api/method/integrations_app.api.sidecar.report_deliveries';
@@ -81,4 +82,17 @@ export class Receiver {
     s.closeAllConnections();
     await new Promise<void>((ok) => s.close(() => ok()));
   }
+}
+
+/** An inbound Standard Webhooks delivery for the `standard` provider, signed with `key` by the SDK. */
+export function standardSigned(key: string, id: string) {
+  const body = JSON.stringify({ type: 'invoice.created', data: { id } });
+  const ts = Math.floor(Date.now() / 1000);
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts),
+      'webhook-signature': new StandardWebhook(key).sign(id, new Date(ts * 1000), body),
+    },
+  };
 }
