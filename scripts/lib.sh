@@ -11,14 +11,16 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-# npm (arborist) rewrites any yarn.lock it finds beside package-lock.json, in its own form; the
-# committed one is generated from package-lock.json (npm run lock:yarn) and is what bench's yarn
-# reads, so it is kept as committed (the lockfile test still compares the committed file).
+# npm (arborist) reads any yarn.lock it finds beside package-lock.json: it takes that file's
+# registry-less tarball paths as `file:` addresses when its cache is empty (a fresh machine), and
+# rewrites the file in its own form. The committed yarn.lock is generated from package-lock.json
+# (npm run lock:yarn) and is what bench's yarn reads, so npm ci runs with it set aside.
 npm_ci() {
   local kept; kept=$(mktemp)
-  cp yarn.lock "$kept"
-  npm ci --no-audit --no-fund; local status=$?
-  cp "$kept" yarn.lock; rm -f "$kept"
+  mv yarn.lock "$kept"
+  local status=0
+  npm ci --no-audit --no-fund || status=$?
+  mv "$kept" yarn.lock
   return $status
 }
 
