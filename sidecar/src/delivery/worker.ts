@@ -195,7 +195,8 @@ export function createDeliveryWorker(d: WorkerDeps): Worker<AnyDeliveryJob> {
     const args: Array<string | number> = [k.base, e, id, plain ? '0' : '1'];
     for (const [m, g] of data.b) args.push(m, g);
     const gate = await scripts.gateBatch([k.endpoint(e)], args);
-    const [mode, abortStatus, abortReason] = [String(gate[0]), String(gate[1]), String(gate[2])];
+    // gate[0] (the endpoint's mode) is already folded into each message's verdict.
+    const [abortStatus, abortReason] = [String(gate[1]), String(gate[2])];
     const noSend: SendResult = { statusCode: null, durationMs: 0, responseBody: null, retryAfterMs: null, error: null };
     const handoff: DeliveryJob[] = [];
     const retries: Array<[DeliveryJob, number]> = [];
