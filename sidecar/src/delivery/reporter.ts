@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { FrappeClient } from '../frappe/client';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { isRedisUnavailable } from '../queues/redis-errors';
+import { isNoGroup, isRedisUnavailable } from '../queues/redis-errors';
 
 export interface ReporterOptions {
   /** Outcomes per `report_deliveries` call. @defaultValue 500 */
@@ -57,9 +57,7 @@ export class Reporter {
   }
 
   async start(): Promise<void> {
-    await this.redis.xgroup('CREATE', this.stream, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
-      if (!err.message.includes('BUSYGROUP')) throw err;
-    });
+    await this.ensureGroup();
     this.running = true;
     this.loop = this.run();
   }
@@ -85,6 +83,15 @@ export class Reporter {
         failures = 0;
         if (sent >= this.batchSize) pause = 0;
       } catch (err) {
+        // The stream or its group is gone (Redis flushed or restarted without persistence):
+        // recreate both and go on, or every later read fails the same way.
+        if (isNoGroup(err)) {
+          const recreated = await this.ensureGroup().then(() => true, () => false);
+          if (recreated) {
+            this.log.warn({ stream: this.stream }, 'the reports stream\'s consumer group was missing (Redis lost its data?); recreated it');
+            continue;
+          }
+        }
         failures++;
         pause = Math.min(this.maxBackoffMs, this.intervalMs * 2 ** failures);
         // A Redis outage is logged once by the connection group, not on every retry.
@@ -96,6 +103,12 @@ export class Reporter {
         this.wake = () => (clearTimeout(t), ok());
       });
     }
+  }
+
+  private async ensureGroup(): Promise<void> {
+    await this.redis.xgroup('CREATE', this.stream, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
+      if (!err.message.includes('BUSYGROUP')) throw err;
+    });
   }
 
   /** One batch: this process's unacknowledged entries first, then new ones. Returns entries sent. */
