@@ -1,6 +1,7 @@
 import { coalesceWrites } from '../delivery/coalesce';
 import type { Context, Module } from '../module';
 import { AuthorizationFlow } from '../oauth/authorize';
+import { Disconnector } from '../oauth/disconnect';
 import { RefreshLock } from '../oauth/lock';
 import { Refresher, type RefresherOptions } from '../oauth/refresher';
 import { TokenEndpoint } from '../oauth/token-endpoint';
@@ -34,10 +35,10 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
   const http = createHttpClient({ allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE, allowHosts: ctx.config.OUTBOUND_ALLOW_HOSTS });
   const tokenTimeoutMs = opts.tokenTimeoutMs ?? 10_000;
   const endpoint = new TokenEndpoint(http, { timeoutMs: tokenTimeoutMs });
-  const tokens = new TokenManager(
-    { store, endpoint, lock: new RefreshLock(ctx.redis, tokenTimeoutMs + 5000), lockKey: (id) => keys.lock(id), frappe, metrics, log: ctx.log },
-    opts.tokens,
-  );
+  const lock = new RefreshLock(ctx.redis, tokenTimeoutMs + 5000);
+  const lockKey = (id: string) => keys.lock(id);
+  const tokens = new TokenManager({ store, endpoint, lock, lockKey, frappe, metrics, log: ctx.log }, opts.tokens);
+  const disconnector = new Disconnector({ store, tokens, endpoint, lock, lockKey, lockWaitMs: tokenTimeoutMs + 5000, log: ctx.log });
   // The admit/record scripts run once per attempt: on their own connection, written once per
   // event-loop turn for all concurrent calls (as the delivery engine's gate), so a busy proxy
   // pays one write syscall per turn instead of one per call.
@@ -53,7 +54,7 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
     tokens,
     refresher,
     routes({ private: r }) {
-      connectionRoutes(r, { store, guard, proxy, flow, changed: (id) => tokens.forget(id) });
+      connectionRoutes(r, { store, guard, proxy, flow, disconnector, changed: (id) => tokens.forget(id) });
     },
     async start() {
       refresher.start();

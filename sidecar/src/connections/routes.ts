@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import { notFound } from '../errors';
 import { parseInput } from '../http/validate';
 import type { AuthorizationFlow } from '../oauth/authorize';
+import type { Disconnector } from '../oauth/disconnect';
 import type { CallGuard } from './guard';
 import type { ProxyService } from './proxy';
 import { ConnectionId, ConnectionInput, OAuthCallbackBody, OAuthStartBody, ProxyBody } from './schemas';
@@ -12,6 +13,7 @@ export interface ConnectionRouteDeps {
   guard: CallGuard;
   proxy: ProxyService;
   flow: AuthorizationFlow;
+  disconnector: Disconnector;
   /** Called after a PUT or DELETE so cached tokens of the old config are dropped. */
   changed(id: string): void;
 }
@@ -51,6 +53,11 @@ export function connectionRoutes(r: Router, d: ConnectionRouteDeps): void {
     const id = parseInput(ConnectionId, req.params.id, 'id');
     const body = parseInput(OAuthStartBody, req.body);
     res.json(await d.flow.start(id, body.user, body.redirect_uri));
+  });
+
+  r.post('/connections/:id/disconnect', async (req, res) => {
+    const id = parseInput(ConnectionId, req.params.id, 'id');
+    res.json(await d.disconnector.disconnect(id));
   });
 
   r.post('/oauth/callback', async (req, res) => {

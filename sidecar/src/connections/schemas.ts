@@ -54,6 +54,8 @@ const OAuthFields = {
   token_params: Params.default({}),
   /** Used when the provider omits `expires_in`. @defaultValue 3600 */
   default_token_lifetime_s: z.number().int().min(30).max(365 * 86400).default(3600),
+  /** RFC 7009 revocation endpoint: Disconnect revokes the refresh token, then the access token. */
+  revoke_url: HttpUrl.optional(),
   /** Refresh this long before expiry (capped at half the token's lifetime). @defaultValue 300 */
   refresh_margin_s: z.number().int().min(1).max(86400).default(300),
 };
