@@ -18,7 +18,7 @@ from integrations_app.connections.presets import catalogue as build_catalogue
 from integrations_app.outbound.access import is_system_manager
 from integrations_app.permissions import is_integration_manager, require_manager
 from integrations_app.sidecar import config_sync
-from integrations_app.sidecar.client import SidecarClient, SidecarError
+from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarNotFound
 from integrations_app.sitetime import now_iso_utc
 from integrations_app.timefmt import utc_naive_to_iso
 
@@ -127,19 +127,31 @@ def _redirect(location: str) -> None:
 
 @frappe.whitelist(methods=["POST"])
 def disconnect(connection: str) -> dict:
-	"""Forget the account's tokens here and in the sidecar; the connection stays, Not Connected."""
+	"""Forget the account's tokens in the sidecar — which revokes them at the provider when it has
+	a revoke URL (refresh token first) — and here; the connection stays, Not Connected.
+	→ {status, revocation: done|failed|not_supported|nothing_to_revoke|pending, error}. A failed
+	revocation is kept as the last error but does not stop the disconnect; a sidecar that cannot
+	be reached does it on the next push."""
 	doc = _writable(connection)
 	if not is_oauth(doc):
 		frappe.throw(_("Only OAuth connections are connected to an account; disable this one instead"))
+	values = {"status": "Not Connected"}
+	try:
+		# Before Frappe forgets its copy: a sidecar that lost its own recovers it and revokes it.
+		answer = SidecarClient.from_settings(read_timeout=30.0).disconnect_connection(doc.sidecar_id)
+		revocation = answer.get("revocation")
+	except SidecarNotFound:
+		revocation = "nothing_to_revoke"
+		answer = None
+	except SidecarError:
+		revocation, answer = "pending", None
+		values.update(sidecar_reset_pending=1, sidecar_synced=0)
 	tokens.forget_tokens(doc)
-	frappe.db.set_value(
-		CONNECTION,
-		doc.name,
-		{"status": "Not Connected", "sidecar_reset_pending": 1, "sidecar_synced": 0},
-		update_modified=False,
-	)
-	config_sync.schedule_sync(CONNECTION, doc.sidecar_id)
-	return {"status": "Not Connected"}
+	frappe.db.set_value(CONNECTION, doc.name, values, update_modified=False)
+	error = config_sync.record_revocation(doc.name, answer)
+	if revocation == "pending":
+		config_sync.schedule_sync(CONNECTION, doc.sidecar_id)
+	return {"status": "Not Connected", "revocation": revocation, "error": error}
 
 
 @frappe.whitelist()

@@ -282,6 +282,11 @@ class SidecarClient:
 	def delete_connection(self, connection_id: str) -> dict:
 		return self.request("DELETE", f"/v1/connections/{_quote(connection_id)}", expect_json=False)
 
+	def disconnect_connection(self, connection_id: str) -> dict:
+		"""Forget the tokens and revoke them at the provider (RFC 7009) →
+		{connection_id, status, revoked: [{token, ok, error?}], revocation}."""
+		return self.request("POST", f"/v1/connections/{_quote(connection_id)}/disconnect", {}, read_timeout=30.0)
+
 	def proxy(self, connection_id: str, body: dict, read_timeout: float) -> dict:
 		"""→ {status, headers, body, body_encoding, attempts, duration_ms}. Never repeated here:
 		the sidecar's policy decides what may be retried."""

@@ -107,9 +107,9 @@ class IntegrationConnection(Document):
 				frappe.PermissionError,
 			)
 		if cfg.is_oauth(self):
-			# The account's tokens stay with the host it was connected for: reconnect.
+			# The account's tokens stay with the host it was connected for: reconnect. The sidecar
+			# drops its own copy when a PUT moves the base URL to another origin.
 			self.flags.forget_tokens = True
-			self.sidecar_reset_pending = 1
 
 	def validate_policy(self):
 		self.timeout_ms = cint(self.timeout_ms) or 30_000
