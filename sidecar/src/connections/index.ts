@@ -1,4 +1,5 @@
 import { coalesceWrites } from '../delivery/coalesce';
+import { DeliveryKeys } from '../delivery/keys';
 import type { Context, Module } from '../module';
 import { AuthorizationFlow } from '../oauth/authorize';
 import { Disconnector } from '../oauth/disconnect';
@@ -11,6 +12,7 @@ import { CallGuard } from './guard';
 import { createHttpClient } from './http';
 import { ConnectionKeys } from './keys';
 import { createConnectionMetrics } from './metrics';
+import { CallRecorder, readStats } from './recorder';
 import { ProxyService } from './proxy';
 import { connectionRoutes } from './routes';
 import { ConnectionStore } from './store';
@@ -20,6 +22,8 @@ export interface ConnectionsOptions {
   tokens?: TokenManagerOptions;
   /** Deadline of a token request; the refresh lock's TTL is this plus 5 s. @defaultValue 10000 */
   tokenTimeoutMs?: number;
+  /** How often counted calls and failures are written to Redis. @defaultValue 1000 */
+  statsFlushMs?: number;
 }
 
 /**
@@ -27,7 +31,7 @@ export interface ConnectionsOptions {
  * the proxy with auth injected under one outgoing policy; tokens obtained, refreshed and
  * written back to Frappe. See sidecar/README.md "Connections".
  */
-export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions = {}): Module & { store: ConnectionStore; tokens: TokenManager; refresher: Refresher } {
+export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions = {}): Module & { store: ConnectionStore; tokens: TokenManager; refresher: Refresher; recorder: CallRecorder } {
   const keys = new ConnectionKeys(ctx.prefix);
   const metrics = createConnectionMetrics(ctx.metrics.registry);
   const frappe = ctx.frappe ? new ConnectionFrappeSync(ctx.frappe) : null;
@@ -44,7 +48,10 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
   // pays one write syscall per turn instead of one per call.
   const hot = coalesceWrites(ctx.connections.open('sidecar-connections', 'command', { enableAutoPipelining: true }));
   const guard = new CallGuard(hot, keys);
-  const proxy = new ProxyService({ store, guard, http, tokens, metrics });
+  // Failed calls ride the delivery reports stream to Frappe (the Reporter drains it); standalone
+  // there is nobody to read them, so they are not kept.
+  const recorder = new CallRecorder(ctx.redis, keys, ctx.frappe ? new DeliveryKeys(ctx.prefix).reports : null, ctx.log, opts.statsFlushMs);
+  const proxy = new ProxyService({ store, guard, http, tokens, metrics, recorder });
   const flow = new AuthorizationFlow({ redis: ctx.redis, keys, ring: ctx.secrets, store, endpoint, tokens });
   const refresher = new Refresher({ store, tokens, log: ctx.log, maxMarginMs: 86_400_000 }, opts.refresher);
 
@@ -53,14 +60,17 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
     store,
     tokens,
     refresher,
+    recorder,
     routes({ private: r }) {
-      connectionRoutes(r, { store, guard, proxy, flow, disconnector, changed: (id) => tokens.forget(id) });
+      connectionRoutes(r, { store, guard, proxy, flow, disconnector, stats: (ids, minutes) => readStats(ctx.redis, keys, ids, minutes), changed: (id) => tokens.forget(id) });
     },
     async start() {
       refresher.start();
+      recorder.start();
     },
     async stop() {
       await refresher.stop();
+      await recorder.stop();
       await http.close();
       await hot.quit().catch(() => hot.disconnect());
     },

@@ -200,3 +200,13 @@ export const OAuthCallbackBody = z
   })
   .strict()
   .refine((b) => (b.code === undefined) !== (b.error === undefined), 'exactly one of code and error');
+
+/** `GET /v1/connections/{id}/stats?minutes=`: the window, up to the 180 minutes kept. @defaultValue 60 */
+export const StatsQuery = z.object({ minutes: z.coerce.number().int().min(1).max(180).default(60) }).strict();
+
+export const StatsLookupBody = z
+  .object({
+    ids: z.array(ConnectionId).min(1).max(500),
+    minutes: z.number().int().min(1).max(180).default(60),
+  })
+  .strict();

@@ -21,13 +21,15 @@ const GROUP = 'frappe';
 const REPORT_METHOD = 'integrations_app.api.sidecar.report_deliveries';
 const DISABLED_METHOD = 'integrations_app.api.sidecar.endpoint_disabled';
 const ACK_METHOD = 'integrations_app.api.sidecar.acknowledge_messages';
+const CALL_FAILURES_METHOD = 'integrations_app.api.sidecar.report_connection_failures';
 
 type StreamEntry = [id: string, fields: string[] | null];
 
 /**
  * Drains the reports stream into Frappe in batches: outcomes (`o`, written by the finish script
- * in the same step that records them), endpoint-disabled notices (`d`) and acknowledgements of
- * handed-over outbox rows (`a`, written by the outbox consumer), each kind in one call. A Redis consumer group shares the stream between sidecar
+ * in the same step that records them), endpoint-disabled notices (`d`), acknowledgements of
+ * handed-over outbox rows (`a`, written by the outbox consumer) and failed connection calls
+ * (`c`, a list each, written by the connections' CallRecorder), each kind in one call. A Redis consumer group shares the stream between sidecar
  * processes; an entry is deleted only after Frappe took it, and one read by a process that
  * died is claimed by another, so nothing is lost. Frappe tolerates repeats (docs/api.md).
  */
@@ -122,11 +124,13 @@ export class Reporter {
     if (entries.length === 0) return 0;
     const outcomes: unknown[] = [];
     const disabled: unknown[] = [];
+    const callFailures: unknown[] = [];
     const acks: { accepted: string[]; rejected: unknown[] } = { accepted: [], rejected: [] };
     for (const [, fields] of entries) {
       if (!fields) continue; // deleted after being read: already reported
       if (fields[0] === 'o') outcomes.push(JSON.parse(fields[1]!));
       else if (fields[0] === 'd') disabled.push(JSON.parse(fields[1]!));
+      else if (fields[0] === 'c') callFailures.push(...(JSON.parse(fields[1]!) as unknown[]));
       else if (fields[0] === 'a') {
         const ack = JSON.parse(fields[1]!) as typeof acks;
         acks.accepted.push(...ack.accepted);
@@ -141,6 +145,7 @@ export class Reporter {
       if (acks.accepted.length || acks.rejected.length) await this.frappe.call(ACK_METHOD, acks);
       if (outcomes.length) await this.frappe.call(REPORT_METHOD, { outcomes });
       for (const notice of disabled) await this.frappe.call(DISABLED_METHOD, notice);
+      if (callFailures.length) await this.frappe.call(CALL_FAILURES_METHOD, { failures: callFailures });
     } catch (err) {
       this.metrics.forwarded.inc({ kind: 'delivery_outcome', result: 'error' }, outcomes.length);
       throw err;
