@@ -6,7 +6,18 @@
 Errors: `integrations_app.connections.errors` (all subclasses of `CallError`).
 """
 
-from integrations_app.connections import errors
-from integrations_app.connections.proxy import ConnectionResponse, call
-
 __all__ = ["ConnectionResponse", "call", "errors"]
+
+
+def __getattr__(name: str):
+	# Imported on first use, so that the Frappe-free `connections.rules` can be imported (and
+	# tested by tests_pure) without Frappe.
+	if name in ("call", "ConnectionResponse"):
+		from integrations_app.connections import proxy
+
+		return getattr(proxy, name)
+	if name == "errors":
+		from integrations_app.connections import errors
+
+		return errors
+	raise AttributeError(name)

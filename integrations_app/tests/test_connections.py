@@ -589,20 +589,6 @@ class TestDeskApi(ConnectionsTestCase):
 		proxied = [r["body"] for r in sidecar.requests if r["path"].endswith("/proxy")]
 		self.assertEqual(proxied[-1], {"method": "GET", "path": "/v1/balance"})
 
-	def test_stats_parse_the_sidecars_metrics(self):
-		text = "\n".join(
-			[
-				"# HELP sidecar_connection_calls_total Proxied calls",
-				'sidecar_connection_calls_total{connection="Stripe-Live",result="2xx"} 40',
-				'sidecar_connection_calls_total{connection="Stripe-Live",result="5xx"} 3',
-				'sidecar_connection_calls_total{connection="Stripe-Live",result="timeout"} 2',
-				'sidecar_connection_calls_total{connection="someone-elses",result="2xx"} 9',
-				'sidecar_connection_breaker_state{connection="Stripe-Live"} 2',
-			]
-		)
-		stats = api.parse_connection_metrics(text, {"Stripe-Live": "Stripe Live"})
-		self.assertEqual(stats, {"Stripe Live": {"calls": 45, "errors": 5, "by_result": {"2xx": 40, "5xx": 3, "timeout": 2}, "breaker": "open"}})
-
 
 class TestNotAWebhookSource(ConnectionsTestCase):
 	def test_webhooks_cannot_watch_connections_or_providers(self):

@@ -6,6 +6,7 @@ from frappe.utils import cint, flt
 from integrations_app.connections import config as cfg
 from integrations_app.connections.tokens import forget_tokens
 from integrations_app.sidecar import config_sync
+from integrations_app.retention import schedule_purge
 from integrations_app.urls import is_private_host, parse_allow_list, validate_webhook_url
 
 CREDENTIAL_FIELDS = ("secret", "client_secret")
@@ -148,3 +149,4 @@ class IntegrationConnection(Document):
 
 	def on_trash(self):
 		config_sync.schedule_delete(cfg.CONNECTION, self.sidecar_id)
+		schedule_purge(self.doctype, self.name)  # its call log, in the background
