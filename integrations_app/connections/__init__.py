@@ -6,18 +6,17 @@
 Errors: `integrations_app.connections.errors` (all subclasses of `CallError`).
 """
 
+from importlib import import_module
+
 __all__ = ["ConnectionResponse", "call", "errors"]
 
 
 def __getattr__(name: str):
 	# Imported on first use, so that the Frappe-free `connections.rules` can be imported (and
-	# tested by tests_pure) without Frappe.
+	# tested by tests_pure) without Frappe. import_module, not `from … import`: the latter asks
+	# this very function for a submodule not loaded yet.
 	if name in ("call", "ConnectionResponse"):
-		from integrations_app.connections import proxy
-
-		return getattr(proxy, name)
+		return getattr(import_module("integrations_app.connections.proxy"), name)
 	if name == "errors":
-		from integrations_app.connections import errors
-
-		return errors
+		return import_module("integrations_app.connections.errors")
 	raise AttributeError(name)
