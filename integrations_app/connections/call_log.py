@@ -40,7 +40,6 @@ def store_failures(failures: list) -> dict:
 		if not name or method not in METHODS:
 			ignored += 1
 			continue
-		status = f.get("status_code")
 		frappe.get_doc(
 			{
 				"doctype": CALL_LOG,
@@ -48,7 +47,7 @@ def store_failures(failures: list) -> dict:
 				"at": _at(f.get("at")),
 				"method": method,
 				"path": _text(f.get("path"), 4096),
-				"status_code": cint(status) if status is not None else None,
+				"status_code": cint(f.get("status_code")),  # 0: no answer (the error code says why)
 				"error_code": _text(f.get("error_code"), 64),
 				"error": _text(f.get("error"), 1000),
 				"attempts": cint(f.get("attempts")),
