@@ -515,7 +515,12 @@ class TestOAuthFlow(ConnectionsTestCase):
 			self.assertEqual(api.disconnect(doc.name), {"status": "Not Connected", "revocation": "done", "error": None})
 			frappe.set_user("Administrator")
 			run_pushes()
-		self.assertEqual([(r["method"], r["path"]) for r in sidecar.requests], [("POST", f"/v1/connections/{doc.sidecar_id}/disconnect")])
+		# The disconnect itself (no DELETE); then only the creation's pending push, without tokens.
+		self.assertEqual(sidecar.requests[0]["method"], "POST")
+		self.assertEqual(sidecar.requests[0]["path"], f"/v1/connections/{doc.sidecar_id}/disconnect")
+		for later in sidecar.requests[1:]:
+			self.assertEqual(later["method"], "PUT")
+			self.assertNotIn("tokens", later["body"])
 		self.assertIsNone(get_decrypted_password(CONNECTION, doc.name, "access_token", raise_exception=False))
 		doc.reload()
 		self.assertEqual((doc.status, doc.last_error, doc.sidecar_reset_pending), ("Not Connected", None, 0))
