@@ -169,7 +169,7 @@ export class ProxyService {
 
   /** Admits an attempt: the connection from cache or Redis (or Frappe), its status, breaker and rate slot. */
   private async admit(id: string, rt: RuntimeConnection | undefined, timeoutMs: number | undefined): Promise<{ rt: RuntimeConnection; v: Extract<Verdict, { verdict: 'go' }>; slotAt: number }> {
-    const { store, guard, metrics } = this.d;
+    const { store, guard } = this.d;
     let conn = rt ?? store.cached(id) ?? (await store.load(id));
     let now = Date.now();
     let v = await guard.admit(id, limits(conn, timeoutMs ?? conn.config.timeout_ms), now);
