@@ -52,11 +52,12 @@ scheduler_events = {
 
 # Delivery and inbound event rows are logs: they must not stop anyone deleting the documents
 # they mention (the Delivery's Dynamic Link would otherwise block every referenced document).
-ignore_links_on_delete = ["Integration Webhook Delivery", "Integration Inbound Event"]
+ignore_links_on_delete = ["Integration Webhook Delivery", "Integration Inbound Event", "Integration Connection Call Log"]
 
-# Retention of Integration Webhook Delivery / Integration Inbound Event is governed by
-# Integration Settings > Retention, one per status (daily `retention.cleanup`, failures kept
-# longer for replay), so they are deliberately not registered in `default_log_clearing_doctypes`.
+# Retention of Integration Webhook Delivery / Integration Inbound Event (one per status, failures
+# kept longer for replay) and Integration Connection Call Log is governed by Integration Settings >
+# Retention (daily `retention.cleanup`), so they are deliberately not registered in
+# `default_log_clearing_doctypes`.
 
 # Apps register inbound handlers here; see integrations_app/inbound/events.py.
 # integration_inbound_handlers = {"stripe": {"payment_intent.succeeded": "my_app.payments.on_paid"}}

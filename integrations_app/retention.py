@@ -1,5 +1,5 @@
-"""Retention of the logs: the daily cleanup, and the background purge of a deleted webhook's or
-inbound endpoint's log. Both delete in small transactions so none holds many locks for long."""
+"""Retention of the logs: the daily cleanup, and the background purge of a deleted webhook's,
+inbound endpoint's or connection's log. Both delete in small transactions so none holds many locks for long."""
 
 import time
 
@@ -9,6 +9,7 @@ from frappe.utils import add_days, cint, now_datetime
 DELIVERY = "Integration Webhook Delivery"
 ATTEMPT = "Integration Webhook Delivery Attempt"
 INBOUND_EVENT = "Integration Inbound Event"
+CALL_LOG = "Integration Connection Call Log"
 SETTINGS = "Integration Settings"
 
 CLEANUP_CHUNK = 1000
@@ -28,11 +29,15 @@ INBOUND_RETENTION = (
 	("Failed", "retain_inbound_failed_days", 90),
 	("No Handler", "retain_no_handler_days", 90),
 )
+# Failed connection calls have no status of their own: one retention for all of them.
+CALL_LOG_RETENTION = ("retain_call_log_days", 30)
 RETENTION_DEFAULTS = {field: days for _, field, days in DELIVERY_RETENTION + INBOUND_RETENTION}
+RETENTION_DEFAULTS[CALL_LOG_RETENTION[0]] = CALL_LOG_RETENTION[1]
 
 
 def cleanup() -> dict[str, int]:
-	"""Daily: delete finished deliveries and inbound events older than their status's retention.
+	"""Daily: delete finished deliveries and inbound events older than their status's retention,
+	and failed connection calls older than theirs.
 	→ {"<DocType>: <status>": rows deleted}"""
 	deleted = {}
 	for status, field, _ in DELIVERY_RETENTION:
@@ -45,6 +50,7 @@ def cleanup() -> dict[str, int]:
 		deleted[f"{INBOUND_EVENT}: {status}"] = delete_in_chunks(
 			INBOUND_EVENT, "status = %s and creation < %s", (status, retention_cutoff(field))
 		)
+	deleted[CALL_LOG] = delete_in_chunks(CALL_LOG, "creation < %s", (retention_cutoff(CALL_LOG_RETENTION[0]),))  # the creation index
 	return deleted
 
 
@@ -93,11 +99,12 @@ def _delete_chunk(doctype: str, names: tuple, child: str | None, commit: bool) -
 _OWNED_LOGS = {
 	"Integration Webhook": (DELIVERY, "webhook", ATTEMPT),
 	"Integration Inbound Endpoint": (INBOUND_EVENT, "endpoint", None),
+	"Integration Connection": (CALL_LOG, "connection", None),
 }
 
 
 def schedule_purge(owner_doctype: str, owner: str) -> None:
-	"""Once the deletion of a webhook or inbound endpoint commits, delete its log in the
+	"""Once the deletion of a webhook, inbound endpoint or connection commits, delete its log in the
 	background (`purge_log`) — never in the user's transaction, where thousands of row deletes
 	would hold locks the sidecar's reports and forwards need."""
 	frappe.enqueue(

@@ -5,20 +5,20 @@ permission on it. None returns a credential or token: answers carry statuses, ti
 sidecar's error messages, which never hold secrets.
 """
 
-import re
 from urllib.parse import urlencode
 
 import frappe
 from frappe import _
-from frappe.utils import get_datetime
+from frappe.utils import cint, get_datetime
 
-from integrations_app.connections import errors, oauth, proxy, tokens
+from integrations_app.connections import call_log, errors, oauth, proxy, tokens
 from integrations_app.connections.config import CONNECTION, PROVIDER, is_oauth
 from integrations_app.connections.presets import catalogue as build_catalogue
+from integrations_app.connections.rules.stats import summarize as summarize_stats
 from integrations_app.outbound.access import is_system_manager
 from integrations_app.permissions import is_integration_manager, require_manager
 from integrations_app.sidecar import config_sync
-from integrations_app.sidecar.client import SidecarClient, SidecarError
+from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarNotFound
 from integrations_app.sitetime import now_iso_utc
 from integrations_app.timefmt import utc_naive_to_iso
 
@@ -38,10 +38,6 @@ LIST_FIELDS = [
 	"sidecar_id",
 	"sidecar_synced",
 ]
-# The sidecar's Prometheus counter of proxied calls, by connection (sidecar id) and result.
-CALLS_RE = re.compile(r'^sidecar_connection_calls_total\{connection="([^"]+)",result="([^"]+)"\} ([0-9.eE+-]+)$')
-BREAKER_RE = re.compile(r'^sidecar_connection_breaker_state\{connection="([^"]+)"\} ([0-9.]+)$')
-BREAKER_STATES = {0: "closed", 1: "half_open", 2: "open"}
 
 
 def _writable(connection: str):
@@ -127,55 +123,58 @@ def _redirect(location: str) -> None:
 
 @frappe.whitelist(methods=["POST"])
 def disconnect(connection: str) -> dict:
-	"""Forget the account's tokens here and in the sidecar; the connection stays, Not Connected."""
+	"""Forget the account's tokens in the sidecar — which revokes them at the provider when it has
+	a revoke URL (refresh token first) — and here; the connection stays, Not Connected.
+	→ {status, revocation: done|failed|not_supported|nothing_to_revoke|pending, error}. A failed
+	revocation is kept as the last error but does not stop the disconnect; a sidecar that cannot
+	be reached does it on the next push."""
 	doc = _writable(connection)
 	if not is_oauth(doc):
 		frappe.throw(_("Only OAuth connections are connected to an account; disable this one instead"))
+	values = {"status": "Not Connected"}
+	try:
+		# Before Frappe forgets its copy: a sidecar that lost its own recovers it and revokes it.
+		answer = SidecarClient.from_settings(read_timeout=30.0).disconnect_connection(doc.sidecar_id)
+		revocation = answer.get("revocation")
+	except SidecarNotFound:
+		revocation = "nothing_to_revoke"
+		answer = None
+	except SidecarError:
+		revocation, answer = "pending", None
+		values.update(sidecar_reset_pending=1, sidecar_synced=0)
 	tokens.forget_tokens(doc)
-	frappe.db.set_value(
-		CONNECTION,
-		doc.name,
-		{"status": "Not Connected", "sidecar_reset_pending": 1, "sidecar_synced": 0},
-		update_modified=False,
-	)
-	config_sync.schedule_sync(CONNECTION, doc.sidecar_id)
-	return {"status": "Not Connected"}
+	frappe.db.set_value(CONNECTION, doc.name, values, update_modified=False)
+	error = config_sync.record_revocation(doc.name, answer)
+	if revocation == "pending":
+		config_sync.schedule_sync(CONNECTION, doc.sidecar_id)
+	return {"status": "Not Connected", "revocation": revocation, "error": error}
 
 
 @frappe.whitelist()
-def connection_stats() -> dict:
-	"""Per connection: proxied calls by result, errors, breaker state, read from the sidecar's
-	/metrics (counters since that process started; the SPA charts the rate between polls).
-	→ {at, connections: {name: {calls, errors, by_result, breaker}}, error}"""
+def connection_stats(minutes: int = 30) -> dict:
+	"""Per connection, over the last `minutes` (1–180): calls, errors, results, the breaker now and
+	one point per minute, from the sidecar's per-minute stats (every sidecar process, kept in Redis).
+	→ {at, minutes, connections: {name: {calls, errors, by_result, breaker, series}}, error}"""
 	require_manager()
+	minutes = min(180, max(1, cint(minutes) or 30))
 	names = dict(frappe.get_list(CONNECTION, fields=["sidecar_id", "name"], as_list=True, limit_page_length=0))
 	at = now_iso_utc()
+	if not names:
+		return {"at": at, "minutes": minutes, "connections": {}, "error": None}
 	try:
-		text = SidecarClient.from_settings(read_timeout=3.0).metrics_text()
+		answer = SidecarClient.from_settings(read_timeout=5.0).connection_stats(list(names)[:500], minutes)
 	except SidecarError as e:
-		return {"at": at, "connections": {}, "error": str(e)}
-	return {"at": at, "connections": parse_connection_metrics(text, names), "error": None}
+		return {"at": at, "minutes": minutes, "connections": {}, "error": str(e)}
+	return {"at": at, "minutes": minutes, "connections": summarize_stats(answer, names), "error": None}
 
 
-def parse_connection_metrics(text: str, names: dict[str, str]) -> dict:
-	"""Prometheus text → {connection name: {calls, errors, by_result, breaker}} for the
-	connections in `names` (sidecar id → name); results 2xx/3xx are successes."""
-	out: dict[str, dict] = {}
-	for line in text.splitlines():
-		if m := CALLS_RE.match(line):
-			sid, result, value = m.group(1), m.group(2), float(m.group(3))
-			if sid not in names:
-				continue
-			entry = out.setdefault(names[sid], {"calls": 0, "errors": 0, "by_result": {}, "breaker": "closed"})
-			entry["by_result"][result] = entry["by_result"].get(result, 0) + value
-			entry["calls"] += value
-			if result not in ("2xx", "3xx"):
-				entry["errors"] += value
-		elif m := BREAKER_RE.match(line):
-			if m.group(1) in names:
-				entry = out.setdefault(names[m.group(1)], {"calls": 0, "errors": 0, "by_result": {}, "breaker": "closed"})
-				entry["breaker"] = BREAKER_STATES.get(int(float(m.group(2))), "closed")
-	return out
+@frappe.whitelist()
+def recent_failures(limit: int = 5) -> dict:
+	"""Each connection's newest failed calls (the Call Log; UTC ISO times) for the SPA.
+	→ {name: [{name, at, method, path, status_code, error_code, error, attempts, duration_ms}]}"""
+	require_manager()
+	names = frappe.get_list(CONNECTION, pluck="name", limit_page_length=0)
+	return call_log.recent_failures(names, min(20, max(1, cint(limit) or 5)))
 
 
 @frappe.whitelist(methods=["POST"])

@@ -10,6 +10,7 @@ from frappe import _
 from frappe.utils import escape_html
 
 from integrations_app import alerts
+from integrations_app.connections import call_log
 from integrations_app.connections import config as connections_config
 from integrations_app.connections import tokens as connection_tokens
 from integrations_app.inbound import events as handlers
@@ -133,3 +134,11 @@ def connection_status(connection_id: str, status: str, error: str | None = None,
 		return {"ok": False, "error": f"No Integration Connection {connection_id!r}"}
 	connection_tokens.set_status(doc, statuses[status], error=error if status != "connected" else None, at=at)
 	return {"ok": True, "status": statuses[status]}
+
+
+@frappe.whitelist(methods=["POST"])
+def report_connection_failures(failures: list) -> dict:
+	"""{failures:[CallFailure]} → {stored, ignored}: failed proxied calls for the desk's call log
+	(successes are never sent)."""
+	require_sidecar()
+	return call_log.store_failures(failures)

@@ -6,7 +6,17 @@
 Errors: `integrations_app.connections.errors` (all subclasses of `CallError`).
 """
 
-from integrations_app.connections import errors
-from integrations_app.connections.proxy import ConnectionResponse, call
+from importlib import import_module
 
 __all__ = ["ConnectionResponse", "call", "errors"]
+
+
+def __getattr__(name: str):
+	# Imported on first use, so that the Frappe-free `connections.rules` can be imported (and
+	# tested by tests_pure) without Frappe. import_module, not `from … import`: the latter asks
+	# this very function for a submodule not loaded yet.
+	if name in ("call", "ConnectionResponse"):
+		return getattr(import_module("integrations_app.connections.proxy"), name)
+	if name == "errors":
+		return import_module("integrations_app.connections.errors")
+	raise AttributeError(name)

@@ -149,6 +149,8 @@ def build_auth(doc, provider=None) -> dict:
 	}
 	if client["client_secret"]:
 		auth["client_secret"] = client["client_secret"]
+	if client["revoke_url"]:
+		auth["revoke_url"] = client["revoke_url"]
 	if kind == "oauth2_authorization_code":
 		auth["authorize_url"] = client["authorize_url"]
 		auth["pkce"] = bool(cint(provider.pkce))

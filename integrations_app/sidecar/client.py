@@ -261,16 +261,6 @@ class SidecarClient:
 		"""→ {found:{slug: view with stats}, missing:[slugs]} (≤1,000 slugs, one round trip)"""
 		return self.request("POST", "/v1/inbound-endpoints/lookup", {"slugs": slugs}, retry_once=True)
 
-	def metrics_text(self) -> str:
-		"""GET /metrics: Prometheus text (no auth on the sidecar's side)."""
-		try:
-			response = self._session.get(self.base_url + "/metrics", timeout=self.timeout, allow_redirects=False)
-		except requests.RequestException:
-			raise SidecarUnavailable(f"Cannot read the sidecar's metrics at {self.base_url}") from None
-		if response.status_code != 200:
-			raise SidecarServerError(f"Sidecar answered {response.status_code} to GET /metrics", response.status_code)
-		return response.text
-
 	# --- connections (sidecar/README.md "Connections and OAuth 2")
 
 	def put_connection(self, connection_id: str, config: dict) -> dict:
@@ -281,6 +271,16 @@ class SidecarClient:
 
 	def delete_connection(self, connection_id: str) -> dict:
 		return self.request("DELETE", f"/v1/connections/{_quote(connection_id)}", expect_json=False)
+
+	def disconnect_connection(self, connection_id: str) -> dict:
+		"""Forget the tokens and revoke them at the provider (RFC 7009) →
+		{connection_id, status, revoked: [{token, ok, error?}], revocation}."""
+		return self.request("POST", f"/v1/connections/{_quote(connection_id)}/disconnect", {}, read_timeout=30.0)
+
+	def connection_stats(self, connection_ids: list[str], minutes: int) -> dict:
+		"""Per-minute stats summed over every sidecar process → {at, minutes, latency_buckets_ms,
+		connections: {id: {breaker, totals, series}}}."""
+		return self.request("POST", "/v1/connections/stats/lookup", {"ids": connection_ids, "minutes": minutes}, retry_once=True)
 
 	def proxy(self, connection_id: str, body: dict, read_timeout: float) -> dict:
 		"""→ {status, headers, body, body_encoding, attempts, duration_ms}. Never repeated here:

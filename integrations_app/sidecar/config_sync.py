@@ -8,6 +8,7 @@ set) and the minutely job retries. A user's save never fails because the sidecar
 """
 
 import frappe
+from frappe import _
 from frappe.utils import cint, flt, get_datetime, now_datetime
 
 from integrations_app.connections.config import CONNECTION, connection_config
@@ -189,12 +190,14 @@ def sync_connection(sidecar_id: str, client: SidecarClient) -> bool:
 	doc = frappe.get_doc(CONNECTION, name)
 	try:
 		if doc.sidecar_reset_pending:
-			# The base URL moved host: the sidecar keeps tokens across PUTs, so drop them first.
+			# A Disconnect the sidecar could not take at the time: forget (and revoke) its tokens
+			# before the PUT, which would otherwise leave them in place.
 			try:
-				client.delete_connection(sidecar_id)
+				disconnected = client.disconnect_connection(sidecar_id)
 			except SidecarNotFound:
-				pass
+				disconnected = None
 			frappe.db.set_value(CONNECTION, name, "sidecar_reset_pending", 0, update_modified=False)
+			record_revocation(name, disconnected)
 		client.put_connection(sidecar_id, connection_config(doc))
 	except SidecarError as e:
 		values = {"sidecar_synced": 0}
@@ -207,6 +210,17 @@ def sync_connection(sidecar_id: str, client: SidecarClient) -> bool:
 		return False
 	frappe.db.set_value(CONNECTION, name, "sidecar_synced", 1, update_modified=False)
 	return True
+
+
+def record_revocation(name: str, disconnected: dict | None) -> str | None:
+	"""Keep a failed revocation at the provider as the connection's last error (the local
+	disconnect stands). Returns that error, or None."""
+	if not disconnected or disconnected.get("revocation") != "failed":
+		return None
+	failed = [f"{r.get('token')}: {r.get('error')}" for r in disconnected.get("revoked") or [] if not r.get("ok")]
+	error = _("Disconnected, but the provider did not confirm revoking the tokens: {0}").format("; ".join(failed))[:1000]
+	frappe.db.set_value(CONNECTION, name, {"last_error": error, "last_error_at": now_datetime()}, update_modified=False)
+	return error
 
 
 def _delete_inbound(client: SidecarClient, slug: str) -> None:

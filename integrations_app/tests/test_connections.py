@@ -268,8 +268,10 @@ class TestCredentialDestination(ConnectionsTestCase):
 			doc.base_url = "https://api2.idp.example.com"
 			doc.save(ignore_permissions=True)
 			run_pushes()
-		self.assertEqual([(r["method"], r["path"]) for r in sidecar.requests], [("DELETE", "/v1/connections/Google-Drive"), ("PUT", "/v1/connections/Google-Drive")])
+		# No DELETE first: the sidecar drops its own tokens when a PUT moves the base URL's origin.
+		self.assertEqual([(r["method"], r["path"]) for r in sidecar.requests], [("PUT", "/v1/connections/Google-Drive")])
 		self.assertNotIn("tokens", sidecar.requests[-1]["body"])
+		self.assertEqual(sidecar.requests[-1]["body"]["base_url"], "https://api2.idp.example.com")
 		doc.reload()
 		self.assertEqual((doc.status, doc.access_token, doc.sidecar_reset_pending), ("Not Connected", None, 0))
 
@@ -508,12 +510,57 @@ class TestOAuthFlow(ConnectionsTestCase):
 		store_tokens(connection_id=doc.sidecar_id, tokens=tokens_body())
 		with FakeSidecar() as sidecar:
 			configure_sidecar(sidecar.url)
+			sidecar.respond = lambda method, path, body: (200, {"connection_id": doc.sidecar_id, "status": "not_connected", "revoked": [{"token": "refresh_token", "ok": True}, {"token": "access_token", "ok": True}], "revocation": "done"})
 			self.as_user(IM_USER)
-			self.assertEqual(api.disconnect(doc.name), {"status": "Not Connected"})
+			self.assertEqual(api.disconnect(doc.name), {"status": "Not Connected", "revocation": "done", "error": None})
 			frappe.set_user("Administrator")
 			run_pushes()
-		self.assertEqual([r["method"] for r in sidecar.requests], ["DELETE", "PUT"])
+		# The disconnect itself (no DELETE); then only the creation's pending push, without tokens.
+		self.assertEqual(sidecar.requests[0]["method"], "POST")
+		self.assertEqual(sidecar.requests[0]["path"], f"/v1/connections/{doc.sidecar_id}/disconnect")
+		for later in sidecar.requests[1:]:
+			self.assertEqual(later["method"], "PUT")
+			self.assertNotIn("tokens", later["body"])
 		self.assertIsNone(get_decrypted_password(CONNECTION, doc.name, "access_token", raise_exception=False))
+		doc.reload()
+		self.assertEqual((doc.status, doc.last_error, doc.sidecar_reset_pending), ("Not Connected", None, 0))
+
+	def test_disconnect_records_a_failed_revocation_without_blocking(self):
+		doc = make_oauth_connection()
+		store_tokens(connection_id=doc.sidecar_id, tokens=tokens_body())
+		with FakeSidecar() as sidecar:
+			configure_sidecar(sidecar.url)
+			sidecar.respond = lambda method, path, body: (200, {"connection_id": doc.sidecar_id, "status": "not_connected", "revoked": [{"token": "refresh_token", "ok": False, "error": "revocation endpoint answered 503"}, {"token": "access_token", "ok": True}], "revocation": "failed"})
+			self.as_user(IM_USER)
+			out = api.disconnect(doc.name)
+		self.assertEqual((out["status"], out["revocation"]), ("Not Connected", "failed"))
+		self.assertIn("refresh_token: revocation endpoint answered 503", out["error"])
+		doc.reload()
+		self.assertEqual(doc.status, "Not Connected")
+		self.assertIn("did not confirm", doc.last_error)
+		self.assertIsNone(get_decrypted_password(CONNECTION, doc.name, "access_token", raise_exception=False))
+
+	def test_disconnect_while_the_sidecar_is_down_is_done_on_the_next_push(self):
+		doc = make_oauth_connection()
+		store_tokens(connection_id=doc.sidecar_id, tokens=tokens_body())
+		with FakeSidecar() as sidecar:
+			configure_sidecar(sidecar.url)
+			sidecar.respond = lambda method, path, body: FakeSidecar.DROP
+			self.as_user(IM_USER)
+			self.assertEqual(api.disconnect(doc.name)["revocation"], "pending")
+			frappe.set_user("Administrator")
+			self.assertEqual(frappe.db.get_value(CONNECTION, doc.name, "sidecar_reset_pending"), 1)
+			sidecar.requests.clear()
+			sidecar.respond = FakeSidecar.default_respond
+			run_pushes()
+		self.assertEqual([(r["method"], r["path"]) for r in sidecar.requests], [("POST", f"/v1/connections/{doc.sidecar_id}/disconnect"), ("PUT", f"/v1/connections/{doc.sidecar_id}")])
+		self.assertNotIn("tokens", sidecar.requests[-1]["body"])
+		self.assertEqual(frappe.db.get_value(CONNECTION, doc.name, "sidecar_reset_pending"), 0)
+
+	def test_the_provider_revoke_url_reaches_the_sidecar(self):
+		provider = make_provider(revoke_url="https://idp.example.com/revoke")
+		doc = make_oauth_connection(provider=provider)
+		self.assertEqual(connection_config(doc)["auth"]["revoke_url"], "https://idp.example.com/revoke")
 
 
 class TestDeskApi(ConnectionsTestCase):
@@ -546,20 +593,6 @@ class TestDeskApi(ConnectionsTestCase):
 			self.assertEqual((result["ok"], result["status"]), (True, "Connected"))
 		proxied = [r["body"] for r in sidecar.requests if r["path"].endswith("/proxy")]
 		self.assertEqual(proxied[-1], {"method": "GET", "path": "/v1/balance"})
-
-	def test_stats_parse_the_sidecars_metrics(self):
-		text = "\n".join(
-			[
-				"# HELP sidecar_connection_calls_total Proxied calls",
-				'sidecar_connection_calls_total{connection="Stripe-Live",result="2xx"} 40',
-				'sidecar_connection_calls_total{connection="Stripe-Live",result="5xx"} 3',
-				'sidecar_connection_calls_total{connection="Stripe-Live",result="timeout"} 2',
-				'sidecar_connection_calls_total{connection="someone-elses",result="2xx"} 9',
-				'sidecar_connection_breaker_state{connection="Stripe-Live"} 2',
-			]
-		)
-		stats = api.parse_connection_metrics(text, {"Stripe-Live": "Stripe Live"})
-		self.assertEqual(stats, {"Stripe Live": {"calls": 45, "errors": 5, "by_result": {"2xx": 40, "5xx": 3, "timeout": 2}, "breaker": "open"}})
 
 
 class TestNotAWebhookSource(ConnectionsTestCase):

@@ -1,5 +1,5 @@
 import { createResource } from 'frappe-ui'
-import type { CatalogueEntry, ConnectionRow, ConnectionStats, ConnectionTestResult } from '../types/api'
+import type { CallFailure, CatalogueEntry, ConnectionRow, ConnectionStats, ConnectionTestResult } from '../types/api'
 
 const API = 'integrations_app.api.connections.'
 
@@ -11,10 +11,17 @@ export function catalogueResource() {
   return createResource<CatalogueEntry[]>({ url: API + 'catalogue' })
 }
 
-/** The sidecar's per-connection counters; the page charts the rate between two polls. */
-export function connectionStatsResource() {
-  return createResource<ConnectionStats>({ url: API + 'connection_stats' })
+/** Per-minute calls, errors and circuit state of every connection, summed over every sidecar process. */
+export function connectionStatsResource(minutes: number) {
+  return createResource<ConnectionStats, { minutes: number }>({ url: API + 'connection_stats', params: { minutes } })
 }
+
+/** Each connection's newest failed calls (its call log). */
+export function recentFailuresResource(limit: number) {
+  return createResource<Record<string, CallFailure[]>, { limit: number }>({ url: API + 'recent_failures', params: { limit } })
+}
+
+export const callLogUrl = (name: string) => '/app/integration-connection-call-log/' + encodeURIComponent(name)
 
 export function testConnectionResource() {
   return createResource<ConnectionTestResult, { connection: string }>({ url: API + 'test_connection' })
@@ -24,8 +31,14 @@ export function startOAuthResource() {
   return createResource<{ authorize_url: string; expires_at: string | null }, { connection: string; return_to: 'spa' }>({ url: API + 'start_oauth' })
 }
 
+export interface DisconnectResult {
+  status: string
+  revocation: 'done' | 'failed' | 'not_supported' | 'nothing_to_revoke' | 'pending'
+  error: string | null
+}
+
 export function disconnectResource() {
-  return createResource<{ status: string }, { connection: string }>({ url: API + 'disconnect' })
+  return createResource<DisconnectResult, { connection: string }>({ url: API + 'disconnect' })
 }
 
 /** Desk's new-connection form, filled with a catalogue entry's defaults. */

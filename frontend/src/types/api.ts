@@ -118,18 +118,47 @@ export interface CatalogueEntry {
   defaults: Record<string, string>
 }
 
-/** Counters since the sidecar process started (`connection_stats`). */
+/** One minute of a connection's calls, summed over every sidecar process. */
+export interface MinutePoint {
+  /** ISO-8601, the start of the minute (UTC). */
+  minute: string
+  calls: number
+  errors: number
+  /** Upper bound (ms) of the latency bucket holding the 95th percentile; null without calls. */
+  p95_ms: number | null
+  /** The worst circuit state seen that minute; null when nothing happened. */
+  breaker: 'closed' | 'half_open' | 'open' | null
+}
+
+/** A connection over the window of `connection_stats`. */
 export interface ConnectionCounters {
   calls: number
   errors: number
   by_result: Record<string, number>
+  /** The circuit now. */
   breaker: 'closed' | 'half_open' | 'open'
+  series: MinutePoint[]
 }
 
 export interface ConnectionStats {
   at: string
+  minutes: number
   connections: Record<string, ConnectionCounters>
   error: string | null
+}
+
+/** A failed call from the connection's call log (`recent_failures`). */
+export interface CallFailure {
+  name: string
+  at: string | null
+  method: string
+  path: string | null
+  /** 0 when the API did not answer (see error_code). */
+  status_code: number
+  error_code: string | null
+  error: string | null
+  attempts: number
+  duration_ms: number
 }
 
 export interface ConnectionTestResult {

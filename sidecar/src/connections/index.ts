@@ -1,6 +1,8 @@
 import { coalesceWrites } from '../delivery/coalesce';
+import { DeliveryKeys } from '../delivery/keys';
 import type { Context, Module } from '../module';
 import { AuthorizationFlow } from '../oauth/authorize';
+import { Disconnector } from '../oauth/disconnect';
 import { RefreshLock } from '../oauth/lock';
 import { Refresher, type RefresherOptions } from '../oauth/refresher';
 import { TokenEndpoint } from '../oauth/token-endpoint';
@@ -10,6 +12,7 @@ import { CallGuard } from './guard';
 import { createHttpClient } from './http';
 import { ConnectionKeys } from './keys';
 import { createConnectionMetrics } from './metrics';
+import { CallRecorder, readStats } from './recorder';
 import { ProxyService } from './proxy';
 import { connectionRoutes } from './routes';
 import { ConnectionStore } from './store';
@@ -19,6 +22,8 @@ export interface ConnectionsOptions {
   tokens?: TokenManagerOptions;
   /** Deadline of a token request; the refresh lock's TTL is this plus 5 s. @defaultValue 10000 */
   tokenTimeoutMs?: number;
+  /** How often counted calls and failures are written to Redis. @defaultValue 1000 */
+  statsFlushMs?: number;
 }
 
 /**
@@ -26,7 +31,7 @@ export interface ConnectionsOptions {
  * the proxy with auth injected under one outgoing policy; tokens obtained, refreshed and
  * written back to Frappe. See sidecar/README.md "Connections".
  */
-export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions = {}): Module & { store: ConnectionStore; tokens: TokenManager; refresher: Refresher } {
+export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions = {}): Module & { store: ConnectionStore; tokens: TokenManager; refresher: Refresher; recorder: CallRecorder } {
   const keys = new ConnectionKeys(ctx.prefix);
   const metrics = createConnectionMetrics(ctx.metrics.registry);
   const frappe = ctx.frappe ? new ConnectionFrappeSync(ctx.frappe) : null;
@@ -34,16 +39,19 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
   const http = createHttpClient({ allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE, allowHosts: ctx.config.OUTBOUND_ALLOW_HOSTS });
   const tokenTimeoutMs = opts.tokenTimeoutMs ?? 10_000;
   const endpoint = new TokenEndpoint(http, { timeoutMs: tokenTimeoutMs });
-  const tokens = new TokenManager(
-    { store, endpoint, lock: new RefreshLock(ctx.redis, tokenTimeoutMs + 5000), lockKey: (id) => keys.lock(id), frappe, metrics, log: ctx.log },
-    opts.tokens,
-  );
+  const lock = new RefreshLock(ctx.redis, tokenTimeoutMs + 5000);
+  const lockKey = (id: string) => keys.lock(id);
+  const tokens = new TokenManager({ store, endpoint, lock, lockKey, frappe, metrics, log: ctx.log }, opts.tokens);
+  const disconnector = new Disconnector({ store, tokens, endpoint, lock, lockKey, lockWaitMs: tokenTimeoutMs + 5000, log: ctx.log });
   // The admit/record scripts run once per attempt: on their own connection, written once per
   // event-loop turn for all concurrent calls (as the delivery engine's gate), so a busy proxy
   // pays one write syscall per turn instead of one per call.
   const hot = coalesceWrites(ctx.connections.open('sidecar-connections', 'command', { enableAutoPipelining: true }));
   const guard = new CallGuard(hot, keys);
-  const proxy = new ProxyService({ store, guard, http, tokens, metrics });
+  // Failed calls ride the delivery reports stream to Frappe (the Reporter drains it); standalone
+  // there is nobody to read them, so they are not kept.
+  const recorder = new CallRecorder(ctx.redis, keys, ctx.frappe ? new DeliveryKeys(ctx.prefix).reports : null, ctx.log, opts.statsFlushMs);
+  const proxy = new ProxyService({ store, guard, http, tokens, metrics, recorder });
   const flow = new AuthorizationFlow({ redis: ctx.redis, keys, ring: ctx.secrets, store, endpoint, tokens });
   const refresher = new Refresher({ store, tokens, log: ctx.log, maxMarginMs: 86_400_000 }, opts.refresher);
 
@@ -52,14 +60,17 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
     store,
     tokens,
     refresher,
+    recorder,
     routes({ private: r }) {
-      connectionRoutes(r, { store, guard, proxy, flow, changed: (id) => tokens.forget(id) });
+      connectionRoutes(r, { store, guard, proxy, flow, disconnector, stats: (ids, minutes) => readStats(ctx.redis, keys, ids, minutes), changed: (id) => tokens.forget(id) });
     },
     async start() {
       refresher.start();
+      recorder.start();
     },
     async stop() {
       await refresher.stop();
+      await recorder.stop();
       await http.close();
       await hot.quit().catch(() => hot.disconnect());
     },

@@ -24,6 +24,10 @@ export class ConnectionKeys {
   state(state: string) {
     return `${this.base}:state:${state}`;
   }
+  /** Hash (TTL): one minute of a connection's call stats, summed over processes (recorder.ts). */
+  stats(id: string, minute: number) {
+    return `${this.base}:stats:${id}:${minute}`;
+  }
   /** Zset: refreshable connections by access-token expiry (ms), for the proactive refresher. */
   get expiry() {
     return `${this.base}:expiry`;

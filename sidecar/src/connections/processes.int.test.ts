@@ -39,6 +39,34 @@ describe('connections across two sidecar processes', () => {
     at.forEach((t, k) => expect(t - t0).toBeGreaterThanOrEqual(k * 50 - 10));
   });
 
+  it('per-minute stats in Redis sum the calls of both processes (GET …/stats from either)', async () => {
+    await procs[0]!.api('PUT', '/v1/connections/counted', { base_url: peer.url, auth: { type: 'bearer', token: 't' }, max_attempts: 1, breaker: { failure_threshold: 100, cooldown_s: 60 } });
+    peer.handler = (q, res) => void res.writeHead(q.url.startsWith('/fail') ? 500 : 200, { 'content-type': 'application/json' }).end('{}');
+    const calls = [
+      ...Array.from({ length: 12 }, () => procs[0]!.api('POST', '/v1/connections/counted/proxy', { method: 'GET', path: '/ok' })),
+      ...Array.from({ length: 7 }, () => procs[1]!.api('POST', '/v1/connections/counted/proxy', { method: 'GET', path: '/ok' })),
+      ...Array.from({ length: 4 }, () => procs[1]!.api('POST', '/v1/connections/counted/proxy', { method: 'GET', path: '/fail' })),
+    ];
+    expect((await Promise.all(calls)).every((r) => r.status === 200)).toBe(true);
+    // Each process writes its counts about once a second.
+    const total = async (p: SidecarProcess) => (await p.api('GET', '/v1/connections/counted/stats?minutes=5')).body;
+    await expect.poll(async () => (await total(procs[0]!)).totals.calls, { timeout: 5000, interval: 200 }).toBe(23);
+    for (const p of procs) {
+      const stats = await total(p);
+      expect(stats).toMatchObject({ connection_id: 'counted', minutes: 5, totals: { calls: 23, errors: 4, by_result: { '2xx': 19, '5xx': 4 } }, breaker: { state: 'closed' } });
+      expect(stats.series).toHaveLength(5);
+      const latency = stats.series.flatMap((m: any) => m.latency_counts).reduce((a: number, b: number) => a + b, 0);
+      expect(latency).toBe(23);
+      expect(stats.latency_buckets_ms.at(-1)).toBeNull();
+      expect(stats.series.at(-1).minute <= new Date().toISOString()).toBe(true);
+    }
+    const both = await procs[1]!.api('POST', '/v1/connections/stats/lookup', { ids: ['counted', 'never-called'], minutes: 2 });
+    expect(both.body.connections.counted.totals.calls).toBe(23);
+    expect(both.body.connections['never-called']).toMatchObject({ totals: { calls: 0, errors: 0 }, breaker: { state: 'closed' } });
+    expect((await procs[0]!.api('GET', '/v1/connections/counted/stats?minutes=181')).status).toBe(400);
+    expect((await procs[0]!.api('GET', '/v1/connections/nope/stats')).status).toBe(404);
+  });
+
   it('shares one circuit breaker: failures through one process open it for the other', async () => {
     await procs[0]!.api('PUT', '/v1/connections/brk', { base_url: peer.url, auth: { type: 'bearer', token: 't' }, max_attempts: 1, breaker: { failure_threshold: 2, cooldown_s: 60 } });
     peer.handler = (_q, res) => void res.writeHead(500).end();
@@ -48,5 +76,10 @@ describe('connections across two sidecar processes', () => {
     expect(other.status).toBe(503);
     expect(other.body.error.code).toBe('circuit_open');
     expect(peer.requests.length).toBe(before);
+    // The minute's stats show the breaker open (seen by both) and the refused call as an error.
+    await expect.poll(async () => (await procs[0]!.api('GET', '/v1/connections/brk/stats?minutes=2')).body.totals.calls, { timeout: 5000, interval: 200 }).toBe(3);
+    const stats = (await procs[0]!.api('GET', '/v1/connections/brk/stats?minutes=2')).body;
+    expect(stats).toMatchObject({ breaker: { state: 'open' }, totals: { errors: 3, by_result: { '5xx': 2, circuit_open: 1 } } });
+    expect(stats.series.map((m: any) => m.breaker)).toContain('open');
   });
 });

@@ -9,7 +9,9 @@ import type { CallGuard, GuardLimits, Verdict } from './guard';
 import type { HttpClient, HttpResult } from './http';
 import { BREAKER_VALUE, type ConnectionMetrics } from './metrics';
 import { decideRetry, isBreakerFailure, type AttemptOutcome } from './policy';
-import { isOAuth, type ProxyBody } from './schemas';
+import { SNIPPET_CHARS, type CallRecorder } from './recorder';
+import { redactSnippet } from './redact';
+import { isOAuth, SECRET_FIELDS, type ProxyBody } from './schemas';
 import type { ConnectionStore, RuntimeConnection, StoredTokens } from './store';
 
 /**
@@ -39,6 +41,8 @@ export interface ProxyDeps {
   http: HttpClient;
   tokens: TokenManager;
   metrics: ConnectionMetrics;
+  /** Per-minute stats in Redis and failed calls for Frappe, batched in process. */
+  recorder: CallRecorder;
   /** [0,1) source for jitter; injectable for tests. @defaultValue Math.random */
   random?: () => number;
 }
@@ -71,6 +75,16 @@ function buildRequest(rt: RuntimeConnection, req: ProxyBody) {
   const query = new URLSearchParams(rt.baseQuery);
   if (req.query) for (const [k, v] of Object.entries(req.query)) for (const one of Array.isArray(v) ? v : [v]) query.append(k, one);
   return { headers, body, query };
+}
+
+/** The connection's own secret values: never in a kept error or response snippet. */
+function connectionSecrets(rt: RuntimeConnection): string[] {
+  const out = Object.values(rt.headers);
+  for (const f of SECRET_FIELDS[rt.auth.type]) {
+    const v = (rt.auth as Record<string, unknown>)[f];
+    if (typeof v === 'string') out.push(v);
+  }
+  return out;
 }
 
 /** Sets the credentials last, so neither defaults nor the caller can replace them. */
@@ -107,22 +121,55 @@ export class ProxyService {
   async call(id: string, req: ProxyBody): Promise<ProxyResult> {
     const started = performance.now();
     const m = this.d.metrics;
+    let result = 'error';
     try {
       const out = await this.run(id, req, started);
-      m.calls.inc({ connection: id, result: `${Math.floor(out.status / 100)}xx` });
+      result = `${Math.floor(out.status / 100)}xx`;
+      if (out.status >= 400) this.failed(id, req, out.status, 'upstream_status', `The API answered ${out.status}`, out.attempts, out.duration_ms, out);
       return out;
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      m.calls.inc({ connection: id, result: typeof code === 'string' && code !== 'not_found' ? code : 'error' });
+      if (typeof code === 'string' && code !== 'not_found') {
+        result = code;
+        const details = (err as { details?: { attempts?: number } }).details;
+        this.failed(id, req, null, code, (err as Error).message, details?.attempts ?? 1, performance.now() - started, null);
+      }
       throw err;
     } finally {
-      m.latency.observe({ connection: id }, (performance.now() - started) / 1000);
+      const ms = performance.now() - started;
+      m.calls.inc({ connection: id, result });
+      m.latency.observe({ connection: id }, ms / 1000);
+      // An unknown connection has no stats: ids that do not exist must not grow Redis.
+      if (result !== 'error') this.d.recorder.call(id, result, ms);
     }
+  }
+
+  /** Keeps a failed call for the desk's call log, its answer's start redacted. */
+  private failed(id: string, req: ProxyBody, status: number | null, code: string, message: string, attempts: number, durationMs: number, out: ProxyResult | null): void {
+    const rt = this.d.store.cached(id);
+    const secrets = rt ? [...connectionSecrets(rt), ...this.d.tokens.peekSecrets(id)] : [];
+    this.d.recorder.failure({
+      connection_id: id,
+      method: req.method,
+      path: req.path,
+      status_code: status,
+      error_code: code,
+      error: redactSnippet(message, secrets).slice(0, 1000),
+      attempts,
+      duration_ms: Math.round(durationMs * 100) / 100,
+      response_snippet: out && out.body_encoding === 'utf8' && out.body ? redactSnippet(out.body.slice(0, SNIPPET_CHARS * 2), secrets).slice(0, SNIPPET_CHARS) : null,
+      at: new Date().toISOString(),
+    });
+  }
+
+  private breakerSeen(id: string, state: keyof typeof BREAKER_VALUE): void {
+    this.d.metrics.breaker.set({ connection: id }, BREAKER_VALUE[state]);
+    this.d.recorder.breaker(id, state);
   }
 
   /** Admits an attempt: the connection from cache or Redis (or Frappe), its status, breaker and rate slot. */
   private async admit(id: string, rt: RuntimeConnection | undefined, timeoutMs: number | undefined): Promise<{ rt: RuntimeConnection; v: Extract<Verdict, { verdict: 'go' }>; slotAt: number }> {
-    const { store, guard, metrics } = this.d;
+    const { store, guard } = this.d;
     let conn = rt ?? store.cached(id) ?? (await store.load(id));
     let now = Date.now();
     let v = await guard.admit(id, limits(conn, timeoutMs ?? conn.config.timeout_ms), now);
@@ -142,7 +189,7 @@ export class ProxyService {
         if (v.status === 'not_connected') throw new NotConnectedError(id);
         throw new ConnectionExpiredError(id, 'the provider no longer accepts its tokens');
       case 'open':
-        metrics.breaker.set({ connection: id }, BREAKER_VALUE.open);
+        this.breakerSeen(id, 'open');
         throw new CircuitOpenError(id, v.waitMs);
       case 'limited':
         throw new RateLimitedError(id, v.waitMs);
@@ -160,7 +207,7 @@ export class ProxyService {
       const admitted = await this.admit(id, rt, req.timeout_ms);
       rt = admitted.rt;
       const v = admitted.v;
-      if (v.probe) metrics.breaker.set({ connection: id }, BREAKER_VALUE.half_open);
+      if (v.probe) this.breakerSeen(id, 'half_open');
       // The slot is a time, not a delay: the round trip to Redis is already part of the wait.
       if (v.waitMs > 0) await sleep(admitted.slotAt - Date.now());
       if (builtFor !== rt.ver) {
@@ -196,7 +243,7 @@ export class ProxyService {
       const failed = isBreakerFailure(outcome);
       if (failed || v.probe || v.fails > 0) {
         const b = await guard.record(id, !failed, rt.config.breaker.failure_threshold, v.probe);
-        metrics.breaker.set({ connection: id }, BREAKER_VALUE[b.state]);
+        this.breakerSeen(id, b.state);
       }
       // A rejected token (revoked early, rotated elsewhere): one forced refresh, then again.
       if (token && r.status === 401 && !retriedAuth && attempt < rt.config.max_attempts) {

@@ -2,9 +2,11 @@ import type { Router } from 'express';
 import { notFound } from '../errors';
 import { parseInput } from '../http/validate';
 import type { AuthorizationFlow } from '../oauth/authorize';
+import type { Disconnector } from '../oauth/disconnect';
 import type { CallGuard } from './guard';
 import type { ProxyService } from './proxy';
-import { ConnectionId, ConnectionInput, OAuthCallbackBody, OAuthStartBody, ProxyBody } from './schemas';
+import { LATENCY_BUCKETS_MS, type MinuteStats } from './recorder';
+import { ConnectionId, ConnectionInput, OAuthCallbackBody, OAuthStartBody, ProxyBody, StatsLookupBody, StatsQuery } from './schemas';
 import type { ConnectionStore } from './store';
 
 export interface ConnectionRouteDeps {
@@ -12,6 +14,9 @@ export interface ConnectionRouteDeps {
   guard: CallGuard;
   proxy: ProxyService;
   flow: AuthorizationFlow;
+  disconnector: Disconnector;
+  /** Per-minute stats of these connections for the last `minutes` minutes. */
+  stats(ids: string[], minutes: number): Promise<Map<string, MinuteStats[]>>;
   /** Called after a PUT or DELETE so cached tokens of the old config are dropped. */
   changed(id: string): void;
 }
@@ -53,7 +58,40 @@ export function connectionRoutes(r: Router, d: ConnectionRouteDeps): void {
     res.json(await d.flow.start(id, body.user, body.redirect_uri));
   });
 
+  r.post('/connections/:id/disconnect', async (req, res) => {
+    const id = parseInput(ConnectionId, req.params.id, 'id');
+    res.json(await d.disconnector.disconnect(id));
+  });
+
+  // Every connection's stats in one call: the desk charts them all at once.
+  r.post('/connections/stats/lookup', async (req, res) => {
+    const body = parseInput(StatsLookupBody, req.body);
+    const [series, breakers] = await Promise.all([d.stats(body.ids, body.minutes), Promise.all(body.ids.map((id) => d.guard.state(id)))]);
+    const connections: Record<string, unknown> = {};
+    body.ids.forEach((id, i) => (connections[id] = statsView(series.get(id)!, breakers[i]!)));
+    res.json({ at: new Date().toISOString(), minutes: body.minutes, latency_buckets_ms: [...LATENCY_BUCKETS_MS, null], connections });
+  });
+
+  r.get('/connections/:id/stats', async (req, res) => {
+    const id = parseInput(ConnectionId, req.params.id, 'id');
+    const { minutes } = parseInput(StatsQuery, req.query);
+    if (!(await d.store.get(id))) throw notFound(`Connection ${id}`);
+    const [series, breaker] = await Promise.all([d.stats([id], minutes), d.guard.state(id)]);
+    res.json({ connection_id: id, at: new Date().toISOString(), minutes, latency_buckets_ms: [...LATENCY_BUCKETS_MS, null], ...statsView(series.get(id)!, breaker) });
+  });
+
   r.post('/oauth/callback', async (req, res) => {
     res.json(await d.flow.callback(parseInput(OAuthCallbackBody, req.body)));
   });
+}
+
+/** Totals over the window, the breaker now, and the minutes oldest first. */
+function statsView(series: MinuteStats[], breaker: unknown) {
+  const totals = { calls: 0, errors: 0, by_result: {} as Record<string, number> };
+  for (const m of series) {
+    totals.calls += m.calls;
+    totals.errors += m.errors;
+    for (const [r, n] of Object.entries(m.by_result)) totals.by_result[r] = (totals.by_result[r] ?? 0) + n;
+  }
+  return { breaker, totals, series };
 }

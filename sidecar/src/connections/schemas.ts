@@ -54,6 +54,8 @@ const OAuthFields = {
   token_params: Params.default({}),
   /** Used when the provider omits `expires_in`. @defaultValue 3600 */
   default_token_lifetime_s: z.number().int().min(30).max(365 * 86400).default(3600),
+  /** RFC 7009 revocation endpoint: Disconnect revokes the refresh token, then the access token. */
+  revoke_url: HttpUrl.optional(),
   /** Refresh this long before expiry (capped at half the token's lifetime). @defaultValue 300 */
   refresh_margin_s: z.number().int().min(1).max(86400).default(300),
 };
@@ -198,3 +200,13 @@ export const OAuthCallbackBody = z
   })
   .strict()
   .refine((b) => (b.code === undefined) !== (b.error === undefined), 'exactly one of code and error');
+
+/** `GET /v1/connections/{id}/stats?minutes=`: the window, up to the 180 minutes kept. @defaultValue 60 */
+export const StatsQuery = z.object({ minutes: z.coerce.number().int().min(1).max(180).default(60) }).strict();
+
+export const StatsLookupBody = z
+  .object({
+    ids: z.array(ConnectionId).min(1).max(500),
+    minutes: z.number().int().min(1).max(180).default(60),
+  })
+  .strict();

@@ -105,9 +105,13 @@ export class ConnectionStore {
     const prevCfg = prev[0] ? (JSON.parse(prev[0]) as PublicConfig) : null;
     const { auth, headers, tokens, ...rest } = input;
     const cfg: PublicConfig = { ...rest, auth: redactAuth(auth), header_names: Object.keys(headers), created_at: prevCfg?.created_at ?? now, updated_at: now };
-    // Tokens belong to one client at one token endpoint: a different one invalidates them.
+    // Tokens belong to one client at one token endpoint, for one API: a different client, token
+    // URL or auth type invalidates them, and so does another API origin — an account's tokens
+    // must not follow the connection to a new host (Frappe need not DELETE before such a PUT).
     const prevAuth = prevCfg?.auth as Partial<Record<string, unknown>> | undefined;
-    const sameClient = prevAuth && prevAuth.type === auth.type && isOAuth(auth) && prevAuth.client_id === auth.client_id && prevAuth.token_url === auth.token_url;
+    const sameClient =
+      prevAuth && prevAuth.type === auth.type && isOAuth(auth) && prevAuth.client_id === auth.client_id && prevAuth.token_url === auth.token_url
+      && new URL(prevCfg!.base_url).origin === new URL(input.base_url).origin;
     const hasTokens = sameClient && prev[3] !== null;
     let status: ConnectionStatus;
     if (!input.enabled) status = 'disabled';
@@ -256,6 +260,20 @@ export class ConnectionStore {
     )) as number;
     if (r === -1) throw notFound(`Connection ${id}`);
     return r === 1;
+  }
+
+  /**
+   * Forgets the account's tokens (Disconnect): the connection stays, `not_connected` (or
+   * `disabled`). Every process notices on its next call: the admit script's token version changes.
+   */
+  async dropTokens(id: string): Promise<void> {
+    const key = this.keys.conn(id);
+    const status = await this.redis.hget(key, 'status');
+    await this.redis.multi()
+      .hdel(key, 'tok', 'tok_at', 'exp', 'wb', 'last_error', 'last_error_at', 'connected_by', 'connected_at')
+      .hset(key, 'status', status === 'disabled' ? 'disabled' : 'not_connected')
+      .zrem(this.keys.expiry, id)
+      .exec();
   }
 
   async setStatus(id: string, status: ConnectionStatus, error: string | null): Promise<void> {

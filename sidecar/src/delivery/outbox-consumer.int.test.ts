@@ -155,3 +155,46 @@ describe('outbox hand-off after a consumer died', () => {
     expect(rows.map((id) => counts.get(id))).toEqual([1, 1, 1, 1]);
   });
 });
+
+/**
+ * Frappe's Redis lost its data (FLUSHALL, a restart without persistence): the outbox stream and
+ * its consumer group are gone. The consumer recreates the group and takes new hand-offs. The
+ * flush is FLUSHDB on a database of this test's own (index 15), never the shared database 0.
+ */
+describe('outbox hand-off after Frappe\'s Redis lost its data', () => {
+  const url = `${TEST_REDIS_URL}/15`;
+  const frappe = fakeFrappe();
+  const site = uniqueSite();
+  const stream = outboxStream(site);
+  const redis = new Redis(url);
+  let h: DeliveryHarness;
+  let rx: TestReceiver;
+  beforeAll(async () => {
+    await redis.flushdb();
+    h = await startDeliveryHarness({
+      env: { FRAPPE_REDIS_URL: url, FRAPPE_SITE: site },
+      frappe: frappe.client,
+      delivery: { reporter: { intervalMs: 50 }, outbox: { blockMs: 200, maxBackoffMs: 300 } },
+    });
+    rx = await startReceiver();
+    await h.putEndpoint('ep', { url: rx.url, signing: 'none' });
+  });
+  afterAll(async () => {
+    await h.close();
+    await rx.close();
+    await redis.flushdb();
+    redis.disconnect();
+  });
+
+  it('recreates its consumer group after a flush, and hand-offs flow again', async () => {
+    await redis.xadd(stream, '*', 'm', entry(['before-flush']));
+    await until(() => frappe.acked().includes('before-flush'), 'the first acknowledgement');
+    await redis.flushdb();
+    // Let the consumer hit the missing group before anything new arrives.
+    await new Promise((r) => setTimeout(r, 400));
+    await redis.xadd(stream, '*', 'm', entry(['after-flush-1', 'after-flush-2']));
+    await until(() => ['after-flush-1', 'after-flush-2'].every((id) => frappe.acked().includes(id)), 'the acknowledgements after the flush');
+    for (const id of ['after-flush-1', 'after-flush-2']) await h.waitForStatus(id, ['succeeded']);
+    expect(((await redis.xinfo('GROUPS', stream)) as unknown[]).length).toBe(1);
+  });
+});

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
+import { isNoGroup } from '../queues/redis-errors';
 import type { MessageService } from './messages';
 import { MAX_MESSAGES_PER_CALL, MessageInput } from './schemas';
 
@@ -84,6 +85,8 @@ export class OutboxConsumer {
         await this.tick();
         failures = 0;
       } catch (err) {
+        // Frappe's Redis lost the stream and its group (flushed, restarted): create them again.
+        if (isNoGroup(err)) grouped = false;
         failures++;
         const pause = Math.min(this.maxBackoffMs, 100 * 2 ** failures);
         this.log.warn({ err: (err as Error).message, retry_in_ms: pause }, 'outbox hand-off: reading Frappe\'s stream failed; will retry');

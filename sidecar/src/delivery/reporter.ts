@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { FrappeClient } from '../frappe/client';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
-import { isRedisUnavailable } from '../queues/redis-errors';
+import { isNoGroup, isRedisUnavailable } from '../queues/redis-errors';
 
 export interface ReporterOptions {
   /** Outcomes per `report_deliveries` call. @defaultValue 500 */
@@ -21,13 +21,15 @@ const GROUP = 'frappe';
 const REPORT_METHOD = 'integrations_app.api.sidecar.report_deliveries';
 const DISABLED_METHOD = 'integrations_app.api.sidecar.endpoint_disabled';
 const ACK_METHOD = 'integrations_app.api.sidecar.acknowledge_messages';
+const CALL_FAILURES_METHOD = 'integrations_app.api.sidecar.report_connection_failures';
 
 type StreamEntry = [id: string, fields: string[] | null];
 
 /**
  * Drains the reports stream into Frappe in batches: outcomes (`o`, written by the finish script
- * in the same step that records them), endpoint-disabled notices (`d`) and acknowledgements of
- * handed-over outbox rows (`a`, written by the outbox consumer), each kind in one call. A Redis consumer group shares the stream between sidecar
+ * in the same step that records them), endpoint-disabled notices (`d`), acknowledgements of
+ * handed-over outbox rows (`a`, written by the outbox consumer) and failed connection calls
+ * (`c`, a list each, written by the connections' CallRecorder), each kind in one call. A Redis consumer group shares the stream between sidecar
  * processes; an entry is deleted only after Frappe took it, and one read by a process that
  * died is claimed by another, so nothing is lost. Frappe tolerates repeats (docs/api.md).
  */
@@ -57,9 +59,7 @@ export class Reporter {
   }
 
   async start(): Promise<void> {
-    await this.redis.xgroup('CREATE', this.stream, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
-      if (!err.message.includes('BUSYGROUP')) throw err;
-    });
+    await this.ensureGroup();
     this.running = true;
     this.loop = this.run();
   }
@@ -85,6 +85,15 @@ export class Reporter {
         failures = 0;
         if (sent >= this.batchSize) pause = 0;
       } catch (err) {
+        // The stream or its group is gone (Redis flushed or restarted without persistence):
+        // recreate both and go on, or every later read fails the same way.
+        if (isNoGroup(err)) {
+          const recreated = await this.ensureGroup().then(() => true, () => false);
+          if (recreated) {
+            this.log.warn({ stream: this.stream }, 'the reports stream\'s consumer group was missing (Redis lost its data?); recreated it');
+            continue;
+          }
+        }
         failures++;
         pause = Math.min(this.maxBackoffMs, this.intervalMs * 2 ** failures);
         // A Redis outage is logged once by the connection group, not on every retry.
@@ -98,6 +107,12 @@ export class Reporter {
     }
   }
 
+  private async ensureGroup(): Promise<void> {
+    await this.redis.xgroup('CREATE', this.stream, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
+      if (!err.message.includes('BUSYGROUP')) throw err;
+    });
+  }
+
   /** One batch: this process's unacknowledged entries first, then new ones. Returns entries sent. */
   private async tick(): Promise<number> {
     if (Date.now() - this.lastClaim > this.claimIdleMs / 4) {
@@ -109,11 +124,13 @@ export class Reporter {
     if (entries.length === 0) return 0;
     const outcomes: unknown[] = [];
     const disabled: unknown[] = [];
+    const callFailures: unknown[] = [];
     const acks: { accepted: string[]; rejected: unknown[] } = { accepted: [], rejected: [] };
     for (const [, fields] of entries) {
       if (!fields) continue; // deleted after being read: already reported
       if (fields[0] === 'o') outcomes.push(JSON.parse(fields[1]!));
       else if (fields[0] === 'd') disabled.push(JSON.parse(fields[1]!));
+      else if (fields[0] === 'c') callFailures.push(...(JSON.parse(fields[1]!) as unknown[]));
       else if (fields[0] === 'a') {
         const ack = JSON.parse(fields[1]!) as typeof acks;
         acks.accepted.push(...ack.accepted);
@@ -128,6 +145,7 @@ export class Reporter {
       if (acks.accepted.length || acks.rejected.length) await this.frappe.call(ACK_METHOD, acks);
       if (outcomes.length) await this.frappe.call(REPORT_METHOD, { outcomes });
       for (const notice of disabled) await this.frappe.call(DISABLED_METHOD, notice);
+      if (callFailures.length) await this.frappe.call(CALL_FAILURES_METHOD, { failures: callFailures });
     } catch (err) {
       this.metrics.forwarded.inc({ kind: 'delivery_outcome', result: 'error' }, outcomes.length);
       throw err;

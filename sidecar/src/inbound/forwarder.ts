@@ -7,7 +7,7 @@ import type { Realtime } from '../frappe/realtime';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { RedisConnections } from '../queues/connection';
-import { isRedisUnavailable } from '../queues/redis-errors';
+import { isNoGroup, isRedisUnavailable } from '../queues/redis-errors';
 import type { InboundKeys } from './keys';
 import type { EventStore } from './store';
 
@@ -131,7 +131,7 @@ export class Forwarder {
       } catch (err) {
         if (this.stopping) break;
         const message = (err as Error).message;
-        if (message.includes('NOGROUP')) await this.ensureGroup().catch(() => {});
+        if (isNoGroup(err)) await this.ensureGroup().catch(() => {});
         else this.d.log[isRedisUnavailable(err) ? 'debug' : 'warn']({ err: message }, 'inbound forwarder: Redis error');
         await this.sleep(1000);
       }

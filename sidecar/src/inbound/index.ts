@@ -32,7 +32,7 @@ export interface InboundOptions {
 export function createInboundModule(ctx: Context, opts: InboundOptions = {}): Module {
   const keys = inboundKeys(ctx.prefix);
   const events = new EventStore(ctx.redis, keys, ctx.replicated);
-  const endpoints = new EndpointStore(ctx.redis, keys, ctx.replicated, {
+  const endpoints = new EndpointStore(ctx.redis, keys, ctx.replicated, ctx.secrets, {
     certs: new CertStore(opts.certs),
     fetch: opts.fetch ?? fetch,
     snsHost: opts.snsHost ?? SNS_HOST,

@@ -6,7 +6,7 @@
 export function inboundKeys(prefix: string) {
   const base = `${prefix}:{inbound}`;
   return {
-    /** HASH config (JSON, holds the secret), ver, created_at, updated_at, accepted, rejected, duplicates. */
+    /** HASH config (JSON; its `secret` sealed), ver, created_at, updated_at, accepted, rejected, duplicates. */
     endpoint: (slug: string) => `${base}:ep:${slug}`,
     /** STRING sidecar id of the first copy of a provider event (dedup mark, with TTL). */
     seen: (slug: string, providerEventId: string) => `${base}:seen:${slug}:${providerEventId}`,

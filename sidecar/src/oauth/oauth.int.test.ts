@@ -145,6 +145,93 @@ describe('OAuth 2 against a real provider (oidc-provider)', () => {
     expect(server.grants.authorization_code).toBe(exchanges);
     expect(((await (await h.api('/v1/connections/flush')).json()) as any).status).toBe('connected');
   });
+
+  it('a PUT moving the base URL to another host drops the tokens; the same config keeps them', async () => {
+    await connect('moved');
+    await h.put('moved', acConfig());
+    expect(((await (await h.api('/v1/connections/moved')).json()) as any)).toMatchObject({ status: 'connected', token: { has_refresh_token: true } });
+    const elsewhere = server.apiUrl.replace('127.0.0.1', 'localhost');
+    const view = await h.put('moved', { ...acConfig(), base_url: elsewhere });
+    expect(view).toMatchObject({ status: 'not_connected', token: null });
+    expect(await h.module.store.readTokens('moved')).toBeNull();
+    const requests = server.tokenRequests;
+    expect((await h.proxy('moved', { method: 'GET', path: '/me' })).body.error.code).toBe('not_connected');
+    expect(server.tokenRequests).toBe(requests);
+  });
+
+  it('a PUT with another client id or token URL drops the tokens', async () => {
+    await connect('client');
+    const other = { ...acConfig(), auth: { ...acConfig().auth, token_url: `${server.tokenUrl}?v=2` } };
+    expect(await h.put('client', other)).toMatchObject({ status: 'not_connected', token: null });
+    await connect('client2');
+    const cc = { base_url: server.apiUrl, auth: { type: 'oauth2_client_credentials', token_url: server.tokenUrl, client_id: CLIENTS.cc.id, client_secret: CLIENTS.cc.secret } };
+    expect(await h.put('client2', cc)).toMatchObject({ status: 'connected', token: null });
+  });
+
+  const revocable = () => ({ ...acConfig(), auth: { ...acConfig().auth, revoke_url: server.revokeUrl } });
+  const refreshWith = async (refreshToken: string) => {
+    const res = await fetch(server.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLIENTS.ac.id}:${CLIENTS.ac.secret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  it('Disconnect revokes the refresh token, then the access token, at the provider (RFC 7009)', async () => {
+    await h.put('bye', revocable());
+    frappe.configs.set('bye', revocable());
+    const start = (await (await h.api('/v1/connections/bye/oauth/start', { method: 'POST', json: { user: USER, redirect_uri: REDIRECT_URI } })).json()) as any;
+    const { code, state } = await server.consent(start.authorize_url);
+    expect((await h.api('/v1/oauth/callback', { method: 'POST', json: { state, code, user: USER } })).status).toBe(200);
+    const t = (await h.module.store.readTokens('bye'))!;
+    expect((await fetch(`${server.apiUrl}/me`, { headers: { authorization: `Bearer ${t.access_token}` } })).status).toBe(200);
+
+    const res = await h.api('/v1/connections/bye/disconnect', { method: 'POST' });
+    expect(res.status).toBe(200);
+    const out = (await res.json()) as any;
+    expect(out).toEqual({
+      connection_id: 'bye', status: 'not_connected', revocation: 'done',
+      revoked: [{ token: 'refresh_token', ok: true }, { token: 'access_token', ok: true }],
+    });
+    for (const secret of [t.access_token, t.refresh_token!]) expect(JSON.stringify(out)).not.toContain(secret);
+    // The provider no longer honours either token.
+    expect((await refreshWith(t.refresh_token!)).body.error).toBe('invalid_grant');
+    expect((await fetch(`${server.apiUrl}/me`, { headers: { authorization: `Bearer ${t.access_token}` } })).status).toBe(401);
+    // And locally the account is gone: calls say not connected, no token request is made.
+    expect(await h.module.store.readTokens('bye')).toBeNull();
+    const requests = server.tokenRequests;
+    expect((await h.proxy('bye', { method: 'GET', path: '/me' })).body.error.code).toBe('not_connected');
+    expect(server.tokenRequests).toBe(requests);
+  });
+
+  it('Disconnect still disconnects when revocation fails, and records why', async () => {
+    const dead = { ...acConfig(), auth: { ...acConfig().auth, revoke_url: `${server.issuer}/no-such-revocation` } };
+    await h.put('bye-fail', dead);
+    frappe.configs.set('bye-fail', dead);
+    const start = (await (await h.api('/v1/connections/bye-fail/oauth/start', { method: 'POST', json: { user: USER, redirect_uri: REDIRECT_URI } })).json()) as any;
+    const { code, state } = await server.consent(start.authorize_url);
+    expect((await h.api('/v1/oauth/callback', { method: 'POST', json: { state, code, user: USER } })).status).toBe(200);
+    const t = (await h.module.store.readTokens('bye-fail'))!;
+    const out = (await (await h.api('/v1/connections/bye-fail/disconnect', { method: 'POST' })).json()) as any;
+    expect(out).toMatchObject({ status: 'not_connected', revocation: 'failed', revoked: [{ token: 'refresh_token', ok: false }, { token: 'access_token', ok: false }] });
+    expect(out.revoked[0].error).toMatch(/revocation endpoint answered 404/);
+    const view = (await (await h.api('/v1/connections/bye-fail')).json()) as any;
+    expect(view).toMatchObject({ status: 'not_connected', token: null, last_error: expect.stringContaining('did not confirm revocation') });
+    expect(JSON.stringify(view)).not.toContain(t.refresh_token!);
+    // Not revoked: the provider would still take it — which is what the recorded error says.
+    expect((await refreshWith(t.refresh_token!)).status).toBe(200);
+  });
+
+  it('Disconnect without a revocation endpoint only forgets; a non-OAuth connection is refused', async () => {
+    await connect('bye-plain');
+    const out = (await (await h.api('/v1/connections/bye-plain/disconnect', { method: 'POST' })).json()) as any;
+    expect(out).toEqual({ connection_id: 'bye-plain', status: 'not_connected', revoked: [], revocation: 'not_supported' });
+    await h.put('key', { base_url: server.apiUrl, auth: { type: 'bearer', token: 'x' } });
+    const res = await h.api('/v1/connections/key/disconnect', { method: 'POST' });
+    expect(res.status).toBe(409);
+    expect((await h.api('/v1/connections/nope/disconnect', { method: 'POST' })).status).toBe(404);
+  });
 });
 
 describe('proactive refresh', () => {

@@ -46,31 +46,8 @@ export class TokenEndpoint {
    * @throws InvalidGrantError for `invalid_grant`; OAuthError for anything else.
    */
   async request(id: string, auth: OAuthConfig, grant: Record<string, string>, previousRefresh: string | null = null): Promise<StoredTokens> {
-    const url = new URL(auth.token_url);
-    const params = new URLSearchParams({ ...auth.token_params, ...grant });
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'user-agent': 'integrations-app-sidecar' };
-    if (auth.client_auth === 'basic' && auth.client_secret !== undefined) {
-      headers.authorization = `Basic ${Buffer.from(`${formEncode(auth.client_id)}:${formEncode(auth.client_secret)}`).toString('base64')}`;
-    } else {
-      params.set('client_id', auth.client_id);
-      if (auth.client_secret !== undefined) params.set('client_secret', auth.client_secret);
-    }
-    try {
-      this.http.checkHost(url.hostname);
-    } catch (err) {
-      throw new OAuthError(id, `token endpoint refused: ${(err as Error).message}`, null, false);
-    }
     const obtainedAt = Date.now();
-    const res = await this.http.request({
-      origin: url.origin,
-      path: url.pathname + url.search,
-      method: 'POST',
-      headers,
-      body: params.toString(),
-      timeoutMs: this.opts.timeoutMs,
-      maxResponseBytes: 256 * 1024,
-    });
-    if (res.error) throw new OAuthError(id, `token endpoint unreachable (${res.error.kind}): ${res.error.message}`, null, res.error.kind !== 'ssrf');
+    const res = await this.post(id, 'token', auth.token_url, auth, new URLSearchParams({ ...auth.token_params, ...grant }));
     let json: unknown = null;
     try {
       json = JSON.parse(res.body.toString('utf8'));
@@ -96,5 +73,51 @@ export class TokenEndpoint {
       expires_at: obtainedAt + lifetime * 1000,
       obtained_at: obtainedAt,
     };
+  }
+
+  /**
+   * RFC 7009: asks the provider to revoke one token (a refresh token revokes its grant). 200 is
+   * success, also for a token the provider no longer knows (§2.2).
+   * @throws OAuthError naming the provider's `error` code, never the token.
+   */
+  async revoke(id: string, auth: OAuthConfig & { revoke_url: string }, token: string, hint: 'refresh_token' | 'access_token'): Promise<void> {
+    const res = await this.post(id, 'revocation', auth.revoke_url, auth, new URLSearchParams({ token, token_type_hint: hint }));
+    if (res.status === 200) return;
+    let json: unknown = null;
+    try {
+      json = JSON.parse(res.body.toString('utf8'));
+    } catch {
+      // Reported with the status.
+    }
+    const e = ErrorReply.safeParse(json);
+    throw new OAuthError(id, `revocation endpoint answered ${res.status}${e.success ? ` (${e.data.error})` : ''}`, e.success ? e.data.error : null, (res.status ?? 0) >= 500 || res.status === 429);
+  }
+
+  /** A form POST with the client authenticated as configured (RFC 6749 §2.3.1); network errors throw. */
+  private async post(id: string, what: string, target: string, auth: OAuthConfig, params: URLSearchParams) {
+    const url = new URL(target);
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'user-agent': 'integrations-app-sidecar' };
+    if (auth.client_auth === 'basic' && auth.client_secret !== undefined) {
+      headers.authorization = `Basic ${Buffer.from(`${formEncode(auth.client_id)}:${formEncode(auth.client_secret)}`).toString('base64')}`;
+    } else {
+      params.set('client_id', auth.client_id);
+      if (auth.client_secret !== undefined) params.set('client_secret', auth.client_secret);
+    }
+    try {
+      this.http.checkHost(url.hostname);
+    } catch (err) {
+      throw new OAuthError(id, `${what} endpoint refused: ${(err as Error).message}`, null, false);
+    }
+    const res = await this.http.request({
+      origin: url.origin,
+      path: url.pathname + url.search,
+      method: 'POST',
+      headers,
+      body: params.toString(),
+      timeoutMs: this.opts.timeoutMs,
+      maxResponseBytes: 256 * 1024,
+    });
+    if (res.error) throw new OAuthError(id, `${what} endpoint unreachable (${res.error.kind}): ${res.error.message}`, null, res.error.kind !== 'ssrf');
+    return res;
   }
 }

@@ -81,6 +81,12 @@ export class TokenManager {
     return this.refresh(rt, { ...seen, expires_at: 0 }, 0);
   }
 
+  /** The tokens this process holds for a connection, to keep them out of logged text. */
+  peekSecrets(id: string): string[] {
+    const t = this.mem.get(id)?.tokens;
+    return t ? [t.access_token, ...(t.refresh_token ? [t.refresh_token] : [])] : [];
+  }
+
   forget(id: string): void {
     this.mem.delete(id);
   }

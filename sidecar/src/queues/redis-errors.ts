@@ -25,3 +25,11 @@ export function isRedisUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   return UNAVAILABLE.some((re) => re.test(err.message));
 }
+
+/**
+ * A stream read or acknowledgement named a consumer group that does not exist: the stream
+ * (and its group) went with a flushed or restarted Redis. The reader recreates the group.
+ */
+export function isNoGroup(err: unknown): boolean {
+  return err instanceof Error && /\bNOGROUP\b/.test(err.message);
+}

@@ -5,6 +5,9 @@ import { EndpointStore } from '../delivery/endpoints';
 import { DeliveryKeys } from '../delivery/keys';
 import { ConnectionKeys } from '../connections/keys';
 import { ConnectionStore } from '../connections/store';
+import { EndpointStore as InboundEndpointStore } from '../inbound/endpoints';
+import { inboundKeys } from '../inbound/keys';
+import { CertStore } from '../inbound/verify/certs';
 import { createLogger } from '../observability/logger';
 import { SecretsConfigError } from './errors';
 import { newKeyEntry } from './keyring';
@@ -24,6 +27,8 @@ export function sealedStores(redis: Redis, prefix: string, ring: ReturnType<type
   return {
     webhook_endpoints: new EndpointStore(redis, new DeliveryKeys(prefix), ring),
     connections: new ConnectionStore(redis, new ConnectionKeys(prefix), ring, null, createLogger('silent')),
+    // Rekeying compiles no verifier: the verification dependencies are never used here.
+    inbound_endpoints: new InboundEndpointStore(redis, inboundKeys(prefix), async () => {}, ring, { certs: new CertStore(), fetch, snsHost: /^$/ }),
   };
 }
 

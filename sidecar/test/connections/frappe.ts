@@ -5,8 +5,12 @@ import { FRAPPE_METHODS } from '../../src/connections/frappe-sync';
 /**
  * A Frappe stand-in speaking the connection methods of docs/api.md over real HTTP: it serves
  * `connection_config` from `configs`, and records `store_connection_tokens` and
- * `connection_status` calls (a stored token replaces the config's copy, as Frappe does).
+ * `connection_status` calls (a stored token replaces the config's copy, as Frappe does), and
+ * takes `report_connection_failures`.
  */
+/** Failed calls, sent by the delivery Reporter (a whole sidecar with FRAPPE_URL). */
+export const CALL_FAILURES = 'integrations_app.api.sidecar.report_connection_failures';
+
 export interface FrappeStandin {
   url: string;
   configs: Map<string, Record<string, any>>;
@@ -41,6 +45,7 @@ export async function startFrappeStandin(): Promise<FrappeStandin> {
         if (c) c.tokens = body.tokens;
         message = { ok: true };
       } else if (method === FRAPPE_METHODS.status) message = { ok: true };
+      else if (method === CALL_FAILURES) message = { ok: true, stored: (body.failures as unknown[]).length };
       else return void res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ message }));
     });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FrappeClient } from '../../src/frappe/client';
@@ -45,7 +45,8 @@ export async function startInboundHarness(
     config, redis, connections, replicated, prefix, log, metrics,
     frappe: o.frappeUrl ? standinClient(o.frappeUrl) : null,
     realtime: new Realtime(null, '', log),
-    secrets: new KeyRing([{ id: 'test', key: randomBytes(32) }]),
+    // One ring per prefix: harnesses sharing a prefix act as sidecar processes sharing a key ring.
+    secrets: new KeyRing([{ id: 'test', key: createHash('sha256').update(prefix).digest() }]),
   };
   const module = createInboundModule(ctx, o.inbound);
   await module.start?.();

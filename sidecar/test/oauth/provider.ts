@@ -20,6 +20,8 @@ export interface TestOAuthServer {
   issuer: string;
   tokenUrl: string;
   authorizeUrl: string;
+  /** RFC 7009 revocation endpoint. */
+  revokeUrl: string;
   apiUrl: string;
   provider: InstanceType<typeof Provider>;
   /** Every request that reached the token endpoint (`POST /token`). */
@@ -63,6 +65,7 @@ export async function startOAuthServer(o: { accessTtlS?: number } = {}): Promise
     issuer,
     tokenUrl: `${issuer}/token`,
     authorizeUrl: `${issuer}/auth`,
+    revokeUrl: `${issuer}/token/revocation`,
     apiUrl: `${issuer}/api`,
     provider,
     tokenRequests: 0,

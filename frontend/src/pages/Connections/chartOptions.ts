@@ -1,11 +1,14 @@
 import type { BarChartOptions } from '../../components/BarChart.vue'
 import { __ } from '../../translate'
-import type { RatePoint } from './rates'
+import type { MinutePoint } from '../../types/api'
 
-/** Stacked bars: successful calls and errors per second, one bar per poll. */
-export function rateChartOptions(points: RatePoint[]): BarChartOptions {
-  const labels = points.map((p) => new Date(p.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }))
-  const round = (n: number) => Math.round(n * 100) / 100
+/** Stacked bars per minute: successful calls and errors (every sidecar process); a minute in
+ * which the circuit was open is labelled so in the tooltip. */
+export function minuteChartOptions(points: MinutePoint[]): BarChartOptions {
+  const labels = points.map((p) => {
+    const time = new Date(p.minute).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    return p.breaker === 'open' ? __('{0} (circuit open)', [time]) : time
+  })
   return {
     animation: false,
     grid: { left: 36, right: 8, top: 8, bottom: 20 },
@@ -13,8 +16,8 @@ export function rateChartOptions(points: RatePoint[]): BarChartOptions {
     xAxis: { type: 'category', data: labels, axisLabel: { show: false } },
     yAxis: { type: 'value', minInterval: 1, splitLine: { lineStyle: { type: 'dashed' } } },
     series: [
-      { name: __('Calls/s'), type: 'bar', stack: 'rate', data: points.map((p) => round(p.ok_per_s)), itemStyle: { color: '#30a66d' } },
-      { name: __('Errors/s'), type: 'bar', stack: 'rate', data: points.map((p) => round(p.errors_per_s)), itemStyle: { color: '#e03636' } },
+      { name: __('Calls'), type: 'bar', stack: 'calls', data: points.map((p) => p.calls - p.errors), itemStyle: { color: '#30a66d' } },
+      { name: __('Errors'), type: 'bar', stack: 'calls', data: points.map((p) => p.errors), itemStyle: { color: '#e03636' } },
     ],
   }
 }

@@ -6,30 +6,32 @@ import {
   connectionListResource,
   connectionStatsResource,
   disconnectResource,
+  recentFailuresResource,
   startOAuthResource,
   testConnectionResource,
 } from '../../data/connections'
 import { __ } from '../../translate'
-import type { ConnectionCounters, ConnectionTestResult } from '../../types/api'
-import { rateChartOptions } from './chartOptions'
-import { nextRates, type RatePoint } from './rates'
+import type { ConnectionTestResult } from '../../types/api'
+import { minuteChartOptions } from './chartOptions'
 
-/** How often the sidecar's counters are read for the live chart. */
-export const STATS_POLL_MS = 5000
+/** How often the per-minute stats (every sidecar process) and the last failures are read again. */
+export const STATS_POLL_MS = 10_000
+/** Minutes charted per connection. */
+export const CHART_MINUTES = 30
+/** Failed calls shown per connection. */
+export const FAILURES_SHOWN = 3
 
 export function useConnections() {
   const route = useRoute()
   const router = useRouter()
   const connections = connectionListResource()
   const catalogue = catalogueResource()
-  const stats = connectionStatsResource()
+  const stats = connectionStatsResource(CHART_MINUTES)
+  const failures = recentFailuresResource(FAILURES_SHOWN)
   const tester = testConnectionResource()
   const starter = startOAuthResource()
   const disconnecter = disconnectResource()
 
-  const rates = ref<Record<string, RatePoint[]>>({})
-  const counters = ref<Record<string, ConnectionCounters>>({})
-  let last: Record<string, { at: number; counters: ConnectionCounters }> = {}
   const testResults = ref<Record<string, ConnectionTestResult>>({})
   const busy = ref<string | null>(null)
   const actionError = ref('')
@@ -37,18 +39,7 @@ export function useConnections() {
   const loadConnections = () => connections.fetch().catch(() => null)
   const loadCatalogue = () => catalogue.fetch().catch(() => null)
 
-  async function pollStats() {
-    const answer = await stats.fetch().catch(() => null)
-    if (!answer) return
-    const at = Date.now()
-    const next: Record<string, RatePoint[]> = { ...rates.value }
-    for (const [name, current] of Object.entries(answer.connections)) {
-      next[name] = nextRates(next[name] ?? [], last[name], { at, counters: current })
-      last[name] = { at, counters: current }
-    }
-    rates.value = next
-    counters.value = answer.connections
-  }
+  const pollStats = () => Promise.all([stats.fetch().catch(() => null), failures.fetch().catch(() => null)])
 
   let timer: ReturnType<typeof setInterval> | undefined
   onMounted(() => {
@@ -57,10 +48,7 @@ export function useConnections() {
     pollStats()
     timer = setInterval(pollStats, STATS_POLL_MS)
   })
-  onBeforeUnmount(() => {
-    clearInterval(timer)
-    last = {}
-  })
+  onBeforeUnmount(() => clearInterval(timer))
 
   async function run(name: string, action: () => Promise<unknown>) {
     busy.value = name
@@ -88,9 +76,18 @@ export function useConnections() {
       if (started) window.location.assign(started.authorize_url)
     })
 
+  /** Revocation at the provider that did not go through is shown, but the account is disconnected. */
+  const revocationNotes = ref<Record<string, string>>({})
   const disconnect = (name: string) =>
     run(name, async () => {
-      await disconnecter.submit({ connection: name })
+      const result = await disconnecter.submit({ connection: name })
+      const note =
+        result?.revocation === 'failed'
+          ? __('Disconnected, but the provider did not confirm revoking the tokens: {0}', [result.error ?? ''])
+          : result?.revocation === 'pending'
+            ? __('Disconnected here; the sidecar forgets and revokes the tokens when it is reachable again.')
+            : ''
+      revocationNotes.value = { ...revocationNotes.value, [name]: note }
       await loadConnections()
     })
 
@@ -108,15 +105,21 @@ export function useConnections() {
     connections,
     connectionsError: computed(() => errorText(connections.error)),
     rows: computed(() => connections.data ?? []),
-    /** Each connection with its counters, last test and chart (absent ones as null). */
+    /** Each connection with its stats, last test, chart and last failures (absent ones as null / empty). */
     cards: computed(() =>
-      (connections.data ?? []).map((row) => ({
-        row,
-        counters: counters.value[row.name] ?? null,
-        test: testResults.value[row.name] ?? null,
-        chart: rateChartOptions(rates.value[row.name] ?? []),
-      })),
+      (connections.data ?? []).map((row) => {
+        const counters = stats.data?.connections[row.name] ?? null
+        return {
+          row,
+          counters,
+          test: testResults.value[row.name] ?? null,
+          chart: minuteChartOptions(counters?.series ?? []),
+          failures: failures.data?.[row.name] ?? [],
+          revocationNote: revocationNotes.value[row.name] ?? '',
+        }
+      }),
     ),
+    chartMinutes: CHART_MINUTES,
     catalogue,
     catalogueError: computed(() => errorText(catalogue.error)),
     statsError: computed(() => stats.data?.error ?? errorText(stats.error)),

@@ -23,8 +23,13 @@ frappe.ui.form.on("Integration Connection", {
 		if (frm.doc.enabled) frm.add_custom_button(__("Test Connection"), () => test(frm));
 		if (oauth && frm.doc.status !== "Not Connected") {
 			frm.add_custom_button(__("Disconnect"), () =>
-				frappe.confirm(__("Forget the tokens of {0}? Calls fail until it is connected again.", [frm.doc.name]), () =>
-					frappe.call({ method: API + "disconnect", args: { connection: frm.doc.name } }).then(() => frm.reload_doc())
+				frappe.confirm(__("Forget the tokens of {0} (and revoke them at the provider)? Calls fail until it is connected again.", [frm.doc.name]), () =>
+					frappe.call({ method: API + "disconnect", args: { connection: frm.doc.name } }).then(({ message }) => {
+						// The account is disconnected either way; a revocation the provider did not confirm is worth a look.
+						if (message.revocation === "failed") frappe.msgprint({ title: __("Disconnected"), message: message.error, indicator: "orange" });
+						else if (message.revocation === "pending") frappe.show_alert({ message: __("Disconnected; the sidecar revokes the tokens when it is reachable again."), indicator: "orange" });
+						frm.reload_doc();
+					})
 				)
 			);
 		}

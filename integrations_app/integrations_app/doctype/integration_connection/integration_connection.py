@@ -6,6 +6,7 @@ from frappe.utils import cint, flt
 from integrations_app.connections import config as cfg
 from integrations_app.connections.tokens import forget_tokens
 from integrations_app.sidecar import config_sync
+from integrations_app.retention import schedule_purge
 from integrations_app.urls import is_private_host, parse_allow_list, validate_webhook_url
 
 CREDENTIAL_FIELDS = ("secret", "client_secret")
@@ -107,9 +108,9 @@ class IntegrationConnection(Document):
 				frappe.PermissionError,
 			)
 		if cfg.is_oauth(self):
-			# The account's tokens stay with the host it was connected for: reconnect.
+			# The account's tokens stay with the host it was connected for: reconnect. The sidecar
+			# drops its own copy when a PUT moves the base URL to another origin.
 			self.flags.forget_tokens = True
-			self.sidecar_reset_pending = 1
 
 	def validate_policy(self):
 		self.timeout_ms = cint(self.timeout_ms) or 30_000
@@ -148,3 +149,4 @@ class IntegrationConnection(Document):
 
 	def on_trash(self):
 		config_sync.schedule_delete(cfg.CONNECTION, self.sidecar_id)
+		schedule_purge(self.doctype, self.name)  # its call log, in the background
