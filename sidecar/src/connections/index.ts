@@ -11,7 +11,7 @@ import { createHttpClient } from './http';
 import { ConnectionKeys } from './keys';
 import { createConnectionMetrics } from './metrics';
 import { ProxyService } from './proxy';
-import { connectionRoutes } from './routes';
+import { connectionRoutes, proxyRoute } from './routes';
 import { ConnectionStore } from './store';
 
 export interface ConnectionsOptions {
@@ -53,8 +53,9 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
     tokens,
     refresher,
     routes({ private: r }) {
-      connectionRoutes(r, { store, guard, proxy, flow, changed: (id) => tokens.forget(id) });
+      connectionRoutes(r, { store, guard, flow, changed: (id) => tokens.forget(id) });
     },
+    fastRoutes: () => [proxyRoute(proxy)],
     async start() {
       refresher.start();
     },
