@@ -5,6 +5,7 @@ import { RefreshLock } from '../oauth/lock';
 import { Refresher, type RefresherOptions } from '../oauth/refresher';
 import { TokenEndpoint } from '../oauth/token-endpoint';
 import { TokenManager, type TokenManagerOptions } from '../oauth/tokens';
+import { AdmitCache } from './admit-cache';
 import { ConnectionFrappeSync } from './frappe-sync';
 import { CallGuard } from './guard';
 import { createHttpClient } from './http';
@@ -42,7 +43,9 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
   // event-loop turn for all concurrent calls (as the delivery engine's gate), so a busy proxy
   // pays one write syscall per turn instead of one per call.
   const hot = coalesceWrites(ctx.connections.open('sidecar-connections', 'command', { enableAutoPipelining: true }));
-  const guard = new CallGuard(hot, keys);
+  // Calls to connections without a rate limit are admitted from memory until a change is published.
+  const admitted = new AdmitCache(ctx.connections.open('sidecar-connections-events', 'waiting', { autoResubscribe: false }), keys.events);
+  const guard = new CallGuard(hot, keys, admitted);
   const proxy = new ProxyService({ store, guard, http, tokens, metrics });
   const flow = new AuthorizationFlow({ redis: ctx.redis, keys, ring: ctx.secrets, store, endpoint, tokens });
   const refresher = new Refresher({ store, tokens, log: ctx.log, maxMarginMs: 86_400_000 }, opts.refresher);
@@ -63,6 +66,7 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
       await refresher.stop();
       await http.close();
       await hot.quit().catch(() => hot.disconnect());
+      await admitted.close();
     },
   };
 }
