@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import type { FastRoute } from './http/fast-route';
 import type { Redis } from 'ioredis';
 import type { Config } from './config';
 import type { FrappeClient } from './frappe/client';
@@ -34,11 +35,13 @@ export interface Context {
 /**
  * A domain (delivery, inbound, streams…). `routes` gets a public router (routes that
  * authenticate themselves) and a private one behind Bearer auth and JSON parsing.
+ * `fastRoutes` are Bearer-authenticated JSON routes served ahead of Express (hot paths only).
  * `stop` is called in reverse order after HTTP has closed.
  */
 export interface Module {
   name: string;
   routes?(r: { public: Router; private: Router }): void;
+  fastRoutes?(): FastRoute[];
   start?(): Promise<void>;
   stop?(): Promise<void>;
   health?(): Promise<Record<string, unknown>>;

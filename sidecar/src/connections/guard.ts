@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import type { AdmitCache } from './admit-cache';
 import type { ConnectionKeys } from './keys';
 
 /**
  * The distributed part of the call policy: the per-connection rate limit (GCRA) and circuit
  * breaker live in Redis, so every sidecar process sees the same slots and the same breaker.
- * Both scripts are commented in their .lua files.
+ * Both scripts are commented in their .lua files. A connection without a rate limit whose
+ * breaker is closed with no failures is admitted from the process's {@link AdmitCache}.
  */
 
 export type Verdict =
@@ -38,6 +40,7 @@ export class CallGuard {
   constructor(
     private readonly redis: Redis,
     private readonly keys: ConnectionKeys,
+    private readonly cache: AdmitCache,
   ) {
     if (!('cnAdmit' in redis)) redis.defineCommand('cnAdmit', { numberOfKeys: 3, lua: ADMIT });
     if (!('cnRecord' in redis)) redis.defineCommand('cnRecord', { numberOfKeys: 1, lua: RECORD });
@@ -47,6 +50,13 @@ export class CallGuard {
   }
 
   async admit(id: string, l: GuardLimits, now = Date.now()): Promise<Verdict> {
+    // A rate-limited call always takes its slot from Redis: the limit is the deployment's.
+    const unlimited = l.rateIntervalMs === 0;
+    if (unlimited) {
+      const hit = this.cache.get(id, now);
+      if (hit) return hit;
+    }
+    const mark = this.cache.mark();
     const k = this.keys;
     const r = (await this.admitCmd(k.conn(id), k.breaker(id), k.rate(id), now, l.rateIntervalMs, l.burst, l.maxWaitMs, l.cooldownMs, l.probeLeaseMs)) as [
       string, number, string, string, string, number, number,
@@ -54,12 +64,18 @@ export class CallGuard {
     const [verdict, ms, ver, tokAt, status, fails, probe] = r;
     if (verdict === 'missing') return { verdict };
     if (verdict === 'blocked') return { verdict, status, ver, tokAt };
-    if (verdict === 'go') return { verdict, waitMs: Number(ms), probe: Number(probe) === 1, fails: Number(fails), ver, tokAt, status };
+    if (verdict === 'go') {
+      const v = { verdict, waitMs: Number(ms), probe: Number(probe) === 1, fails: Number(fails), ver, tokAt, status } as const;
+      if (unlimited && !v.probe && v.fails === 0) this.cache.keep(id, v, mark, now);
+      return v;
+    }
     return { verdict: verdict as 'open' | 'limited', waitMs: Number(ms), ver, tokAt, status };
   }
 
+  /** A failure is announced on the events channel (by the script), so no process admits from its cache past it. */
   async record(id: string, ok: boolean, threshold: number, probe: boolean, now = Date.now()): Promise<{ state: BreakerState; fails: number }> {
-    const [state, fails] = (await this.recordCmd(this.keys.breaker(id), now, ok ? 'ok' : 'fail', threshold, probe ? 1 : 0)) as [BreakerState, number];
+    if (!ok) this.cache.drop(id);
+    const [state, fails] = (await this.recordCmd(this.keys.breaker(id), now, ok ? 'ok' : 'fail', threshold, probe ? 1 : 0, this.keys.events, id)) as [BreakerState, number];
     return { state, fails: Number(fails) };
   }
 

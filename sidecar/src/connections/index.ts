@@ -7,6 +7,7 @@ import { RefreshLock } from '../oauth/lock';
 import { Refresher, type RefresherOptions } from '../oauth/refresher';
 import { TokenEndpoint } from '../oauth/token-endpoint';
 import { TokenManager, type TokenManagerOptions } from '../oauth/tokens';
+import { AdmitCache } from './admit-cache';
 import { ConnectionFrappeSync } from './frappe-sync';
 import { CallGuard } from './guard';
 import { createHttpClient } from './http';
@@ -14,7 +15,7 @@ import { ConnectionKeys } from './keys';
 import { createConnectionMetrics } from './metrics';
 import { CallRecorder, readStats } from './recorder';
 import { ProxyService } from './proxy';
-import { connectionRoutes } from './routes';
+import { connectionRoutes, proxyRoute } from './routes';
 import { ConnectionStore } from './store';
 
 export interface ConnectionsOptions {
@@ -47,7 +48,9 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
   // event-loop turn for all concurrent calls (as the delivery engine's gate), so a busy proxy
   // pays one write syscall per turn instead of one per call.
   const hot = coalesceWrites(ctx.connections.open('sidecar-connections', 'command', { enableAutoPipelining: true }));
-  const guard = new CallGuard(hot, keys);
+  // Calls to connections without a rate limit are admitted from memory until a change is published.
+  const admitted = new AdmitCache(ctx.connections.open('sidecar-connections-events', 'waiting', { autoResubscribe: false }), keys.events);
+  const guard = new CallGuard(hot, keys, admitted);
   // Failed calls ride the delivery reports stream to Frappe (the Reporter drains it); standalone
   // there is nobody to read them, so they are not kept.
   const recorder = new CallRecorder(ctx.redis, keys, ctx.frappe ? new DeliveryKeys(ctx.prefix).reports : null, ctx.log, opts.statsFlushMs);
@@ -62,8 +65,9 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
     refresher,
     recorder,
     routes({ private: r }) {
-      connectionRoutes(r, { store, guard, proxy, flow, disconnector, stats: (ids, minutes) => readStats(ctx.redis, keys, ids, minutes), changed: (id) => tokens.forget(id) });
+      connectionRoutes(r, { store, guard, flow, disconnector, stats: (ids, minutes) => readStats(ctx.redis, keys, ids, minutes), changed: (id) => tokens.forget(id) });
     },
+    fastRoutes: () => [proxyRoute(proxy)],
     async start() {
       refresher.start();
       recorder.start();
@@ -73,6 +77,7 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
       await recorder.stop();
       await http.close();
       await hot.quit().catch(() => hot.disconnect());
+      await admitted.close();
     },
   };
 }

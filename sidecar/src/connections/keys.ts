@@ -32,6 +32,10 @@ export class ConnectionKeys {
   get expiry() {
     return `${this.base}:expiry`;
   }
+  /** Pub/sub channel: a connection id, published whenever what the admit script reads changes. */
+  get events() {
+    return `${this.base}:events`;
+  }
   connKeys(id: string): string[] {
     return [this.conn(id), this.breaker(id), this.rate(id), this.lock(id)];
   }

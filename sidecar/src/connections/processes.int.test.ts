@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropPrefix, uniquePrefix } from '../../test/helpers';
 import { SidecarProcess } from '../../test/sidecar-process';
 import { newKeyEntry } from '../secrets/keyring';
+import { LOCAL_ADMIT_TTL_MS } from './admit-cache';
 import { startPeer, type TestPeer } from '../../test/connections/peer';
 
 /** Two real sidecar processes on one Redis prefix and key ring: the limits are the deployment's, not each process's. */
@@ -81,5 +82,43 @@ describe('connections across two sidecar processes', () => {
     const stats = (await procs[0]!.api('GET', '/v1/connections/brk/stats?minutes=2')).body;
     expect(stats).toMatchObject({ breaker: { state: 'open' }, totals: { errors: 3, by_result: { '5xx': 2, circuit_open: 1 } } });
     expect(stats.series.map((m: any) => m.breaker)).toContain('open');
+  });
+
+  // The other process admits these calls from memory (no rate limit): what changes must reach it
+  // through the events channel well before LOCAL_ADMIT_TTL_MS would have expired its copy.
+  const seenWithin = { timeout: LOCAL_ADMIT_TTL_MS / 4, interval: 10 };
+  const ok = (_q: unknown, res: import('node:http').ServerResponse) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+
+  it('a PUT, a disable and a DELETE through one process reach the other at once, though it admits from memory', async () => {
+    peer.handler = ok;
+    const [a, b] = procs as [SidecarProcess, SidecarProcess];
+    await a.api('PUT', '/v1/connections/moving', { base_url: peer.url, auth: { type: 'bearer', token: 'old' } });
+    for (let i = 0; i < 5; i++) expect((await b.api('POST', '/v1/connections/moving/proxy', { method: 'GET', path: '/x' })).body.status).toBe(200);
+    expect(peer.requests.at(-1)!.headers.authorization).toBe('Bearer old');
+
+    await a.api('PUT', '/v1/connections/moving', { base_url: peer.url, auth: { type: 'bearer', token: 'new' } });
+    await expect.poll(async () => (await b.api('POST', '/v1/connections/moving/proxy', { method: 'GET', path: '/x' }), peer.requests.at(-1)!.headers.authorization), seenWithin).toBe('Bearer new');
+
+    await a.api('PUT', '/v1/connections/moving', { base_url: peer.url, auth: { type: 'bearer', token: 'new' }, enabled: false });
+    await expect.poll(async () => (await b.api('POST', '/v1/connections/moving/proxy', { method: 'GET', path: '/x' })).body.error?.code, seenWithin).toBe('connection_disabled');
+
+    await a.api('PUT', '/v1/connections/moving', { base_url: peer.url, auth: { type: 'bearer', token: 'new' } });
+    await expect.poll(async () => (await b.api('POST', '/v1/connections/moving/proxy', { method: 'GET', path: '/x' })).body.status, seenWithin).toBe(200);
+    expect((await a.api('DELETE', '/v1/connections/moving')).status).toBe(204);
+    await expect.poll(async () => (await b.api('POST', '/v1/connections/moving/proxy', { method: 'GET', path: '/x' })).body.error?.code, seenWithin).toBe('not_found');
+  });
+
+  it('a breaker opened through one process stops the other, which was admitting from memory', async () => {
+    peer.handler = ok;
+    const [a, b] = procs as [SidecarProcess, SidecarProcess];
+    await a.api('PUT', '/v1/connections/brk2', { base_url: peer.url, auth: { type: 'bearer', token: 't' }, max_attempts: 1, breaker: { failure_threshold: 2, cooldown_s: 60 } });
+    for (let i = 0; i < 5; i++) expect((await b.api('POST', '/v1/connections/brk2/proxy', { method: 'GET', path: '/x' })).body.status).toBe(200);
+    peer.handler = (_q, res) => void res.writeHead(500).end();
+    for (let i = 0; i < 2; i++) expect((await a.api('POST', '/v1/connections/brk2/proxy', { method: 'GET', path: '/x' })).body.status).toBe(500);
+    // The failure was published before the script's reply reached the first process: the next
+    // call through the second is refused without reaching the upstream.
+    const before = peer.requests.length;
+    expect((await b.api('POST', '/v1/connections/brk2/proxy', { method: 'GET', path: '/x' })).body.error?.code).toBe('circuit_open');
+    expect(peer.requests.length).toBe(before);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropPrefix } from '../../test/helpers';
 import { FrappeClient } from '../frappe/client';
+import { LOCAL_ADMIT_TTL_MS } from './admit-cache';
 import { startConnectionsHarness, type ConnectionsHarness } from '../../test/connections/harness';
 import { startFrappeStandin, type FrappeStandin } from '../../test/connections/frappe';
 import { startPeer, type TestPeer } from '../../test/connections/peer';
@@ -30,11 +31,18 @@ describe('connection config recovered from Frappe', () => {
     expect((await (await h.api('/v1/connections/stripe')).json()) as any).toMatchObject({ status: 'connected', auth: { value: '[redacted]' } });
   });
 
-  it('after Redis loses everything, the next call recovers the config again', async () => {
+  it('after Redis loses everything while staying up, calls recover the config again within the local admit TTL', async () => {
     await dropPrefix(h.prefix);
-    const r = await h.proxy('stripe', { method: 'GET', path: '/v1/balance' });
-    expect(r.body.status).toBe(200);
+    // Nothing announces a flush: this process admits from its cached verdict for at most
+    // LOCAL_ADMIT_TTL_MS, every call still answered; then a call finds the connection missing.
+    const t0 = Date.now();
+    while (frappe.callsOf('config').length < 2) {
+      expect((await h.proxy('stripe', { method: 'GET', path: '/v1/balance' })).body.status).toBe(200);
+      expect(Date.now() - t0).toBeLessThan(LOCAL_ADMIT_TTL_MS + 500);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     expect(frappe.callsOf('config')).toHaveLength(2);
+    expect((await h.api('/v1/connections/stripe')).status).toBe(200);
   });
 
   it('404s when Frappe has no such connection; 503 when Frappe is down', async () => {

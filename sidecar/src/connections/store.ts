@@ -11,7 +11,8 @@ import { ConnectionInput, isOAuth, SECRET_FIELDS, type Auth, type TokensInput } 
  * Connections in Redis: one hash per connection. The public part of the config is plain JSON
  * (`cfg`); credentials and default headers are sealed together (`sec`), tokens separately
  * (`tok`) because they change on every refresh. `ver` changes on every PUT, so every process's
- * cached runtime copy is checked against it on each call (the admit script returns it).
+ * cached runtime copy is checked against it (the admit script returns it). Every write the admit
+ * script can see publishes the id on `keys.events` in the same transaction (see admit-cache.ts).
  */
 
 export type ConnectionStatus = 'connected' | 'not_connected' | 'expired' | 'error' | 'disabled';
@@ -60,7 +61,8 @@ if tonumber(ARGV[2]) <= cur then return 0 end
 redis.call('HSET', KEYS[1], 'tok', ARGV[1], 'tok_at', ARGV[2], 'exp', ARGV[3], 'status', ARGV[4])
 redis.call('HDEL', KEYS[1], 'last_error', 'last_error_at')
 if ARGV[5] == '1' then redis.call('ZADD', KEYS[2], ARGV[3] == '' and '9e15' or ARGV[3], ARGV[6]) else redis.call('ZREM', KEYS[2], ARGV[6]) end
-for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('PUBLISH', ARGV[7], ARGV[6])
 return 1`;
 
 const iso = (ms: string | number | null | undefined) => (ms === null || ms === undefined || ms === '' ? null : new Date(Number(ms)).toISOString());
@@ -127,7 +129,7 @@ export class ConnectionStore {
     });
     if (!hasTokens) tx.hdel(key, 'tok', 'tok_at', 'exp').zrem(this.keys.expiry, id);
     if (input.enabled && prev[2] === 'disabled') tx.hdel(key, 'last_error', 'last_error_at');
-    await tx.exec();
+    await tx.publish(this.keys.events, id).exec();
     if (tokens && isOAuth(auth)) {
       const t = tokensFromInput(tokens);
       if (await this.writeTokens(id, t, input.enabled ? 'connected' : 'disabled')) this.log.info({ connection: id }, 'connection tokens taken from the pushed config');
@@ -159,7 +161,7 @@ export class ConnectionStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    const [removed] = (await this.redis.multi().del(...this.keys.connKeys(id)).zrem(this.keys.expiry, id).exec()) as [[Error | null, number]];
+    const [removed] = (await this.redis.multi().del(...this.keys.connKeys(id)).zrem(this.keys.expiry, id).publish(this.keys.events, id).exec()) as [[Error | null, number]];
     this.cache.delete(id);
     return removed[1] > 0;
   }
@@ -256,7 +258,7 @@ export class ConnectionStore {
     const r = (await this.redis.eval(
       WRITE_TOKENS, 2, this.keys.conn(id), this.keys.expiry,
       this.ring.seal(JSON.stringify(t), TOKENS_CTX(id)), String(t.obtained_at), t.expires_at === null ? '' : String(t.expires_at), status, refreshable, id,
-      ...Object.entries(extra).flat(),
+      this.keys.events, ...Object.entries(extra).flat(),
     )) as number;
     if (r === -1) throw notFound(`Connection ${id}`);
     return r === 1;
@@ -281,7 +283,7 @@ export class ConnectionStore {
     const tx = this.redis.multi().hset(key, 'status', status);
     if (error) tx.hset(key, 'last_error', error.slice(0, 1000), 'last_error_at', Date.now());
     if (status === 'expired') tx.zrem(this.keys.expiry, id);
-    await tx.exec();
+    await tx.publish(this.keys.events, id).exec();
   }
 
   /** Connections whose access token expires before `until` (ms), soonest first. */

@@ -4,15 +4,17 @@ import { AppError } from '../../errors';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** Bearer auth for /v1. Compares digests so neither length nor content leaks through timing. */
-export function bearerAuth(token: string): RequestHandler {
+/** Bearer auth for /v1 (Express and the fast routes). Compares digests so neither length nor content leaks through timing. */
+export function bearerCheck(token: string): (authorization: string | undefined) => boolean {
   const expected = digest(token);
-  return (req, _res, next) => {
-    const header = req.headers.authorization ?? '';
+  return (header = '') => {
     const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match || !timingSafeEqual(digest(match[1]!.trim()), expected)) {
-      return next(new AppError('unauthenticated'));
-    }
-    next();
+    return match !== null && timingSafeEqual(digest(match[1]!.trim()), expected);
   };
+}
+
+/** {@link bearerCheck} as Express middleware. */
+export function bearerAuth(token: string): RequestHandler {
+  const check = bearerCheck(token);
+  return (req, _res, next) => next(check(req.headers.authorization) ? undefined : new AppError('unauthenticated'));
 }

@@ -10,7 +10,9 @@ export const REDIS_RETRY_AFTER_S = 5;
  * replicas) the answer is 503 `unavailable` with Retry-After, never 500. The Redis connections
  * fail at once rather than queueing, so this comes in well under a second.
  */
-export const redisUnavailable: ErrorRequestHandler = (err: unknown, _req, _res, next) => {
-  if (!isRedisUnavailable(err)) return next(err);
-  next(new AppError('unavailable', 'Redis is unavailable; retry later.', undefined, REDIS_RETRY_AFTER_S));
-};
+export function withRedisUnavailable(err: unknown): unknown {
+  return isRedisUnavailable(err) ? new AppError('unavailable', 'Redis is unavailable; retry later.', undefined, REDIS_RETRY_AFTER_S) : err;
+}
+
+/** {@link withRedisUnavailable} as Express error middleware. */
+export const redisUnavailable: ErrorRequestHandler = (err: unknown, _req, _res, next) => next(withRedisUnavailable(err));
