@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { HttpClient } from '../connections/http';
 import { OAuthError } from '../connections/errors';
-import type { OAuthConfig } from '../connections/schemas';
+import type { TokenAuth } from '../connections/schemas';
 import type { StoredTokens } from '../connections/store';
 
 /**
- * Requests to a provider's token endpoint (RFC 6749 §4.1.3, §4.4, §6): form-encoded, the
- * client authenticated by HTTP Basic or in the body, through the same SSRF-guarded client as
+ * Requests to a provider's token endpoint (RFC 6749 §4.1.3, §4.4, §6; RFC 7523 §2.1): form-encoded,
+ * an OAuth client authenticated by HTTP Basic or in the body (a service account's assertion
+ * authenticates itself), through the same SSRF-guarded client as
  * proxied calls. Never logs or returns the request; error messages carry the provider's
  * `error` code and description only.
  */
@@ -45,13 +46,15 @@ export class TokenEndpoint {
    * the old one (providers that do not rotate).
    * @throws InvalidGrantError for `invalid_grant`; OAuthError for anything else.
    */
-  async request(id: string, auth: OAuthConfig, grant: Record<string, string>, previousRefresh: string | null = null): Promise<StoredTokens> {
-    const url = new URL(auth.token_url);
-    const params = new URLSearchParams({ ...auth.token_params, ...grant });
+  async request(id: string, auth: TokenAuth, grant: Record<string, string>, previousRefresh: string | null = null): Promise<StoredTokens> {
+    const sa = auth.type === 'google_service_account';
+    const url = new URL(sa ? auth.token_uri : auth.token_url);
+    const params = new URLSearchParams(sa ? grant : { ...auth.token_params, ...grant });
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'user-agent': 'integrations-app-sidecar' };
-    if (auth.client_auth === 'basic' && auth.client_secret !== undefined) {
+    // A service account's signed assertion (in `grant`) is its whole authentication.
+    if (!sa && auth.client_auth === 'basic' && auth.client_secret !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${formEncode(auth.client_id)}:${formEncode(auth.client_secret)}`).toString('base64')}`;
-    } else {
+    } else if (!sa) {
       params.set('client_id', auth.client_id);
       if (auth.client_secret !== undefined) params.set('client_secret', auth.client_secret);
     }
@@ -86,7 +89,8 @@ export class TokenEndpoint {
     }
     const ok = TokenReply.safeParse(json);
     if (!ok.success) throw new OAuthError(id, 'token endpoint sent a reply without access_token', null, true);
-    const lifetime = ok.data.expires_in ?? auth.default_token_lifetime_s;
+    // Google always sends expires_in; an hour is its tokens' lifetime when a stand-in does not.
+    const lifetime = ok.data.expires_in ?? (sa ? 3600 : auth.default_token_lifetime_s);
     return {
       access_token: ok.data.access_token,
       refresh_token: ok.data.refresh_token ?? previousRefresh,

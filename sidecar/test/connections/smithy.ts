@@ -3,13 +3,16 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentials } from '../../src/connections/auth/sigv4';
 
 /** SHA-256 / HMAC-SHA-256 in the shape smithy's signer takes (the SDK ships it as @smithy/hash-node). */
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+const bytes = (d: SourceData) => (typeof d === 'string' ? d : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d));
+
 class NodeSha256 {
   private readonly h;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+  constructor(secret?: SourceData) {
+    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
   }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
+  update(data: SourceData): void {
+    this.h.update(bytes(data));
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.h.digest());
