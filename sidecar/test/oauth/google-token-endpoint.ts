@@ -96,7 +96,8 @@ export async function startGoogleTokenEndpoint(o: { accounts: ServiceAccountKey[
     try {
       const ticket = await verifier.verifySignedJwtWithCertsAsync(form.get('assertion') ?? '', certs, s.tokenUri, o.accounts.map((a) => a.clientEmail), 3601);
       claims = ticket.getPayload() as unknown as Record<string, unknown>;
-      header = ticket.getEnvelope() as Record<string, unknown>;
+      // Typed as a string, but it is the parsed JOSE header (the library passes the JSON object).
+      header = ticket.getEnvelope() as unknown as Record<string, unknown>;
     } catch (err) {
       const message = (err as Error).message;
       return refuse(message, /signature/i.test(message) ? 'Invalid JWT Signature.' : 'Invalid JWT: rejected.');
