@@ -678,6 +678,9 @@ class TestDeskApi(ConnectionsTestCase):
 		titles = [e["title"] for e in api.catalogue()]
 		self.assertIn("Test IdP", titles)
 		self.assertIn("Stripe", titles)
+		defaults = {e["title"]: e["defaults"] for e in api.catalogue()}
+		self.assertEqual(defaults["Amazon S3"], {"auth_type": "AWS SigV4", "aws_service": "s3"})
+		self.assertEqual(defaults["Google Service Account"]["auth_type"], "Google Service Account")
 
 	def test_test_connection_reports_without_the_body(self):
 		with FakeSidecar() as sidecar:
