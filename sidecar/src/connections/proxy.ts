@@ -186,11 +186,12 @@ export class ProxyService {
       let qs = query.toString();
       if (rt.auth.type === 'aws_sigv4') {
         // Signed per attempt (the date is part of the signature), on exactly the bytes sent.
+        const pairs = [...query];
         path = awsPath(path);
-        qs = awsQuery([...query]);
+        qs = awsQuery(pairs);
         const a = rt.auth;
         Object.assign(headers, signSigV4(
-          { method: req.method, host: new URL(rt.origin).host, path, query: [...query], headers, payloadHash: payloadHash(built!.body) },
+          { method: req.method, host: new URL(rt.origin).host, path, query: pairs, headers, payloadHash: payloadHash(built!.body) },
           { credentials: { accessKeyId: a.access_key_id, secretAccessKey: a.secret_access_key, sessionToken: a.session_token }, region: a.region, service: a.service },
         ));
       }

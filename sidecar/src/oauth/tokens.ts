@@ -9,8 +9,9 @@ import type { RefreshLock } from './lock';
 import { InvalidGrantError, type TokenEndpoint } from './token-endpoint';
 
 /**
- * Access tokens for OAuth and Google service-account connections, refreshed BEFORE they expire and never twice with the
- * same rotating refresh token, however many callers in however many processes need one:
+ * Access tokens for OAuth and Google service-account connections, refreshed BEFORE they expire
+ * and never twice with the same rotating refresh token, however many callers in however many
+ * processes need one:
  *  1. in-process single flight: one refresh per connection per process;
  *  2. the Redis refresh lock between processes; while waiting, re-read the tokens and stop
  *     waiting as soon as another process stored newer ones;
