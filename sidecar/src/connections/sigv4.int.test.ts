@@ -7,6 +7,9 @@ import { startMoto, type MotoServer } from '../../test/connections/moto';
  * auth mode: after the three unauthenticated setup calls, moto checks the access key and
  * recomputes every request's signature, so a 200 means the proxy's signature was right and a
  * wrong secret is a 403 SignatureDoesNotMatch.
+ * A moto quirk: for query-protocol services (IAM, STS) it hashes the form body it re-encoded
+ * itself (Python's urlencode: `*` → `%2A`), not the bytes received as AWS does; so the
+ * authenticated form bodies here hold no character the two encoders write differently.
  */
 describe('AWS SigV4 connections against moto with signature checks on', () => {
   let moto: MotoServer;
