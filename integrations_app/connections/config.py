@@ -12,6 +12,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt, get_datetime
 
+from integrations_app.connections.rules import auth as auth_rules
 from integrations_app.timefmt import utc_naive_to_iso
 
 CONNECTION = "Integration Connection"
@@ -24,6 +25,8 @@ AUTH_TYPES = {
 	"Basic Auth": "basic",
 	"OAuth 2 Client Credentials": "oauth2_client_credentials",
 	"OAuth 2 Authorization Code": "oauth2_authorization_code",
+	auth_rules.AWS_SIGV4: "aws_sigv4",
+	auth_rules.GOOGLE_SERVICE_ACCOUNT: "google_service_account",
 }
 OAUTH_TYPES = ("OAuth 2 Client Credentials", "OAuth 2 Authorization Code")
 SIDECAR_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
@@ -124,9 +127,26 @@ def issuing_client_key(doc, provider=None) -> str:
 	return f"{AUTH_TYPES[doc.auth_type]}|{client['client_id']}|{client['token_url']}"
 
 
+def password(doc, fieldname: str) -> str | None:
+	return doc.get_password(fieldname, raise_exception=False) if doc.get(fieldname) else None
+
+
 def build_auth(doc, provider=None) -> dict:
+	"""The sidecar's `auth`; ValueError (from `rules.auth`) for a signed type whose fields are
+	incomplete, which the controller's validate already refuses."""
 	kind = AUTH_TYPES[doc.auth_type]
-	secret = doc.get_password("secret", raise_exception=False) if doc.secret and not is_oauth(doc) else None
+	secret = password(doc, "secret") if not is_oauth(doc) else None
+	if kind == "aws_sigv4":
+		return auth_rules.aws_sigv4_auth(doc.aws_access_key_id, secret, password(doc, "aws_session_token"), doc.aws_region, doc.aws_service)
+	if kind == "google_service_account":
+		return auth_rules.google_service_account_auth(
+			doc.google_client_email,
+			password(doc, "google_private_key"),
+			doc.google_key_id,
+			doc.google_token_uri,
+			parse_scopes(doc.scopes),
+			doc.google_subject,
+		)
 	if kind == "api_key":
 		auth = {"type": kind, "in": "query" if doc.auth_type == "API Key (Query)" else "header", "name": doc.key_name, "value": secret}
 		if doc.auth_type == "API Key (Header)" and doc.api_key_prefix:

@@ -70,6 +70,9 @@ API_PRESETS: dict[str, dict] = {
 	"API Key": {"auth_type": "API Key (Header)", "key_name": "X-API-Key"},
 	"Bearer Token": {"auth_type": "Bearer Token"},
 	"Basic Auth": {"auth_type": "Basic Auth"},
+	# Region and key are the account's; an empty Base URL becomes the service's regional endpoint.
+	"Amazon S3": {"auth_type": "AWS SigV4", "aws_service": "s3"},
+	"Google Service Account": {"auth_type": "Google Service Account", "base_url": "https://www.googleapis.com"},
 }
 
 

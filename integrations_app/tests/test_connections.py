@@ -9,6 +9,9 @@ import json
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 import frappe
 from frappe.utils import get_datetime
 from frappe.utils.password import get_decrypted_password
@@ -35,6 +38,14 @@ PROVIDER = "Integration OAuth Provider"
 SECRET = "sk_test_super_secret_value"
 ACCESS = "at-very-secret-access"
 REFRESH = "rt-very-secret-refresh"
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+SA_EMAIL = "sync-bot@proj-123.iam.gserviceaccount.com"
+SA_KEY = (
+	rsa.generate_private_key(public_exponent=65537, key_size=2048)
+	.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+	.decode()
+)
+SA_KEY_BODY = "".join(SA_KEY.splitlines()[1:-1])
 
 
 def make_provider(name="Test IdP", **fields):
@@ -274,6 +285,142 @@ class TestCredentialDestination(ConnectionsTestCase):
 		self.assertEqual(sidecar.requests[-1]["body"]["base_url"], "https://api2.idp.example.com")
 		doc.reload()
 		self.assertEqual((doc.status, doc.access_token, doc.sidecar_reset_pending), ("Not Connected", None, 0))
+
+
+class TestSignedAuthTypes(ConnectionsTestCase):
+	"""AWS SigV4 and Google service accounts: fields by auth type, what the sidecar is told."""
+
+	def aws(self, name="S3 Reports", **fields):
+		values = {
+			"auth_type": "AWS SigV4",
+			"base_url": "",
+			"secret": AWS_SECRET,
+			"aws_access_key_id": "AKIAIOSFODNN7EXAMPLE",
+			"aws_region": "eu-west-1",
+			"aws_service": "s3",
+			**fields,
+		}
+		return make_connection(name, **values)
+
+	def google(self, name="Drive Bot", **fields):
+		values = {
+			"auth_type": "Google Service Account",
+			"base_url": "https://www.googleapis.com",
+			"secret": None,
+			"google_client_email": SA_EMAIL,
+			"google_private_key": SA_KEY.replace("\n", ""),  # a password input drops the line breaks
+			"google_key_id": "8f1c2d3e4a5b",
+			"scopes": "https://www.googleapis.com/auth/drive.readonly, https://www.googleapis.com/auth/spreadsheets",
+			**fields,
+		}
+		return make_connection(name, **values)
+
+	def test_aws_sigv4_config_and_default_base_url(self):
+		with FakeSidecar() as sidecar:
+			configure_sidecar(sidecar.url)
+			doc = self.aws(aws_session_token="FwoGZXIvYXdzEBY-session")
+			run_pushes()
+		self.assertEqual(doc.base_url, "https://s3.eu-west-1.amazonaws.com")
+		self.assertEqual(doc.status, "Connected")
+		body = next(r["body"] for r in sidecar.requests if r["method"] == "PUT")
+		self.assertEqual(
+			body["auth"],
+			{
+				"type": "aws_sigv4",
+				"access_key_id": "AKIAIOSFODNN7EXAMPLE",
+				"secret_access_key": AWS_SECRET,
+				"session_token": "FwoGZXIvYXdzEBY-session",
+				"region": "eu-west-1",
+				"service": "s3",
+			},
+		)
+		self.assertEqual(body["base_url"], "https://s3.eu-west-1.amazonaws.com")
+		row = frappe.db.get_value(CONNECTION, doc.name, ["secret", "aws_session_token"])
+		self.assertNotIn(AWS_SECRET, str(row), "secrets are Password fields")
+		self.assertEqual(get_decrypted_password(CONNECTION, doc.name, "aws_session_token"), "FwoGZXIvYXdzEBY-session")
+
+	def test_aws_sigv4_needs_its_fields(self):
+		for name, fields in (
+			("No key", {"aws_access_key_id": None}),
+			("Bad key", {"aws_access_key_id": "AKIA/1"}),
+			("Bad region", {"aws_region": "EU West"}),
+			("No service", {"aws_service": None}),
+			("No secret", {"secret": None}),
+		):
+			with self.subTest(name), self.assertRaises(frappe.ValidationError):
+				self.aws(name, **fields)
+		self.assertNotIn("session_token", connection_config(self.aws("No token"))["auth"])
+
+	def test_google_service_account_config(self):
+		doc = self.google(google_subject="alice@example.com")
+		self.assertEqual(doc.get_password("google_private_key"), SA_KEY, "stored as PEM, line breaks restored")
+		self.assertEqual(doc.google_token_uri, "https://oauth2.googleapis.com/token")
+		self.assertEqual(doc.status, "Connected")
+		self.assertEqual(
+			connection_config(doc)["auth"],
+			{
+				"type": "google_service_account",
+				"client_email": SA_EMAIL,
+				"private_key": SA_KEY,
+				"private_key_id": "8f1c2d3e4a5b",
+				"token_uri": "https://oauth2.googleapis.com/token",
+				"scopes": ["https://www.googleapis.com/auth/drive.readonly", "https://www.googleapis.com/auth/spreadsheets"],
+				"subject": "alice@example.com",
+			},
+		)
+		self.assertNotIn("tokens", connection_config(doc))
+		other = self.google("Token URI Override", google_token_uri="http://127.0.0.1:8123/token", google_key_id=None)
+		auth = connection_config(other)["auth"]
+		self.assertEqual(auth["token_uri"], "http://127.0.0.1:8123/token")
+		self.assertNotIn("private_key_id", auth)
+		self.assertNotIn("subject", auth)
+		# saved again with the form's ***** placeholder: the stored key is kept
+		other.reload()
+		other.save(ignore_permissions=True)
+		self.assertEqual(connection_config(other)["auth"]["private_key"], SA_KEY)
+
+	def test_google_service_account_refusals(self):
+		for name, fields in (
+			("No scopes", {"scopes": ""}),
+			("Not a key", {"google_private_key": "not a key"}),
+			("No email", {"google_client_email": None}),
+			("Bad token URI", {"google_token_uri": "ftp://example.com/token"}),
+		):
+			with self.subTest(name), self.assertRaises(frappe.ValidationError):
+				self.google(name, **fields)
+
+	def test_another_auth_type_drops_the_old_credentials(self):
+		doc = self.google()
+		doc.auth_type = "Bearer Token"
+		doc.secret = SECRET
+		doc.save(ignore_permissions=True)
+		doc.reload()
+		self.assertIsNone(get_decrypted_password(CONNECTION, doc.name, "google_private_key", raise_exception=False))
+		self.assertEqual((doc.google_client_email, doc.scopes), (None, None))
+		self.assertEqual(connection_config(doc)["auth"], {"type": "bearer", "token": SECRET})
+
+	def test_moving_the_base_url_needs_the_private_key_again(self):
+		self.google()
+		self.as_user(IM_USER)
+		doc = frappe.get_doc(CONNECTION, "Drive Bot")
+		doc.base_url = "https://collector.attacker.example.net"
+		with self.assertRaises(frappe.PermissionError):
+			doc.save()
+		doc.reload()
+		doc.base_url = "https://sheets.googleapis.com"
+		doc.google_private_key = SA_KEY
+		doc.save()
+		self.assertEqual(connection_config(doc)["base_url"], "https://sheets.googleapis.com")
+
+	def test_list_holds_no_signed_credential(self):
+		self.aws()
+		self.google()
+		self.as_user(IM_USER)
+		dumped = json.dumps(
+			[api.list_connections(), frappe.get_doc(CONNECTION, "S3 Reports").as_dict(), frappe.get_doc(CONNECTION, "Drive Bot").as_dict()], default=str
+		)
+		for secret in (AWS_SECRET, SA_KEY_BODY[:64]):
+			self.assertNotIn(secret, dumped)
 
 
 class TestCall(ConnectionsTestCase):
@@ -578,6 +725,9 @@ class TestDeskApi(ConnectionsTestCase):
 		titles = [e["title"] for e in api.catalogue()]
 		self.assertIn("Test IdP", titles)
 		self.assertIn("Stripe", titles)
+		defaults = {e["title"]: e["defaults"] for e in api.catalogue()}
+		self.assertEqual(defaults["Amazon S3"], {"auth_type": "AWS SigV4", "aws_service": "s3"})
+		self.assertEqual(defaults["Google Service Account"]["auth_type"], "Google Service Account")
 
 	def test_test_connection_reports_without_the_body(self):
 		with FakeSidecar() as sidecar:

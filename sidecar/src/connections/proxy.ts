@@ -9,9 +9,10 @@ import type { CallGuard, GuardLimits, Verdict } from './guard';
 import type { HttpClient, HttpResult } from './http';
 import { BREAKER_VALUE, type ConnectionMetrics } from './metrics';
 import { decideRetry, isBreakerFailure, type AttemptOutcome } from './policy';
+import { awsPath, awsQuery, payloadHash, signSigV4 } from './auth/sigv4';
 import { SNIPPET_CHARS, type CallRecorder } from './recorder';
 import { redactSnippet } from './redact';
-import { isOAuth, SECRET_FIELDS, type ProxyBody } from './schemas';
+import { SECRET_FIELDS, usesTokens, type ProxyBody } from './schemas';
 import type { ConnectionStore, RuntimeConnection, StoredTokens } from './store';
 
 /**
@@ -224,15 +225,27 @@ export class ProxyService {
       const query = new URLSearchParams(built!.query);
       applyStaticAuth(rt, headers, query);
       let token: StoredTokens | null = null;
-      if (isOAuth(rt.auth)) {
+      if (usesTokens(rt.auth)) {
         token = await tokens.accessToken(rt, v.tokAt);
         headers.authorization = `${token.token_type} ${token.access_token}`;
       }
-      const qs = query.toString();
+      let path = rt.basePath + req.path;
+      let qs = query.toString();
+      if (rt.auth.type === 'aws_sigv4') {
+        // Signed per attempt (the date is part of the signature), on exactly the bytes sent.
+        const pairs = [...query];
+        path = awsPath(path);
+        qs = awsQuery(pairs);
+        const a = rt.auth;
+        Object.assign(headers, signSigV4(
+          { method: req.method, host: new URL(rt.origin).host, path, query: pairs, headers, payloadHash: payloadHash(built!.body) },
+          { credentials: { accessKeyId: a.access_key_id, secretAccessKey: a.secret_access_key, sessionToken: a.session_token }, region: a.region, service: a.service },
+        ));
+      }
       const timeoutMs = req.timeout_ms ?? rt.config.timeout_ms;
       const r = await http.request({
         origin: rt.origin,
-        path: rt.basePath + req.path + (qs ? `?${qs}` : ''),
+        path: path + (qs ? `?${qs}` : ''),
         method: req.method,
         headers,
         body: built!.body,

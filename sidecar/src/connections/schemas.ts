@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -73,10 +74,64 @@ const AuthorizationCodeAuth = z
   })
   .strict();
 
-export const Auth = z.discriminatedUnion('type', [ApiKeyAuth, BearerAuth, BasicAuth, ClientCredentialsAuth, AuthorizationCodeAuth]);
+/** Every request signed with AWS Signature Version 4 (header form). */
+const AwsSigV4Auth = z
+  .object({
+    type: z.literal('aws_sigv4'),
+    access_key_id: z.string().regex(/^[A-Za-z0-9]{1,128}$/, 'letters and digits'),
+    secret_access_key: Secret,
+    /** Temporary credentials (STS) also carry a session token, sent as `x-amz-security-token`. */
+    session_token: Secret.optional(),
+    /** e.g. `eu-west-1`; `us-east-1` for global services such as IAM. */
+    region: z.string().regex(/^[a-z0-9-]{1,32}$/, 'an AWS region name'),
+    /** The signing name, e.g. `s3`, `execute-api`, `dynamodb`; `s3` changes the path rule and adds `x-amz-content-sha256`. */
+    service: z.string().regex(/^[a-z0-9-]{1,64}$/, 'an AWS service signing name'),
+  })
+  .strict();
+
+const Email = z.string().max(320).regex(/^[^@\s]+@[^@\s]+$/, 'an email address');
+
+/** A PEM private key Node can read, RSA (Google signs service-account assertions with RS256). */
+const RsaPrivateKeyPem = z
+  .string()
+  .max(16_384)
+  .refine((pem) => {
+    try {
+      return createPrivateKey(pem).asymmetricKeyType === 'rsa';
+    } catch {
+      return false;
+    }
+  }, 'must be an RSA private key in PEM form (-----BEGIN PRIVATE KEY-----)');
+
+/**
+ * Google service account (RFC 7523 JWT bearer grant): an RS256 assertion signed with the
+ * account's key is exchanged at `token_uri` for an access token, sent as `Bearer`.
+ */
+const GoogleServiceAccountAuth = z
+  .object({
+    type: z.literal('google_service_account'),
+    client_email: Email,
+    private_key: RsaPrivateKeyPem,
+    /** The key file's `private_key_id`, sent as the assertion's `kid`. */
+    private_key_id: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/).optional(),
+    /** @defaultValue https://oauth2.googleapis.com/token */
+    token_uri: HttpUrl.default('https://oauth2.googleapis.com/token'),
+    scopes: Scopes.refine((s) => s.length > 0, 'at least one scope'),
+    /** Domain-wide delegation: the user the account acts as (`sub`). */
+    subject: Email.optional(),
+    /** Fetch a new token this long before expiry (capped at half the token's lifetime). @defaultValue 300 */
+    refresh_margin_s: z.number().int().min(1).max(86400).default(300),
+  })
+  .strict();
+
+export const Auth = z.discriminatedUnion('type', [ApiKeyAuth, BearerAuth, BasicAuth, ClientCredentialsAuth, AuthorizationCodeAuth, AwsSigV4Auth, GoogleServiceAccountAuth]);
 export type Auth = z.infer<typeof Auth>;
 export type OAuthConfig = Extract<Auth, { type: 'oauth2_client_credentials' | 'oauth2_authorization_code' }>;
 export const isOAuth = (a: Auth): a is OAuthConfig => a.type === 'oauth2_client_credentials' || a.type === 'oauth2_authorization_code';
+export type GoogleServiceAccountConfig = Extract<Auth, { type: 'google_service_account' }>;
+/** Auth whose calls carry an access token obtained (and renewed) at a token endpoint. */
+export type TokenAuth = OAuthConfig | GoogleServiceAccountConfig;
+export const usesTokens = (a: Auth): a is TokenAuth => isOAuth(a) || a.type === 'google_service_account';
 
 /** Per auth type, the fields that are secrets: sealed at rest, shown as `[redacted]`. */
 export const SECRET_FIELDS: Record<Auth['type'], readonly string[]> = {
@@ -85,6 +140,8 @@ export const SECRET_FIELDS: Record<Auth['type'], readonly string[]> = {
   basic: ['password'],
   oauth2_client_credentials: ['client_secret'],
   oauth2_authorization_code: ['client_secret'],
+  aws_sigv4: ['secret_access_key', 'session_token'],
+  google_service_account: ['private_key'],
 };
 
 /** Tokens as Frappe keeps them (its recovery copy, pushed back after a Redis loss). */

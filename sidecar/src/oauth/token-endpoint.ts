@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { HttpClient } from '../connections/http';
 import { OAuthError } from '../connections/errors';
-import type { OAuthConfig } from '../connections/schemas';
+import type { OAuthConfig, TokenAuth } from '../connections/schemas';
 import type { StoredTokens } from '../connections/store';
 
 /**
- * Requests to a provider's token endpoint (RFC 6749 §4.1.3, §4.4, §6): form-encoded, the
- * client authenticated by HTTP Basic or in the body, through the same SSRF-guarded client as
+ * Requests to a provider's token endpoint (RFC 6749 §4.1.3, §4.4, §6; RFC 7523 §2.1): form-encoded,
+ * an OAuth client authenticated by HTTP Basic or in the body (a service account's assertion
+ * authenticates itself), through the same SSRF-guarded client as
  * proxied calls. Never logs or returns the request; error messages carry the provider's
  * `error` code and description only.
  */
@@ -45,9 +46,10 @@ export class TokenEndpoint {
    * the old one (providers that do not rotate).
    * @throws InvalidGrantError for `invalid_grant`; OAuthError for anything else.
    */
-  async request(id: string, auth: OAuthConfig, grant: Record<string, string>, previousRefresh: string | null = null): Promise<StoredTokens> {
+  async request(id: string, auth: TokenAuth, grant: Record<string, string>, previousRefresh: string | null = null): Promise<StoredTokens> {
+    const sa = auth.type === 'google_service_account';
     const obtainedAt = Date.now();
-    const res = await this.post(id, 'token', auth.token_url, auth, new URLSearchParams({ ...auth.token_params, ...grant }));
+    const res = await this.post(id, 'token', sa ? auth.token_uri : auth.token_url, auth, new URLSearchParams(sa ? grant : { ...auth.token_params, ...grant }));
     let json: unknown = null;
     try {
       json = JSON.parse(res.body.toString('utf8'));
@@ -63,7 +65,8 @@ export class TokenEndpoint {
     }
     const ok = TokenReply.safeParse(json);
     if (!ok.success) throw new OAuthError(id, 'token endpoint sent a reply without access_token', null, true);
-    const lifetime = ok.data.expires_in ?? auth.default_token_lifetime_s;
+    // Google always sends expires_in; an hour is its tokens' lifetime when a stand-in does not.
+    const lifetime = ok.data.expires_in ?? (sa ? 3600 : auth.default_token_lifetime_s);
     return {
       access_token: ok.data.access_token,
       refresh_token: ok.data.refresh_token ?? previousRefresh,
@@ -94,10 +97,12 @@ export class TokenEndpoint {
   }
 
   /** A form POST with the client authenticated as configured (RFC 6749 §2.3.1); network errors throw. */
-  private async post(id: string, what: string, target: string, auth: OAuthConfig, params: URLSearchParams) {
+  private async post(id: string, what: string, target: string, auth: TokenAuth, params: URLSearchParams) {
     const url = new URL(target);
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', 'user-agent': 'integrations-app-sidecar' };
-    if (auth.client_auth === 'basic' && auth.client_secret !== undefined) {
+    if (auth.type === 'google_service_account') {
+      // A service account's signed assertion (in `params`) is its whole authentication.
+    } else if (auth.client_auth === 'basic' && auth.client_secret !== undefined) {
       headers.authorization = `Basic ${Buffer.from(`${formEncode(auth.client_id)}:${formEncode(auth.client_secret)}`).toString('base64')}`;
     } else {
       params.set('client_id', auth.client_id);

@@ -1,22 +1,26 @@
 import type { ConnectionFrappeSync } from '../connections/frappe-sync';
 import { ConnectionExpiredError, NotConnectedError, OAuthError } from '../connections/errors';
 import type { ConnectionMetrics } from '../connections/metrics';
-import { isOAuth, type OAuthConfig } from '../connections/schemas';
+import { usesTokens, type TokenAuth } from '../connections/schemas';
 import { tokensForFrappe, type ConnectionStore, type RuntimeConnection, type StoredTokens } from '../connections/store';
 import type { Logger } from '../observability/logger';
+import { JWT_BEARER_GRANT, serviceAccountAssertion } from './jwt-assertion';
 import type { RefreshLock } from './lock';
 import { InvalidGrantError, type TokenEndpoint } from './token-endpoint';
 
 /**
- * Access tokens for OAuth connections, refreshed BEFORE they expire and never twice with the
- * same rotating refresh token, however many callers in however many processes need one:
+ * Access tokens for OAuth and Google service-account connections, refreshed BEFORE they expire
+ * and never twice with the same rotating refresh token, however many callers in however many
+ * processes need one:
  *  1. in-process single flight: one refresh per connection per process;
  *  2. the Redis refresh lock between processes; while waiting, re-read the tokens and stop
  *     waiting as soon as another process stored newer ones;
  *  3. re-read after acquiring: a sibling may have refreshed between our read and our lock.
  * `invalid_grant` is only believed after a re-read shows nobody else rotated the token; then
  * the connection is `expired` and Frappe is told. A refresh that fails otherwise while the old
- * token is still valid returns the old token (the next call tries again).
+ * token is still valid returns the old token (the next call tries again). A service account
+ * has nothing to reconnect: its refused assertion (a wrong or revoked key) is an `oauth_error`
+ * and the connection's last error, and the next call signs a new one.
  */
 
 export interface TokenManagerOptions {
@@ -51,12 +55,12 @@ export class TokenManager {
   }
 
   /** Refresh this long before expiry: the configured margin, at most half the token's lifetime. */
-  static marginMs(t: StoredTokens, auth: OAuthConfig): number {
+  static marginMs(t: StoredTokens, auth: TokenAuth): number {
     if (t.expires_at === null) return 0;
     return Math.min(auth.refresh_margin_s * 1000, Math.max(0, (t.expires_at - t.obtained_at) / 2));
   }
 
-  static isFresh(t: StoredTokens, auth: OAuthConfig, now: number, lookaheadMs = 0): boolean {
+  static isFresh(t: StoredTokens, auth: TokenAuth, now: number, lookaheadMs = 0): boolean {
     return t.expires_at === null || now + lookaheadMs < t.expires_at - TokenManager.marginMs(t, auth);
   }
 
@@ -65,7 +69,7 @@ export class TokenManager {
    * a change means another process refreshed, so the local copy is re-read.
    */
   async accessToken(rt: RuntimeConnection, tokAt: string, lookaheadMs = 0): Promise<StoredTokens> {
-    const auth = rt.auth as OAuthConfig;
+    const auth = rt.auth as TokenAuth;
     let m = this.mem.get(rt.id);
     if (!m || m.tokAt !== tokAt) {
       const tokens = await this.deps.store.readTokens(rt.id);
@@ -104,13 +108,13 @@ export class TokenManager {
   }
 
   /** Tokens stored by someone else since `seen`, if they are usable. */
-  private usableNewer(t: StoredTokens | null, seen: StoredTokens | null, auth: OAuthConfig, lookaheadMs: number): boolean {
+  private usableNewer(t: StoredTokens | null, seen: StoredTokens | null, auth: TokenAuth, lookaheadMs: number): boolean {
     return t !== null && (seen === null || t.obtained_at > seen.obtained_at) && TokenManager.isFresh(t, auth, Date.now(), lookaheadMs);
   }
 
   private async refreshShared(rt: RuntimeConnection, seen: StoredTokens | null, lookaheadMs: number): Promise<StoredTokens> {
     const { store, lock, lockKey } = this.deps;
-    const auth = rt.auth as OAuthConfig;
+    const auth = rt.auth as TokenAuth;
     const until = Date.now() + this.lockWaitMs;
     for (;;) {
       const held = await lock.tryAcquire(lockKey(rt.id));
@@ -136,10 +140,12 @@ export class TokenManager {
   /** Runs the grant under the lock and stores the result; `current` is what Redis holds now. */
   private async grant(rt: RuntimeConnection, current: StoredTokens | null): Promise<StoredTokens> {
     const { store, endpoint, metrics, log } = this.deps;
-    const auth = rt.auth as OAuthConfig;
-    if (!isOAuth(auth)) throw new Error(`connection ${rt.id} is not OAuth`);
+    const auth = rt.auth;
+    if (!usesTokens(auth)) throw new Error(`connection ${rt.id} does not use tokens`);
     let grant: Record<string, string>;
-    if (auth.type === 'oauth2_client_credentials') {
+    if (auth.type === 'google_service_account') {
+      grant = { grant_type: JWT_BEARER_GRANT, assertion: serviceAccountAssertion(auth, Date.now()) };
+    } else if (auth.type === 'oauth2_client_credentials') {
       grant = { grant_type: 'client_credentials', ...(auth.scopes.length ? { scope: auth.scopes.join(' ') } : {}) };
     } else {
       if (!current) {
@@ -158,9 +164,16 @@ export class TokenManager {
       const next = await endpoint.request(rt.id, auth, grant, current?.refresh_token ?? null);
       await store.writeTokens(rt.id, next, 'connected');
       metrics.tokenRefreshes.inc({ connection: rt.id, result: 'ok' });
-      this.writeBack(rt.id, next);
+      // Frappe keeps OAuth tokens to recover them; a service account can always sign anew.
+      if (auth.type !== 'google_service_account') this.writeBack(rt.id, next);
       return next;
     } catch (err) {
+      if (err instanceof InvalidGrantError && auth.type === 'google_service_account') {
+        metrics.tokenRefreshes.inc({ connection: rt.id, result: 'invalid_grant' });
+        const reason = `the token endpoint refused the service-account assertion (invalid_grant: ${err.message.slice(0, 200)})`;
+        await store.setStatus(rt.id, 'error', reason);
+        throw new OAuthError(rt.id, reason, 'invalid_grant', false);
+      }
       if (err instanceof InvalidGrantError) {
         const again = await store.readTokens(rt.id);
         if (again && current && again.obtained_at > current.obtained_at) return again;

@@ -4,12 +4,15 @@ from frappe.model.document import Document
 from frappe.utils import cint, flt
 
 from integrations_app.connections import config as cfg
+from integrations_app.connections.rules import auth as auth_rules
 from integrations_app.connections.tokens import forget_tokens
 from integrations_app.sidecar import config_sync
 from integrations_app.retention import schedule_purge
 from integrations_app.urls import is_private_host, parse_allow_list, validate_webhook_url
 
-CREDENTIAL_FIELDS = ("secret", "client_secret")
+CREDENTIAL_FIELDS = ("secret", "client_secret", "aws_session_token", "google_private_key")
+AWS_FIELDS = ("aws_access_key_id", "aws_session_token", "aws_region", "aws_service")
+GOOGLE_FIELDS = ("google_client_email", "google_private_key", "google_key_id", "google_token_uri", "google_subject")
 MAX_TIMEOUT_MS, MAX_ATTEMPTS, MAX_RATE_PER_S = 300_000, 10, 100_000
 
 
@@ -33,6 +36,11 @@ class IntegrationConnection(Document):
 	def validate_auth(self):
 		if self.auth_type not in cfg.AUTH_TYPES:
 			frappe.throw(_("Pick an Auth Type"))
+		self.clear_other_types_credentials()
+		if self.auth_type == auth_rules.GOOGLE_SERVICE_ACCOUNT:
+			self.provider = self.client_id = self.secret = None
+			self.validate_service_account()
+			return
 		if not cfg.is_oauth(self):
 			self.provider = self.client_id = self.scopes = None
 			if not self.secret:
@@ -43,6 +51,8 @@ class IntegrationConnection(Document):
 				frappe.throw(_("Key Name {0} is not a header name").format(frappe.bold(self.key_name)))
 			if self.auth_type == "Basic Auth" and (not self.username or ":" in self.username):
 				frappe.throw(_("Username is required and may not contain a colon"))
+			if self.auth_type == auth_rules.AWS_SIGV4:
+				self.validate_aws_sigv4()
 			return
 		if not self.provider:
 			frappe.throw(_("Pick an OAuth Provider"))
@@ -58,6 +68,57 @@ class IntegrationConnection(Document):
 		if self.auth_type == "OAuth 2 Client Credentials" and not client["client_secret"]:
 			frappe.throw(_("The client credentials grant needs a Client Secret (here or on the provider)"))
 		self.scopes = " ".join(cfg.parse_scopes(self.scopes)) or None
+
+	def clear_other_types_credentials(self):
+		"""A credential of a type the connection no longer uses is not kept (nor pushed)."""
+		if self.auth_type != auth_rules.AWS_SIGV4:
+			for field in AWS_FIELDS:
+				self.set(field, None)
+		if self.auth_type != auth_rules.GOOGLE_SERVICE_ACCOUNT:
+			for field in GOOGLE_FIELDS:
+				self.set(field, None)
+
+	def plain_password(self, fieldname):
+		"""The value typed now, or the stored one when the form holds its ***** placeholder."""
+		value = self.get(fieldname)
+		if value and self.is_dummy_password(value):
+			return self.get_password(fieldname, raise_exception=False)
+		return value
+
+	def validate_aws_sigv4(self):
+		for field in ("aws_access_key_id", "aws_region", "aws_service"):
+			self.set(field, (self.get(field) or "").strip() or None)
+		try:
+			auth_rules.aws_sigv4_auth(
+				self.aws_access_key_id, self.plain_password("secret"), self.plain_password("aws_session_token"), self.aws_region, self.aws_service
+			)
+		except ValueError as e:
+			frappe.throw(_("AWS SigV4: {0}").format(e))
+		if not (self.base_url or "").strip():
+			self.base_url = auth_rules.aws_default_base_url(self.aws_service, self.aws_region)
+
+	def validate_service_account(self):
+		self.scopes = " ".join(cfg.parse_scopes(self.scopes)) or None
+		self.google_token_uri = (self.google_token_uri or "").strip() or auth_rules.GOOGLE_TOKEN_URI
+		try:
+			validate_webhook_url(self.google_token_uri)
+		except ValueError as e:
+			frappe.throw(_("Token URI: {0}").format(e))
+		key = self.google_private_key
+		try:
+			if key and not self.is_dummy_password(key):
+				# Stored as PEM whatever way it was pasted (a password input drops line breaks).
+				self.google_private_key = auth_rules.normalize_pem(key)
+			auth_rules.google_service_account_auth(
+				self.google_client_email,
+				self.plain_password("google_private_key"),
+				self.google_key_id,
+				self.google_token_uri,
+				cfg.parse_scopes(self.scopes),
+				self.google_subject,
+			)
+		except ValueError as e:
+			frappe.throw(_("Google Service Account: {0}").format(e))
 
 	def validate_base_url(self):
 		if not self.base_url and cfg.is_oauth(self):
@@ -99,7 +160,7 @@ class IntegrationConnection(Document):
 		before = self.get_doc_before_save()
 		if before is None or cfg.host_of(before.base_url) == host:
 			return
-		secret_field = "client_secret" if cfg.is_oauth(self) else "secret"
+		secret_field = auth_rules.credential_field(self.auth_type, cfg.is_oauth(self))
 		if self.get(secret_field) and not self.has_value_changed(secret_field):
 			frappe.throw(
 				_("The Base URL now points at another host. Enter {0} again to send it there.").format(
@@ -130,7 +191,9 @@ class IntegrationConnection(Document):
 			self.status = "Disabled"
 			return
 		if not cfg.is_oauth(self):
-			if self.status in ("Not Connected", "Disabled", "Expired") or any(self.has_value_changed(f) for f in ("secret", "base_url", "auth_type")):
+			if self.status in ("Not Connected", "Disabled", "Expired") or any(
+				self.has_value_changed(f) for f in ("secret", "google_private_key", "base_url", "auth_type")
+			):
 				self.status = "Connected"
 				self.last_error = self.last_error_at = None
 			return
