@@ -306,16 +306,16 @@ export function serveConnections(
       const back = `/api/method/${CALLBACK_METHOD}?${new URLSearchParams(params)}`
       return { redirect: `/login?${new URLSearchParams({ 'redirect-to': back })}` }
     }
-    // A browser navigation (Accept: text/html) to /api/: Frappe's handle_exception answers a
-    // PermissionError with its generic "Not Permitted" page, and a ValidationError with a 417 page.
-    const notPermitted = { page: { title: 'Not Permitted', message: 'You do not have enough permissions to complete the action', status: 403 } }
-    if (!isManager(call.user)) return notPermitted
-    if (!state || (!code && !error)) return { page: { title: 'Message', message: state ? 'The provider sent neither a code nor an error' : 'The provider sent no state', status: 417 } }
+    // api.connections.oauth_callback shows a refusal's reason on Frappe's message page.
+    const refused = (message: string, status = 403) => ({ page: { title: 'Not connected', message, status } })
+    if (!isManager(call.user)) return refused('Only a System Manager or an Integration Manager may connect accounts')
+    if (!state) return refused('The provider sent no state', 417)
+    if (!code && !error) return refused('The provider sent neither a code nor an error', 417)
     // oauth.finish
     const key = stateKey(state)
     const pending = pendingStates.get(key)
-    if (!pending || pending.expires < Date.now()) return notPermitted // CallbackRefused: unknown, already used or expired
-    if (pending.user !== call.user) return notPermitted // CallbackRefused: started by another user
+    if (!pending || pending.expires < Date.now()) return refused('This sign-in link is unknown, already used or older than 10 minutes. Start again with Connect.')
+    if (pending.user !== call.user) return refused('This sign-in was started by another user. Start again with Connect.')
     pendingStates.delete(key)
     const body: Record<string, string> = { state, user: call.user }
     if (code) body.code = code

@@ -158,7 +158,8 @@ describe('Connect with authorization code + PKCE, in Chromium', () => {
     await card().getByRole('button', { name: 'Connect', exact: true }).click()
 
     await signInAndConsent(app.page, 'alice')
-    await app.page.waitForURL((url) => url.pathname === '/integrations/connections' && url.searchParams.get('oauth') === 'connected')
+    await app.page.waitForURL((url) => url.pathname === '/integrations/connections' && url.searchParams.has('oauth'))
+    expect({ outcome: new URL(app.page.url()).searchParams.get('oauth'), last_error: connection.last_error }).toEqual({ outcome: 'connected', last_error: null })
     expect(await app.page.getByTestId('oauth-outcome').innerText()).toContain(`${connection.name} is connected.`)
     await expect.poll(() => card().getByTestId('connection-status').innerText()).toBe('Connected')
 
@@ -196,7 +197,7 @@ describe('Connect with authorization code + PKCE, in Chromium', () => {
     const forwarded = callbackCalls()
     const response = await app.page.goto(firstCallback)
     expect(response!.status()).toBe(403)
-    expect(await app.page.locator('body').innerText()).toContain('Not Permitted')
+    expect(await app.page.locator('body').innerText()).toContain('This sign-in link is unknown, already used or older than 10 minutes. Start again with Connect.')
     // Not forwarded to the sidecar, no second exchange, the connection untouched.
     expect(callbackCalls()).toBe(forwarded)
     expect(provider.grants.authorization_code).toBe(exchanges)
@@ -255,7 +256,7 @@ describe('Connect with authorization code + PKCE, in Chromium', () => {
       const forwarded = callbackCalls()
       const response = await page.goto(held)
       expect(response!.status()).toBe(403)
-      expect(await page.locator('body').innerText()).toContain('Not Permitted')
+      expect(await page.locator('body').innerText()).toContain('This sign-in was started by another user. Start again with Connect.')
       expect(callbackCalls()).toBe(forwarded)
       expect(provider.grants.authorization_code).toBe(exchanges)
     } finally {
