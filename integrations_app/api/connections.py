@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import frappe
 from frappe import _
-from frappe.utils import cint, get_datetime
+from frappe.utils import cint, escape_html, get_datetime
 
 from integrations_app.connections import call_log, errors, oauth, proxy, tokens
 from integrations_app.connections.config import CONNECTION, PROVIDER, is_oauth
@@ -107,13 +107,26 @@ def oauth_callback(state: str | None = None, code: str | None = None, error: str
 		params = {"state": state, "code": code, "error": error, "error_description": error_description}
 		back = f"/api/method/{oauth.CALLBACK_METHOD}?" + urlencode({k: v for k, v in params.items() if v})
 		return _redirect("/login?" + urlencode({"redirect-to": back}))
-	if not is_integration_manager():
-		raise frappe.PermissionError(_("Only a System Manager or an Integration Manager may connect accounts"))
-	if not state:
-		frappe.throw(_("The provider sent no state"))
-	if not code and not error:
-		frappe.throw(_("The provider sent neither a code nor an error"))
-	return _redirect(oauth.finish(state, frappe.session.user, code, error, error_description))
+	try:
+		if not is_integration_manager():
+			raise frappe.PermissionError(_("Only a System Manager or an Integration Manager may connect accounts"))
+		if not state:
+			frappe.throw(_("The provider sent no state"))
+		if not code and not error:
+			frappe.throw(_("The provider sent neither a code nor an error"))
+		location = oauth.finish(state, frappe.session.user, code, error, error_description)
+	except (frappe.PermissionError, frappe.ValidationError) as e:
+		# A browser lands here: for a page request to /api/ Frappe's error page says only "Not
+		# Permitted" or "Server Error", so the reason (a spent state, another user's) is shown instead.
+		frappe.clear_messages()
+		frappe.respond_as_web_page(
+			_("Not connected"),
+			escape_html(str(e)),
+			http_status_code=getattr(e, "http_status_code", 417),
+			indicator_color="red",
+		)
+		return
+	return _redirect(location)
 
 
 def _redirect(location: str) -> None:

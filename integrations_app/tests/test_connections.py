@@ -610,10 +610,10 @@ class TestOAuthFlow(ConnectionsTestCase):
 			self.assertEqual(urlsplit(start["body"]["redirect_uri"]).path, "/api/method/integrations_app.api.connections.oauth_callback")
 			self.assertTrue(any(r["method"] == "PUT" for r in sidecar.requests), "the current config is pushed first")
 
-			# another manager opening the link: refused here, the state is not spent
+			# another manager opening the link: refused here with the reason, the state is not spent
 			self.as_user(SM_USER)
-			with self.assertRaises(frappe.PermissionError):
-				api.oauth_callback(state="S" + "x" * 40, code="the-code")
+			api.oauth_callback(state="S" + "x" * 40, code="the-code")
+			self.assert_refusal_page("started by another user")
 			self.assertFalse(any(r["path"] == "/v1/oauth/callback" for r in sidecar.requests))
 
 			self.as_user(IM_USER)
@@ -626,8 +626,16 @@ class TestOAuthFlow(ConnectionsTestCase):
 			row = frappe.db.get_value(CONNECTION, doc.name, ["status", "connected_by", "token_expires_at"], as_dict=True)
 			self.assertEqual((row.status, row.connected_by), ("Connected", IM_USER))
 			# single use
-			with self.assertRaises(frappe.PermissionError):
-				api.oauth_callback(state="S" + "x" * 40, code="the-code")
+			frappe.local.response.pop("type", None)
+			api.oauth_callback(state="S" + "x" * 40, code="the-code")
+			self.assert_refusal_page("already used")
+			self.assertEqual(len([r for r in sidecar.requests if r["path"] == "/v1/oauth/callback"]), 1)
+
+	def assert_refusal_page(self, reason):
+		"""The browser is shown Frappe's message page with the reason (not a bare "Not Permitted")."""
+		self.assertEqual((frappe.local.response["type"], frappe.local.response["route"]), ("page", "message"))
+		self.assertEqual(frappe.local.response["http_status_code"], 403)
+		self.assertIn(reason, frappe.local.message)
 
 	def test_a_provider_error_is_recorded(self):
 		doc = make_oauth_connection()

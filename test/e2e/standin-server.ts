@@ -6,6 +6,9 @@
  * - `/api/method/<method>` → recorded replies from `test/fixtures/frappe-api/<method>.json`, chosen
  *   by the request's args; POSTs must carry the boot CSRF token like Frappe's cookie sessions;
  * - a socket.io server on namespace `/<site_name>` that, like Frappe's, wants a cookie.
+ * Methods can also be served live (`serve`), for flows that fixtures cannot replay: those see
+ * the caller as Frappe would (a session cookie, an API token, or Guest) and may answer with
+ * JSON, a redirect, or a message page as `frappe.respond_as_web_page` renders one.
  */
 import { readFile, readdir } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -54,6 +57,15 @@ export interface Boot {
 /** Replaces a fixture reply for a method (e.g. to show an error state). */
 export type Override = (args: Record<string, unknown>) => { status: number; body: unknown }
 
+/** A live method call: who is calling, as Frappe resolves it. */
+export interface SiteCall extends ApiRequest {
+  /** The session's user, the API key's user, or `Guest`. */
+  user: string
+}
+/** `response.type` json, redirect (`frappe.local.response.location`) or page (`respond_as_web_page`). */
+export type MethodReply = { status: number; body: unknown } | { redirect: string } | { page: { title: string; message: string; status: number } }
+export type MethodHandler = (call: SiteCall) => Promise<MethodReply>
+
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
@@ -74,6 +86,12 @@ export function canonical(value: unknown): string {
       .join(',')}}`
   }
   return JSON.stringify(value)
+}
+
+/** What `frappe.respond_as_web_page(title, message)` shows: Frappe's message page, reduced. */
+function messagePage(title: string, message: string): string {
+  const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+  return `<!doctype html><html><head><title>${escape(title)}</title></head><body><div class="page-card"><h4 class="page-card-head">${escape(title)}</h4><div class="page-card-body"><p>${escape(message)}</p></div></div></body></html>`
 }
 
 export async function loadFixtures(dir = FIXTURES_DIR): Promise<Map<string, FixtureFile>> {
@@ -118,7 +136,7 @@ async function readArgs(req: IncomingMessage, url: URL): Promise<Record<string, 
   return { ...args, ...Object.fromEntries(new URLSearchParams(body)) }
 }
 
-function frappeError(status: number, excType: string, message: string) {
+export function frappeError(status: number, excType: string, message: string) {
   return {
     status,
     body: {
@@ -138,6 +156,12 @@ export interface Standin {
   /** Calls no fixture answered (a test should end with none). */
   unmatched: ApiRequest[]
   override(method: string, reply: Override | null): void
+  /** Serve a method live (before overrides and fixtures); null stops. */
+  serve(method: string, handler: MethodHandler | null): void
+  /** A browser session for `user`: the `sid` cookie value to give a browser context. */
+  addSession(user: string): string
+  /** An API key pair (`Authorization: token key:secret`) that acts as `user`. */
+  addApiKey(key: string, secret: string, user: string): void
   /** Emit a realtime event to the site's namespace, as Frappe's socket.io server would. */
   emit(event: RealtimeEvent, message: unknown): void
   connectedSockets(): number
@@ -150,7 +174,10 @@ export async function startStandin(options: { siteName?: string; timeZone?: stri
   const requests: ApiRequest[] = []
   const unmatched: ApiRequest[] = []
   const overrides = new Map<string, Override>()
+  const handlers = new Map<string, MethodHandler>()
   const sid = 'standin-session'
+  const sessions = new Map<string, string>()
+  const apiKeys = new Map<string, string>()
   const boot: Boot = {
     csrf_token: 'standin-csrf-7d3f9a',
     site_name: options.siteName ?? 'integrations.localhost',
@@ -159,6 +186,15 @@ export async function startStandin(options: { siteName?: string; timeZone?: stri
     time_zone: options.timeZone ?? 'Asia/Kolkata',
     lang: 'en',
     __messages: {},
+  }
+
+  const sessionOf = (req: IncomingMessage): string | undefined => /(?:^|;\s*)sid=([^;]+)/.exec(req.headers.cookie ?? '')?.[1]
+  /** Who Frappe takes the caller for: API token first, then the session cookie. */
+  function userOf(req: IncomingMessage): string {
+    const token = /^token (.+)$/.exec(req.headers.authorization ?? '')?.[1]
+    if (token) return apiKeys.get(token) ?? 'Guest'
+    const session = sessionOf(req)
+    return (session && sessions.get(session)) ?? 'Guest'
   }
 
   function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}) {
@@ -172,8 +208,16 @@ export async function startStandin(options: { siteName?: string; timeZone?: stri
     requests.push(call)
     let reply: { status: number; body: unknown }
     const override = overrides.get(method)
-    if (req.method !== 'GET' && req.headers['x-frappe-csrf-token'] !== boot.csrf_token) {
+    const handler = handlers.get(method)
+    // Frappe checks the CSRF token of cookie sessions only; API tokens carry none.
+    const tokenAuth = (req.headers.authorization ?? '').startsWith('token ')
+    if (req.method !== 'GET' && !tokenAuth && req.headers['x-frappe-csrf-token'] !== boot.csrf_token) {
       reply = frappeError(400, 'CSRFTokenError', 'Invalid Request')
+    } else if (handler) {
+      const answer = await handler({ ...call, user: userOf(req) })
+      if ('redirect' in answer) return send(res, 302, 'text/plain', '', { location: answer.redirect })
+      if ('page' in answer) return send(res, answer.page.status, 'text/html; charset=utf-8', messagePage(answer.page.title, answer.page.message))
+      reply = answer
     } else if (override) {
       reply = override(call.args)
     } else {
@@ -207,6 +251,10 @@ export async function startStandin(options: { siteName?: string; timeZone?: stri
       if (pathname.startsWith('/api/method/')) return api(req, res, url)
       if (pathname.startsWith(ASSETS_PREFIX)) return asset(res, pathname)
       if (pathname === '/integrations' || pathname.startsWith('/integrations/')) {
+        // A browser that already holds a session stays that user; any other gets the boot user's.
+        const session = sessionOf(req)
+        const user = session && session !== sid ? sessions.get(session) : undefined
+        if (user) return send(res, 200, 'text/html; charset=utf-8', renderBoot(shell, { ...boot, user }))
         return send(res, 200, 'text/html; charset=utf-8', renderBoot(shell, { ...boot }), { 'set-cookie': `sid=${sid}; Path=/; HttpOnly; SameSite=Lax` })
       }
       send(res, 404, 'text/plain', 'Not Found')
@@ -217,8 +265,8 @@ export async function startStandin(options: { siteName?: string; timeZone?: stri
   const io = new SocketServer(server, { cors: { origin: true, credentials: true } })
   const namespace = io.of(`/${boot.site_name}`)
   namespace.use((socket, next) => {
-    const cookie = socket.handshake.headers.cookie ?? ''
-    next(cookie.includes(`sid=${sid}`) ? undefined : new Error('No cookie transmitted.'))
+    const session = /(?:^|;\s*)sid=([^;]+)/.exec(socket.handshake.headers.cookie ?? '')?.[1]
+    next(session && sessions.has(session) ? undefined : new Error('No cookie transmitted.'))
   })
   namespace.on('connection', (socket) => {
     // Like Frappe: System Users sit in `all`; DocType rooms are joined on `doctype_subscribe`.
@@ -226,6 +274,7 @@ export async function startStandin(options: { siteName?: string; timeZone?: stri
     socket.on('doctype_subscribe', (doctype: string) => void socket.join(`doctype:${doctype}`))
   })
 
+  sessions.set(sid, boot.user)
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
   const port = (server.address() as AddressInfo).port
   boot.socketio_port = port
@@ -239,6 +288,18 @@ export async function startStandin(options: { siteName?: string; timeZone?: stri
     override(method, reply) {
       if (reply) overrides.set(method, reply)
       else overrides.delete(method)
+    },
+    serve(method, handler) {
+      if (handler) handlers.set(method, handler)
+      else handlers.delete(method)
+    },
+    addSession(user) {
+      const id = `standin-session-${sessions.size + 1}`
+      sessions.set(id, user)
+      return id
+    },
+    addApiKey(key, secret, user) {
+      apiKeys.set(`${key}:${secret}`, user)
     },
     emit(event, message) {
       // The room the sidecar publishes this event to: the SPA only hears it if it subscribed.

@@ -28,6 +28,10 @@ export interface TestOAuthServer {
   tokenRequests: number;
   /** Successful grants by type (from the provider's own events). */
   grants: Record<string, number>;
+  /** The query of every authorization request (`GET /auth`), as the provider received it. */
+  authorizeRequests: URLSearchParams[];
+  /** Every access token the token endpoint handed out, with its grant type. */
+  issued: Array<{ grant_type: string; access_token: string; expires_in: number }>;
   /** Calls to the protected API and how they were judged. */
   apiCalls: { ok: number; rejected: number };
   /** Drives the login and consent pages as a user would (fetch + cookies); returns the redirect's code and state. */
@@ -36,7 +40,7 @@ export interface TestOAuthServer {
   close(): Promise<void>;
 }
 
-export async function startOAuthServer(o: { accessTtlS?: number } = {}): Promise<TestOAuthServer> {
+export async function startOAuthServer(o: { accessTtlS?: number; redirectUris?: string[] } = {}): Promise<TestOAuthServer> {
   const ttl = o.accessTtlS ?? 3600;
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_q, res) => void res.writeHead(503).end();
   const server = createServer((req, res) => handler(req, res));
@@ -48,7 +52,7 @@ export async function startOAuthServer(o: { accessTtlS?: number } = {}): Promise
       { client_id: CLIENTS.cc.id, client_secret: CLIENTS.cc.secret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] },
       {
         client_id: CLIENTS.ac.id, client_secret: CLIENTS.ac.secret, grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'], redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'client_secret_basic',
+        response_types: ['code'], redirect_uris: o.redirectUris ?? [REDIRECT_URI], token_endpoint_auth_method: 'client_secret_basic',
       },
     ],
     features: { clientCredentials: { enabled: true }, devInteractions: { enabled: true }, revocation: { enabled: true } },
@@ -70,6 +74,8 @@ export async function startOAuthServer(o: { accessTtlS?: number } = {}): Promise
     provider,
     tokenRequests: 0,
     grants: {},
+    authorizeRequests: [],
+    issued: [],
     apiCalls: { ok: 0, rejected: 0 },
     consent: (url, login = 'alice') => consent(url, login),
     async revoke(token, hint) {
@@ -89,12 +95,15 @@ export async function startOAuthServer(o: { accessTtlS?: number } = {}): Promise
   provider.on('grant.success', (ctx) => {
     const type = String(ctx.oidc.params?.grant_type);
     s.grants[type] = (s.grants[type] ?? 0) + 1;
+    const body = ctx.body as { access_token?: string; expires_in?: number };
+    if (body?.access_token) s.issued.push({ grant_type: type, access_token: body.access_token, expires_in: body.expires_in ?? 0 });
   });
 
   const callback = provider.callback();
   handler = (req, res) => {
     if (req.url?.startsWith('/api/')) return void api(req, res);
     if (req.method === 'POST' && req.url === '/token') s.tokenRequests++;
+    if (req.method === 'GET' && req.url?.startsWith('/auth?')) s.authorizeRequests.push(new URL(req.url, issuer).searchParams);
     callback(req, res);
   };
 
