@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { Config } from './config';
@@ -34,12 +36,16 @@ export interface Context {
 /**
  * A domain (delivery, inbound, streams…). `routes` gets a public router (routes that
  * authenticate themselves) and a private one behind Bearer auth and JSON parsing.
+ * `upgrade` gets the HTTP server's upgrade requests (WebSockets) and returns whether it took one.
+ * `drain` is called first at shutdown, before HTTP closes (long-lived responses end there);
  * `stop` is called in reverse order after HTTP has closed.
  */
 export interface Module {
   name: string;
   routes?(r: { public: Router; private: Router }): void;
   start?(): Promise<void>;
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  drain?(): Promise<void>;
   stop?(): Promise<void>;
   health?(): Promise<Record<string, unknown>>;
 }

@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import { compareIds } from './ids';
+
+describe('compareIds', () => {
+  it('orders by milliseconds, then sequence, numerically', () => {
+    expect(compareIds('999-0', '1000-0')).toBe(-1);
+    expect(compareIds('1000-10', '1000-9')).toBe(1);
+    expect(compareIds('1000-2', '1000-2')).toBe(0);
+    expect(compareIds('1000', '1000-0')).toBe(0);
+    expect(['1000-10', '999-5', '1000-9', '0-0'].sort(compareIds)).toEqual(['0-0', '999-5', '1000-9', '1000-10']);
+  });
+});
