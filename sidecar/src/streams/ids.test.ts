@@ -10,3 +10,12 @@ describe('compareIds', () => {
     expect(['1000-10', '999-5', '1000-9', '0-0'].sort(compareIds)).toEqual(['0-0', '999-5', '1000-9', '1000-10']);
   });
 });
+
+describe('EventId', () => {
+  it('normalises what a client sends: a bare ms gets -0, leading zeros go', async () => {
+    const { EventId } = await import('./schemas');
+    expect(EventId.parse('1000')).toBe('1000-0');
+    expect(EventId.parse('0001000-007')).toBe('1000-7');
+    expect(EventId.safeParse('abc').success).toBe(false);
+  });
+});

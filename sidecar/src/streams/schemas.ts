@@ -65,7 +65,8 @@ export const PostEventsBody = z.object({ events: z.array(EventInput).min(1).max(
 export const EventId = z
   .string()
   .regex(/^\d{1,20}(-\d{1,20})?$/, 'must be an event id the stream sent (ms-seq)')
-  .transform((s) => (s.includes('-') ? s : `${s}-0`));
+  // Leading zeros dropped: ids compare by digit count first (ids.ts).
+  .transform((s) => (s.includes('-') ? s : `${s}-0`).split('-').map((p) => String(BigInt(p))).join('-'));
 
 export const SubscribeQuery = z
   .object({
