@@ -36,6 +36,10 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(1));
 
+const cpuMsOf = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+};
 const status = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 async function startSidecar(prefix: string) {
@@ -75,7 +79,7 @@ interface Report {
 }
 
 /** Connects every subscriber (in the load processes), publishes, and gathers what they received. */
-async function run(label: string, base: string, paths: { sse: string; ws: string }, headers: Record<string, string>, publish: (data: string) => Promise<void>, pid: number) {
+async function run(label: string, base: string, paths: { sse: string; ws: string }, headers: Record<string, string>, publish: (data: string) => Promise<void>, pid: number, memory?: () => Promise<string>) {
   const loads: ChildProcess[] = [];
   const began = Date.now();
   const ready = [];
@@ -91,8 +95,10 @@ async function run(label: string, base: string, paths: { sse: string; ws: string
   const connected = up.reduce((n, u) => n + u.connected, 0);
   console.log(`${label}: ${connected} of ${SSE + WS} subscribers connected in ${((Date.now() - began) / 1000).toFixed(1)} s`);
   await sleep(1000);
+  if (memory) console.log(`${label}: with every subscriber connected, before publishing: ${await memory()}`);
   let peakRss = status(pid, 'VmRSS');
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, status(pid, 'VmRSS'))), 500);
+  const cpuBefore = cpuMsOf(pid);
   const start = Date.now();
   const pending: Promise<void>[] = [];
   for (let seq = 0; seq < EVENTS; seq++) {
@@ -104,6 +110,7 @@ async function run(label: string, base: string, paths: { sse: string; ws: string
   await Promise.all(pending);
   const publishS = (Date.now() - start) / 1000;
   await sleep(3000); // stragglers
+  const cpuMs = cpuMsOf(pid) - cpuBefore;
   clearInterval(sampler);
   const reports = await Promise.all(
     loads.map((c) => new Promise<Report>((ok) => {
@@ -128,6 +135,8 @@ async function run(label: string, base: string, paths: { sse: string; ws: string
     connected, p50_ms: pct(0.5), p99_ms: pct(0.99), max_ms: pct(1),
     deliveries: sum('deliveries'), deliveries_per_s: Math.round(sum('deliveries') / publishS),
     lost: sum('lost'), duplicated: sum('duplicated'), errors: sum('errors'), closed_early: sum('closed'), peak_rss_mb: Math.round(peakRss),
+    // The server's own CPU per delivery: steadier than latency on a shared machine.
+    server_cpu_us_per_delivery: +((cpuMs * 1000) / Math.max(1, sum('deliveries'))).toFixed(2),
   };
   console.log(`${label}: ${JSON.stringify(out)}`);
   return out;
@@ -151,6 +160,11 @@ async function main() {
         await r.arrayBuffer();
       },
       sc.child.pid!,
+      async () => {
+        const text = await (await fetch(`${sc.url}/metrics`)).text();
+        const mb = (name: string) => (Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0) / 1024 ** 2).toFixed(0);
+        return `rss ${mb('sidecar_process_resident_memory_bytes')} MiB, heap used ${mb('sidecar_nodejs_heap_size_used_bytes')} of ${mb('sidecar_nodejs_heap_size_total_bytes')} MiB, external ${mb('sidecar_nodejs_external_memory_bytes')} MiB`;
+      },
     );
     const rssHwm = status(sc.child.pid!, 'VmHWM');
     sc.child.kill('SIGTERM');
@@ -172,6 +186,7 @@ async function main() {
         p50_ms: sidecar.p50_ms, p99_ms: sidecar.p99_ms, ceiling_p50_ms: ceiling.p50_ms, ceiling_p99_ms: ceiling.p99_ms,
         deliveries_per_s: sidecar.deliveries_per_s, ceiling_deliveries_per_s: ceiling.deliveries_per_s,
         ratio: +(sidecar.deliveries_per_s / ceiling.deliveries_per_s).toFixed(3),
+        cpu_us_per_delivery: sidecar.server_cpu_us_per_delivery, ceiling_cpu_us_per_delivery: ceiling.server_cpu_us_per_delivery,
         lost: sidecar.lost, duplicated: sidecar.duplicated, rss_mb: Math.round(Math.max(rssHwm, sidecar.peak_rss_mb)),
         load_before: load, load_after: after,
       }),

@@ -215,6 +215,11 @@ export class StreamHub implements StreamGaugeSource {
     } catch (err) {
       this.deps.log.warn({ stream, err: (err as Error).message }, 'stream subscribe: history could not be read');
       sub.close('unavailable');
+      // A feed that never started (Redis was down) is dropped, so the next subscriber starts a new one.
+      if (await f.ready.then(() => false, () => true)) {
+        if (this.feeds.get(stream) === f) this.feeds.delete(stream);
+        void f.stop();
+      }
     }
   }
 
