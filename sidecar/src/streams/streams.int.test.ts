@@ -88,6 +88,19 @@ describe('streams: configuration, auth, resume', () => {
     expect((await ws(s, `?token=${OTHER}`)).status).toBe(101);
   });
 
+  it('closes a subscription when its token expires while it is connected', async () => {
+    const s = fresh();
+    await put(s, { token_hashes: [{ hash: hashToken(TOKEN), expires_at: new Date(Date.now() + 1500).toISOString() }] });
+    const a = await sse(s);
+    const b = await ws(s);
+    expect([a.status, b.status]).toEqual([200, 101]);
+    await a.waitEnd();
+    await b.waitEnd();
+    expect(a.frames.at(-1)).toMatchObject({ event: 'error', data: { code: 'token_revoked' } });
+    expect(b.closeCode).toBe(1008);
+    expect((await sse(s)).status).toBe(401);
+  });
+
   it('SSE: resuming after a dropped connection delivers exactly the missed events, in order', async () => {
     const s = fresh();
     await put(s);

@@ -112,6 +112,16 @@ export class WsTestClient extends Collector {
   static async open(url: string, headers: Record<string, string> = {}): Promise<WsTestClient> {
     const c = new WsTestClient();
     const ws = new WebSocket(url.replace(/^http/, 'ws'), { headers });
+    // Listening from the start: the first frames can arrive in the same turn as 'open'.
+    ws.on('message', (d) => {
+      const m = JSON.parse(String(d)) as { id?: string; type: string; data?: unknown };
+      c.frames.push({ id: m.id, event: m.type, data: m.id === undefined ? m : m.data });
+    });
+    ws.on('close', (code, reason) => {
+      c.closeCode = code;
+      c.closeReason = String(reason);
+      c.ended = true;
+    });
     await new Promise<void>((ok) => {
       ws.on('open', () => {
         c.status = 101;
@@ -131,15 +141,6 @@ export class WsTestClient extends Collector {
         c.ended = true;
         ok();
       });
-    });
-    ws.on('message', (d) => {
-      const m = JSON.parse(String(d)) as { id?: string; type: string; data?: unknown };
-      c.frames.push({ id: m.id, event: m.type, data: m.id === undefined ? m : m.data });
-    });
-    ws.on('close', (code, reason) => {
-      c.closeCode = code;
-      c.closeReason = String(reason);
-      c.ended = true;
     });
     return c;
   }
