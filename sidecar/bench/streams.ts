@@ -44,7 +44,9 @@ const status = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(
 
 async function startSidecar(prefix: string) {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // BENCH_SIDECAR_NODE_ARGS: extra node flags for the sidecar child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const extra = (process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/main.ts'], {
     cwd: resolve(HERE, '..'),
     env: {
       PATH: process.env.PATH, REDIS_URL, REDIS_PREFIX: prefix, PORT: String(port), SIDECAR_TOKEN: ADMIN,
@@ -168,6 +170,7 @@ async function main() {
     );
     const rssHwm = status(sc.child.pid!, 'VmHWM');
     sc.child.kill('SIGTERM');
+    await new Promise((ok) => sc.child.once('exit', ok));
     const ceilingProc = await startCeiling();
     const ceiling = await run(
       'ceiling', ceilingProc.url, { sse: '/sse', ws: '/ws' }, {},

@@ -81,8 +81,9 @@ class StreamFeed {
         const raw = res?.[0]?.[1];
         if (!raw?.length) continue;
         const events = raw.map(toEvent);
+        const after = this.head;
         this.head = events[events.length - 1]!.id;
-        this.dispatch(events);
+        this.dispatch(events, after);
       } catch (err) {
         if (!this.running) break;
         failures++;
@@ -93,11 +94,11 @@ class StreamFeed {
     }
   }
 
-  private dispatch(events: StreamEvent[]): void {
+  private dispatch(events: StreamEvent[], after: string): void {
     const sent: Record<Transport, number> = { sse: 0, ws: 0 };
     for (const s of this.subs) {
       if (!s.live) continue;
-      const n = s.write(events);
+      const n = s.write(events, undefined, after);
       if (n > 0) sent[s.transport] += n;
     }
     const m = this.deps.metrics();

@@ -8,6 +8,9 @@ describe('compareIds', () => {
     expect(compareIds('1000-2', '1000-2')).toBe(0);
     expect(compareIds('1000', '1000-0')).toBe(0);
     expect(['1000-10', '999-5', '1000-9', '0-0'].sort(compareIds)).toEqual(['0-0', '999-5', '1000-9', '1000-10']);
+    expect(compareIds('1000', '1000-1')).toBe(-1);
+    expect(compareIds('1764536400123-0', '1764536400124-0')).toBe(-1);
+    expect(compareIds('1764536400123-12', '1764536400123-9')).toBe(1);
   });
 });
 

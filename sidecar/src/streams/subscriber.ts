@@ -51,21 +51,28 @@ export abstract class Subscriber {
   /**
    * Writes the events newer than the cursor; returns how many. Live events cut a subscriber
    * off once more than `bound` bytes wait (it is not keeping up); catch-up passes `pauseAt`
-   * instead, stops there and waits for the buffer to drain before the next page.
+   * instead, stops there and waits for the buffer to drain before the next page. `after` is
+   * the id the events follow, when the caller knows it (the feed's loop).
    */
-  write(events: readonly StreamEvent[], pauseAt?: number): number {
+  write(events: readonly StreamEvent[], pauseAt?: number, after?: string): number {
     if (this.closed) return 0;
     let i = 0;
-    while (i < events.length && compareIds(events[i]!.id, this.cursor) <= 0) i++;
+    // A live subscriber's cursor is the feed's previous head, the very string: nothing to skip.
+    if (this.cursor !== after) while (i < events.length && compareIds(events[i]!.id, this.cursor) <= 0) i++;
     let n = 0;
+    // Read once (the getter walks the socket's state, per subscriber per event), then counted up:
+    // the kernel can only have taken more, so the estimate errs towards the bound.
+    let pending = this.buffered();
     for (; i < events.length; i++) {
-      if (pauseAt !== undefined && this.buffered() > pauseAt) break;
-      if (this.buffered() > this.bound) {
+      if (pauseAt !== undefined && pending > pauseAt) break;
+      if (pending > this.bound) {
         this.close('slow_consumer');
         return n;
       }
       const e = events[i]!;
-      this.written += this.send(e);
+      const bytes = this.send(e);
+      pending += bytes;
+      this.written += bytes;
       this.ends.push(this.written);
       this.cursor = e.id;
       n++;
