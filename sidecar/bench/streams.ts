@@ -111,6 +111,7 @@ async function run(label: string, base: string, paths: { sse: string; ws: string
   }
   await Promise.all(pending);
   const publishS = (Date.now() - start) / 1000;
+  if (memory) console.log(`${label}: right after publishing: ${await memory()}`);
   await sleep(3000); // stragglers
   const cpuMs = cpuMsOf(pid) - cpuBefore;
   clearInterval(sampler);
