@@ -5,7 +5,7 @@ import { authenticate, originAllowed, presentedToken } from './auth';
 import type { StreamHub } from './fanout';
 import type { StreamMetrics } from './metrics';
 import { EventId, MAX_EVENT_BYTES, PostEventsBody, StreamId, StreamInput, SubscribeQuery } from './schemas';
-import { SSE_HEADERS, SSE_RETRY_MS, SseSubscriber } from './sse';
+import { SseSubscriber } from './sse';
 import type { StreamConfig, StreamStore } from './store';
 
 export interface StreamRouteDeps {
@@ -109,8 +109,8 @@ export function sseRoutes(r: Router, deps: StreamRouteDeps): void {
     if (deps.hub.closing) throw new AppError('unavailable', 'The sidecar is shutting down; reconnect.', undefined, 1);
     // Without a resume point: events from now on, fixed before the client hears it is connected.
     const from = resumeFrom ?? (await deps.store.position(stream)).lastGeneratedId;
-    res.writeHead(200, SSE_HEADERS);
-    res.write(`retry: ${SSE_RETRY_MS}\n\n`);
-    await deps.hub.subscribe(stream, new SseSubscriber(res, stream, tokenHash, deps.bound), from);
+    const sub = new SseSubscriber(res, stream, tokenHash, deps.bound);
+    sub.open();
+    await deps.hub.subscribe(stream, sub, from);
   });
 }

@@ -16,7 +16,7 @@ export interface ResetInfo {
 }
 
 export interface DisconnectInfo {
-  /** `ended`, `network`, `idle`, or the sidecar's reason (`shutdown`, `slow_consumer`, `token_revoked`, …). */
+  /** `network` (lost), `idle`, `ended` (WebSocket closed normally), or the sidecar's reason (`shutdown`, `slow_consumer`, `token_revoked`, …). */
   reason: string;
   /** HTTP status of a refused connection, or the WebSocket close code. */
   code?: number;
@@ -223,7 +223,9 @@ export class StreamClient {
         touch();
         parser.push(decoder.decode(value, { stream: true }));
       }
-      return { reason: this.serverReason ?? 'ended' };
+      // The sidecar says why before it closes a stream; a body that just stops is a lost connection
+      // (its SSE bodies are delimited by the connection's end, so a dead peer looks like an end).
+      return { reason: this.serverReason ?? 'network' };
     } catch (err) {
       if (timedOut) return { reason: 'idle' };
       throw err;
