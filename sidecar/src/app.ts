@@ -8,6 +8,7 @@ import { Realtime } from './frappe/realtime';
 import { createHttpApp } from './http/server';
 import { resolveToken } from './http/token';
 import { createInboundModule } from './inbound';
+import { createStreamsModule } from './streams';
 import type { Context, Module } from './module';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
@@ -106,7 +107,8 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
     realtime: new Realtime(realtimeRedis, config.realtime?.site ?? '', log),
     secrets: keyRing.ring,
   };
-  const modules: Module[] = [createDeliveryModule(ctx), createInboundModule(ctx), createConnectionsModule(ctx)];
+  const streams = createStreamsModule(ctx);
+  const modules: Module[] = [createDeliveryModule(ctx, { streams: streams.sink }), createInboundModule(ctx), createConnectionsModule(ctx), streams];
   const started: Module[] = [];
   let server: Server | null = null;
 
@@ -130,6 +132,8 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
 
   const shutdown = async () => {
     const cancelDrop = dropConnectionsWhenStuck();
+    // Streams first: their subscribers keep connections open and are told to reconnect.
+    for (const m of started) await m.drain?.().catch((err: Error) => log.error({ err, module: m.name }, 'drain failed'));
     if (server) {
       const s = server;
       await new Promise<void>((ok) => {
@@ -178,6 +182,9 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
     await shutdown();
     throw err;
   }
+  server.on('upgrade', (req, socket, head) => {
+    if (!modules.some((m) => m.upgrade?.(req, socket, head))) socket.destroy();
+  });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
   log.info({ url, redis: embedded ? 'embedded' : config.sentinel ? 'sentinel' : 'external', frappe: ctx.frappe ? 'connected' : 'standalone' }, 'sidecar listening');

@@ -76,6 +76,16 @@ const EnvSchema = z.object({
    * a request is 503 with Retry-After. @defaultValue 67108864 (64 MiB)
    */
   INBOUND_BODY_BUDGET_BYTES: z.coerce.number().int().min(1024 * 1024).max(16 * 1024 ** 3).default(64 * 1024 * 1024),
+  /**
+   * Streams: how often an idle SSE connection gets a heartbeat comment and a WebSocket a ping;
+   * a WebSocket that has not answered a ping by the next one is dropped. @defaultValue 15000
+   */
+  STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  /**
+   * Streams: bytes one subscriber may have waiting in the sidecar's send buffer; past it the
+   * subscriber is cut off as a slow consumer. @defaultValue 1048576 (1 MiB)
+   */
+  STREAM_CLIENT_BUFFER_BYTES: z.coerce.number().int().min(16 * 1024).max(256 * 1024 * 1024).default(1024 * 1024),
   /** Delivery worker concurrency per process. @defaultValue 200 */
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(200),
   /**

@@ -8,6 +8,8 @@ export const ERROR_CATALOGUE = {
   oauth_state_invalid: { status: 400, message: 'The OAuth state is unknown, used, expired or belongs to another user.' },
   unauthenticated: { status: 401, message: 'A valid bearer token is required.' },
   signature_invalid: { status: 401, message: 'The webhook signature could not be verified.' },
+  stream_token_invalid: { status: 401, message: 'The stream token is missing, wrong, revoked or expired.' },
+  origin_not_allowed: { status: 403, message: 'The request\'s Origin is not allowed for this stream.' },
   not_found: { status: 404, message: 'Not found.' },
   request_timeout: { status: 408, message: 'The body was not received in time.' },
   conflict: { status: 409, message: 'The request conflicts with the current state.' },

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Router } from 'express';
 import type { FastRoute } from './http/fast-route';
 import type { Redis } from 'ioredis';
@@ -36,6 +38,8 @@ export interface Context {
  * A domain (delivery, inbound, streams…). `routes` gets a public router (routes that
  * authenticate themselves) and a private one behind Bearer auth and JSON parsing.
  * `fastRoutes` are Bearer-authenticated JSON routes served ahead of Express (hot paths only).
+ * `upgrade` gets the HTTP server's upgrade requests (WebSockets) and returns whether it took one.
+ * `drain` is called first at shutdown, before HTTP closes (long-lived responses end there);
  * `stop` is called in reverse order after HTTP has closed.
  */
 export interface Module {
@@ -43,6 +47,8 @@ export interface Module {
   routes?(r: { public: Router; private: Router }): void;
   fastRoutes?(): FastRoute[];
   start?(): Promise<void>;
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  drain?(): Promise<void>;
   stop?(): Promise<void>;
   health?(): Promise<Record<string, unknown>>;
 }

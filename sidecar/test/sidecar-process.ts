@@ -32,8 +32,9 @@ export class SidecarProcess {
   get url() {
     return `http://127.0.0.1:${this.port}`;
   }
-  async start(): Promise<this> {
-    this.port = await freePort();
+  /** Starts it on a free port, or on `port` (a restart where clients expect the same address). */
+  async start(port?: number): Promise<this> {
+    this.port = port ?? (await freePort());
     this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: SIDECAR_DIR,
       env: {
@@ -51,6 +52,15 @@ export class SidecarProcess {
       await sleep(100);
     }
   }
+  /** kill -9: no shutdown of any kind. */
+  async kill(): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((ok) => c.once('exit', ok));
+    c.kill('SIGKILL');
+    await exited;
+  }
+
   async stop(): Promise<void> {
     const c = this.child;
     if (!c || c.exitCode !== null || c.signalCode !== null) return;

@@ -15,6 +15,7 @@ import { messageRoutes } from './routes/messages';
 import { loadScripts } from './scripts';
 import { createSender, type Sender } from './send';
 import type { DeliveryService } from './service';
+import type { StreamSink } from './stream-sink';
 import { createSsrfGuard } from './ssrf';
 import { AUTO_DISABLE_AFTER_MS, createDeliveryWorker } from './worker';
 
@@ -31,6 +32,8 @@ export interface DeliveryOptions {
   sender?: Sender;
   /** Base back-off of BullMQ's own retries after an unexpected processor error. @defaultValue 1000 */
   jobBackoffMs?: number;
+  /** Takes messages that carry `stream_id` (the streams module). */
+  streams?: StreamSink;
 }
 
 /** Outbound webhooks: endpoints, messages, the delivery worker and the Frappe reporter. */
@@ -43,7 +46,7 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
   });
   const enqueue = createEnqueue(queue, opts.jobBackoffMs);
   const endpoints = new EndpointStore(ctx.redis, keys, ctx.secrets);
-  const messages = new MessageService(ctx.redis, keys, loadScripts(ctx.redis), endpoints, enqueue, ctx.replicated);
+  const messages = new MessageService(ctx.redis, keys, loadScripts(ctx.redis), endpoints, enqueue, ctx.replicated, opts.streams ?? null, ctx.frappe ? keys.reports : null);
   const guard = createSsrfGuard({ allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE, allowHosts: ctx.config.OUTBOUND_ALLOW_HOSTS });
   const service: DeliveryService = { keys, endpoints, messages, guard, replicated: ctx.replicated };
 

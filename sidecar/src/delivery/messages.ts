@@ -5,7 +5,8 @@ import type { EndpointStore } from './endpoints';
 import { BATCH_SIZE, type AnyDeliveryJob, type BatchJob, type DeliveryJob, type DeliveryKeys } from './keys';
 import type { Enqueue } from './queue';
 import { MAX_JSON_DEPTH } from '../http/json';
-import type { MessageInput, MessageStatus, OverDeepMessage } from './schemas';
+import type { EndpointMessage, MessageInput, MessageStatus, OverDeepMessage, StreamMessage } from './schemas';
+import type { StreamRejected, StreamSink } from './stream-sink';
 import type { Scripts } from './scripts';
 
 /** How long a message, its body and its attempts stay readable after its last activity. */
@@ -15,11 +16,15 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 /** Recover re-queues at most this many failed messages per call (as Svix does). */
 export const MAX_RECOVER = 10_000;
 
-export interface Rejected {
-  id: string;
-  code: 'endpoint_not_found' | 'event_type_not_subscribed' | 'payload_too_large' | 'payload_too_deep';
-  message: string;
-}
+export type Rejected =
+  | {
+      id: string;
+      code: 'endpoint_not_found' | 'event_type_not_subscribed' | 'payload_too_large' | 'payload_too_deep';
+      message: string;
+    }
+  | StreamRejected;
+
+type Accepted = { accepted: string[]; duplicates: string[]; rejected: Rejected[] };
 
 const iso = (ms: string | undefined) => (ms ? new Date(Number(ms)).toISOString() : null);
 
@@ -33,7 +38,54 @@ export class MessageService {
     private readonly enqueue: Enqueue,
     /** Before a 202: the stored messages and their jobs reached the replicas (see Context.replicated). */
     private readonly replicated: () => Promise<void>,
+    /** Takes the messages that carry `stream_id`; without it they are rejected `stream_not_found`. */
+    private readonly streams: StreamSink | null = null,
+    /** The reports stream when Frappe is told outcomes: a stream message appended is reported `succeeded`. */
+    private readonly reports: string | null = null,
   ) {}
+
+  /**
+   * Accepts a batch: stream messages are appended to their streams (once per id) and reported
+   * like a delivered message, the rest go to delivery. One answer for both, in one shape.
+   */
+  async accept(messages: Array<MessageInput | OverDeepMessage>): Promise<Accepted> {
+    const toStreams: StreamMessage[] = [];
+    const toEndpoints: Array<EndpointMessage | OverDeepMessage> = [];
+    for (const m of messages) {
+      if (!('overDeep' in m) && m.stream_id !== undefined) toStreams.push(m as StreamMessage);
+      else toEndpoints.push(m as EndpointMessage | OverDeepMessage);
+    }
+    if (toStreams.length === 0) return this.acceptDeliveries(toEndpoints);
+    const [streamed, delivered] = await Promise.all([this.appendToStreams(toStreams), this.acceptDeliveries(toEndpoints)]);
+    return {
+      accepted: [...delivered.accepted, ...streamed.accepted],
+      duplicates: [...delivered.duplicates, ...streamed.duplicates],
+      rejected: [...delivered.rejected, ...streamed.rejected],
+    };
+  }
+
+  private async appendToStreams(messages: StreamMessage[]): Promise<Accepted> {
+    if (!this.streams) {
+      return { accepted: [], duplicates: [], rejected: messages.map((m) => ({ id: m.id, code: 'stream_not_found' as const, message: `Stream ${m.stream_id} not found.` })) };
+    }
+    const out = await this.streams.appendMessages(messages);
+    if (this.reports) {
+      // Appended (now or before) is this message's final outcome: Frappe completes its outbox row.
+      const at = new Date().toISOString();
+      const byId = new Map(messages.map((m) => [m.id, m.stream_id]));
+      const pipe = this.redis.pipeline();
+      for (const id of [...out.accepted, ...out.duplicates]) {
+        const outcome = {
+          message_id: id, stream_id: byId.get(id), status: 'succeeded',
+          attempt: { n: 1, at, status_code: null, duration_ms: 0, error: null, response_body: null, request_headers: {} },
+          next_attempt_at: null,
+        };
+        pipe.xadd(this.reports, '*', 'o', JSON.stringify(outcome));
+      }
+      await replies(pipe);
+    }
+    return out;
+  }
 
   /**
    * Stores new messages with their body serialised once (so every attempt sends the same
@@ -41,7 +93,7 @@ export class MessageService {
    * the sidecar may have died between storing it and queuing it, and BullMQ ignores the
    * second add while the first job exists.
    */
-  async accept(messages: Array<MessageInput | OverDeepMessage>): Promise<{ accepted: string[]; duplicates: string[]; rejected: Rejected[] }> {
+  private async acceptDeliveries(messages: Array<EndpointMessage | OverDeepMessage>): Promise<Accepted> {
     const now = Date.now();
     const rejected: Rejected[] = [];
     const args: Array<string | number> = [];

@@ -92,17 +92,29 @@ export const EndpointInput = z
 
 export type EndpointInput = z.infer<typeof EndpointInput>;
 
+/**
+ * A message for an outbound endpoint (`endpoint_id`) or for a stream (`stream_id`): exactly one
+ * of the two. A stream message is appended to that stream's history once (docs/api.md).
+ */
 export const MessageInput = z
   .object({
     id: Id,
-    endpoint_id: Id,
-    event_type: z.string().min(1).max(200),
+    endpoint_id: Id.optional(),
+    stream_id: Id.optional(),
+    // No line breaks: the type is an SSE `event:` line for stream messages.
+    event_type: z.string().min(1).max(200).regex(/^[^\r\n]*$/, 'no line breaks'),
     payload: z.unknown().refine((v) => v !== undefined, 'payload is required'),
     timestamp: z.iso.datetime({ offset: true }).optional(),
   })
-  .strict();
+  .strict()
+  .refine((m) => (m.endpoint_id === undefined) !== (m.stream_id === undefined), {
+    message: 'give exactly one of endpoint_id and stream_id',
+    path: ['endpoint_id'],
+  });
 
 export type MessageInput = z.infer<typeof MessageInput>;
+export type EndpointMessage = MessageInput & { endpoint_id: string; stream_id?: undefined };
+export type StreamMessage = MessageInput & { stream_id: string; endpoint_id?: undefined };
 
 export const MAX_MESSAGES_PER_CALL = 1000;
 

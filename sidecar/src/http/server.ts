@@ -22,7 +22,7 @@ export interface HttpDeps {
 /** Largest API request body (a batch of messages). */
 export const API_BODY_LIMIT = 5 * 1024 * 1024;
 
-const ROUTE_METHODS = new Set(['get', 'put', 'post', 'delete', 'patch']);
+const ROUTE_METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'options']);
 
 /**
  * The router a module registers its routes on, which also records each route's pattern in
