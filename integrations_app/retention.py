@@ -1,5 +1,5 @@
-"""Retention of the logs: the daily cleanup, and the background purge of a deleted webhook's or
-inbound endpoint's log. Both delete in small transactions so none holds many locks for long."""
+"""Retention of the logs: the daily cleanup, and the background purge of a deleted webhook's,
+stream's or inbound endpoint's log. Both delete in small transactions so none holds many locks for long."""
 
 import time
 
@@ -93,6 +93,7 @@ def _delete_chunk(doctype: str, names: tuple, child: str | None, commit: bool) -
 _OWNED_LOGS = {
 	"Integration Webhook": (DELIVERY, "webhook", ATTEMPT),
 	"Integration Inbound Endpoint": (INBOUND_EVENT, "endpoint", None),
+	"Integration Stream": (DELIVERY, "stream", ATTEMPT),
 }
 
 

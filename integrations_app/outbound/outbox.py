@@ -11,6 +11,10 @@
 - `repush_unacked` (every minute), `reconcile` (hourly): the jobs that make "nothing is lost"
   true when a hand-off is lost or the sidecar loses its Redis. Retention lives in `retention.py`.
 Retries of the HTTP deliveries themselves live in the sidecar, never here.
+
+A row is for a webhook (`webhook`, sent as `endpoint_id`) or for a stream (`stream`, sent as
+`stream_id`), never both. A stream's row is done once the sidecar has appended it: its
+acknowledgement marks it Succeeded.
 """
 
 import json
@@ -29,6 +33,10 @@ from integrations_app.sitetime import to_iso_utc
 DELIVERY = "Integration Webhook Delivery"
 ATTEMPT = "Integration Webhook Delivery Attempt"
 SETTINGS = "Integration Settings"
+WEBHOOK = "Integration Webhook"
+STREAM = "Integration Stream"
+# The sidecar's answer for a message whose endpoint or stream it does not have (yet).
+NOT_FOUND_CODES = ("endpoint_not_found", "stream_not_found")
 
 MAX_MESSAGES_PER_CALL = 1000  # sidecar limit (docs/api.md)
 REPUSH_BATCH = 500
@@ -50,6 +58,7 @@ _INSERT_FIELDS = (
 	"owner",
 	"modified_by",
 	"webhook",
+	"stream",
 	"event_type",
 	"reference_doctype",
 	"reference_name",
@@ -65,7 +74,7 @@ INSERT_CHUNK = 200  # rows per statement: far below max_allowed_packet for typic
 
 
 def insert_deliveries(rows: list[dict]) -> list[str]:
-	"""Insert rows (dicts with webhook, event_type, reference_*, payload, status, last_error).
+	"""Insert rows (dicts with webhook or stream, event_type, reference_*, payload, status, last_error).
 
 	Names (message ids) are assigned here, in row order, so they sort like the events did. One
 	parameterised INSERT per ≤200 rows: the payloads travel as parameters, so no query builder
@@ -84,7 +93,8 @@ def insert_deliveries(rows: list[dict]) -> list[str]:
 			timestamp,
 			user,
 			user,
-			row["webhook"],
+			row.get("webhook"),
+			row.get("stream"),
 			row["event_type"],
 			row.get("reference_doctype"),
 			row.get("reference_name"),
@@ -108,7 +118,7 @@ def schedule_push(names: list[str]) -> None:
 
 def schedule_push_rows(rows: list[dict]) -> None:
 	"""Hand rows just written by `insert_deliveries` to the sidecar once the transaction has
-	committed, from memory: dicts with name, webhook, event_type, payload (JSON text), creation.
+	committed, from memory: dicts with name, webhook or stream, event_type, payload (JSON text), creation.
 	A rollback drops them with the rows."""
 	handoff.schedule(rows)
 
@@ -133,15 +143,15 @@ def _messages(rows: list) -> list[dict]:
 		creation = row["creation"]
 		if creation not in stamps:
 			stamps[creation] = to_iso_utc(creation)
-		messages.append(
-			{
-				"id": row["name"],
-				"endpoint_id": row["webhook"],
-				"event_type": row["event_type"],
-				"payload": json.loads(row["payload"] or "{}"),
-				"timestamp": stamps[creation],
-			}
+		message = {"id": row["name"]}
+		if row.get("stream"):
+			message["stream_id"] = row["stream"]
+		else:
+			message["endpoint_id"] = row["webhook"]
+		message.update(
+			event_type=row["event_type"], payload=json.loads(row["payload"] or "{}"), timestamp=stamps[creation]
 		)
+		messages.append(message)
 	return messages
 
 
@@ -150,7 +160,7 @@ def push_deliveries(names: list[str], *, client: SidecarClient, commit: bool = F
 	rows = frappe.get_all(
 		DELIVERY,
 		filters={"name": ("in", names), "status": "Queued"},
-		fields=["name", "webhook", "event_type", "payload", "creation"],
+		fields=["name", "webhook", "stream", "event_type", "payload", "creation"],
 		order_by="creation asc, name asc",
 	)
 	return push_rows(rows, client=client, commit=commit)
@@ -170,7 +180,9 @@ def push_rows(rows: list, *, client: SidecarClient, commit: bool = False) -> dic
 			acked = list(answer.get("accepted") or []) + list(answer.get("duplicates") or [])
 			rejected = [r for r in answer.get("rejected") or [] if isinstance(r, dict) and r.get("id")]
 			_mark_pushed([row["name"] for row in chunk], acked)
-			_handle_rejected(rejected, {row["name"]: row["webhook"] for row in chunk})
+			if any(row.get("stream") for row in chunk):
+				_complete_stream_rows(acked)
+			_handle_rejected(rejected, {row["name"]: _target(row) for row in chunk})
 			result["acked"].extend(acked)
 			result["rejected"].extend(rejected)
 	finally:
@@ -186,16 +198,36 @@ def acknowledge(accepted: list[str], rejected: list[dict]) -> dict:
 	for start in range(0, len(accepted), MAX_MESSAGES_PER_CALL):
 		chunk = accepted[start : start + MAX_MESSAGES_PER_CALL]
 		_mark_pushed(chunk, chunk)
+		_complete_stream_rows(chunk)
 	refused = []
 	if rejected:
-		webhook_of = dict(
-			frappe.get_all(DELIVERY, filters={"name": ("in", [r["id"] for r in rejected])}, fields=["name", "webhook"], as_list=True)
-		)
-		refused = [r for r in rejected if r["id"] in webhook_of]
+		target_of = _targets([r["id"] for r in rejected])
+		refused = [r for r in rejected if r["id"] in target_of]
 		if refused:
 			_mark_pushed([r["id"] for r in refused], [])
-			_handle_rejected(refused, webhook_of)
+			_handle_rejected(refused, target_of)
 	return {"acked": len(accepted), "rejected": len(refused)}
+
+
+def _target(row) -> tuple[str, str]:
+	"""(DocType, name) of what a row is for: its stream, or its webhook."""
+	return (STREAM, row["stream"]) if row.get("stream") else (WEBHOOK, row["webhook"])
+
+
+def _targets(names: list[str]) -> dict[str, tuple[str, str]]:
+	rows = frappe.get_all(DELIVERY, filters={"name": ("in", names)}, fields=["name", "webhook", "stream"])
+	return {row.name: _target(row) for row in rows}
+
+
+def _complete_stream_rows(acked: list[str]) -> None:
+	"""A stream's event is delivered once the sidecar has appended it to the stream: the
+	acknowledgement is its only outcome. One UPDATE; webhook rows (stream is null) are untouched."""
+	if acked:
+		frappe.db.sql(
+			f"""update `tab{DELIVERY}` set status = 'Succeeded', completed_at = %s
+			where name in %s and stream is not null and status = 'Queued'""",
+			(now(), tuple(acked)),
+		)
 
 
 def _mark_pushed(pushed: list[str], acked: list[str]) -> None:
@@ -214,14 +246,15 @@ def _mark_pushed(pushed: list[str], acked: list[str]) -> None:
 	)
 
 
-def _handle_rejected(rejected: list[dict], webhook_of: dict[str, str]) -> None:
-	"""endpoint_not_found: the endpoint is re-synced and the row re-pushed later; anything
-	else will never be accepted, so the row is closed as Failed with the sidecar's reason."""
+def _handle_rejected(rejected: list[dict], target_of: dict[str, tuple[str, str]]) -> None:
+	"""endpoint_not_found / stream_not_found: the endpoint (stream) is re-synced and the row
+	re-pushed later; anything else will never be accepted, so the row is closed as Failed with
+	the sidecar's reason."""
 	for item in rejected:
-		if item.get("code") == "endpoint_not_found":
-			webhook = webhook_of.get(item["id"])
-			if webhook:
-				frappe.db.set_value("Integration Webhook", webhook, "sidecar_synced", 0, update_modified=False)
+		if item.get("code") in NOT_FOUND_CODES:
+			target = target_of.get(item["id"])
+			if target and target[1]:
+				frappe.db.set_value(*target, "sidecar_synced", 0, update_modified=False)
 			continue
 		frappe.db.set_value(
 			DELIVERY,
@@ -246,17 +279,19 @@ def repush_unacked() -> None:
 		return
 
 	cutoff = add_to_date(now_datetime(), seconds=-UNACKED_GRACE_S)
-	unsyncable: set[str] = set()
+	unsyncable: set[tuple[str, str]] = set()
 	for _ in range(REPUSH_MAX_BATCHES):
 		filters = {"acked": 0, "status": "Queued", "creation": ("<", cutoff)}
-		if unsyncable:
-			filters["webhook"] = ("not in", list(unsyncable))
+		for doctype, field in ((WEBHOOK, "webhook"), (STREAM, "stream")):
+			skipped = [name for target, name in unsyncable if target == doctype]
+			if skipped:  # Frappe compares `not in` on ifnull(field, ''): the other kind's rows stay
+				filters[field] = ("not in", skipped)
 		names = frappe.get_all(DELIVERY, filters=filters, pluck="name", order_by="creation asc", limit=REPUSH_BATCH)
 		if not names:
 			return
 		try:
 			result = push_deliveries(names, client=client, commit=True)
-			missing = {r["id"] for r in result["rejected"] if r.get("code") == "endpoint_not_found"}
+			missing = {r["id"] for r in result["rejected"] if r.get("code") in NOT_FOUND_CODES}
 			if missing:
 				unsyncable |= _resync_and_retry(client, missing)
 		except SidecarError as e:
@@ -266,29 +301,32 @@ def repush_unacked() -> None:
 			return  # no progress: do not spin on the same rows
 
 
-def _resync_and_retry(client: SidecarClient, names: set[str]) -> set[str]:
-	"""Sync the endpoints of rejected rows and push those rows again. Returns webhooks that
-	could not be synced, so the caller skips their rows for the rest of this run."""
-	webhook_of = dict(frappe.get_all(DELIVERY, filters={"name": ("in", list(names))}, fields=["name", "webhook"], as_list=True))
-	failed: set[str] = set()
-	for webhook in set(webhook_of.values()):
-		if not frappe.db.exists("Integration Webhook", webhook):
-			_cancel_orphans(webhook)
-			failed.add(webhook)
-		elif not endpoints.sync_webhook(webhook, client):
-			failed.add(webhook)
+def _resync_and_retry(client: SidecarClient, names: set[str]) -> set[tuple[str, str]]:
+	"""Sync the endpoints (streams) of rejected rows and push those rows again. Returns the
+	(DocType, name) targets that could not be synced, so the caller skips their rows for the
+	rest of this run."""
+	target_of = _targets(list(names))
+	failed: set[tuple[str, str]] = set()
+	for target in set(target_of.values()):
+		doctype, name = target
+		if not frappe.db.exists(doctype, name):
+			_cancel_orphans(doctype, name)
+			failed.add(target)
+		elif not endpoints.sync_target(doctype, name, client):
+			failed.add(target)
 	frappe.db.commit()
-	retry = [name for name, webhook in webhook_of.items() if webhook not in failed]
+	retry = [name for name, target in target_of.items() if target not in failed]
 	if retry:
 		push_deliveries(retry, client=client, commit=True)
 	return failed
 
 
-def _cancel_orphans(webhook: str) -> None:
+def _cancel_orphans(doctype: str, name: str) -> None:
+	field = "stream" if doctype == STREAM else "webhook"
 	frappe.db.sql(
 		f"""update `tab{DELIVERY}` set status = 'Cancelled', completed_at = %s,
-		last_error = 'The Integration Webhook was deleted' where webhook = %s and acked = 0 and status = 'Queued'""",
-		(now(), webhook),
+		last_error = %s where `{field}` = %s and acked = 0 and status = 'Queued'""",
+		(now(), f"The {doctype} was deleted", name),
 	)
 
 

@@ -271,6 +271,18 @@ class SidecarClient:
 			raise SidecarServerError(f"Sidecar answered {response.status_code} to GET /metrics", response.status_code)
 		return response.text
 
+	# --- streams (DESIGN §3 "Streams")
+
+	def put_stream(self, stream_id: str, config: dict) -> dict:
+		return self.request("PUT", f"/v1/streams/{_quote(stream_id)}", config)
+
+	def get_stream(self, stream_id: str) -> dict:
+		"""→ the stream's configuration and `stats` (connected clients and their lag)."""
+		return self.request("GET", f"/v1/streams/{_quote(stream_id)}")
+
+	def delete_stream(self, stream_id: str) -> dict:
+		return self.request("DELETE", f"/v1/streams/{_quote(stream_id)}", expect_json=False)
+
 	# --- connections (sidecar/README.md "Connections and OAuth 2")
 
 	def put_connection(self, connection_id: str, config: dict) -> dict:
