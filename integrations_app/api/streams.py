@@ -30,6 +30,7 @@ def _stream(stream: str, ptype: str = "read"):
 @frappe.whitelist()
 def list_streams() -> list[dict]:
 	"""The streams the user can read, each with its sources, live token count and last event."""
+	frappe.has_permission(STREAM, "read", throw=True)
 	streams = frappe.get_list(
 		STREAM,
 		fields=["name", "title", "enabled", "sidecar_synced", "payload_type", "max_len", "max_age_hours"],
