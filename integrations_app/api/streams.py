@@ -8,7 +8,7 @@ import json
 
 import frappe
 from frappe import _
-from frappe.utils import cint
+from frappe.utils import add_to_date, cint, now_datetime
 
 from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarNotFound
 from integrations_app.sitetime import to_iso_utc
@@ -18,6 +18,7 @@ from integrations_app.streams.config import STREAM, TOKEN
 DELIVERY = "Integration Webhook Delivery"
 SOURCE = "Integration Stream Source"
 MAX_TAIL = 200
+MAX_TOKEN_DAYS = 3650
 CONSUMER_TIMEOUTS = {"connect_timeout": 1.0, "read_timeout": 3.0}
 
 
@@ -68,16 +69,24 @@ def list_streams() -> list[dict]:
 
 @frappe.whitelist()
 def list_tokens(stream: str) -> list[dict]:
-	"""→ [{name, label, last4, expires_at, revoked, revoked_at, revoked_by, created_by, created_at}]"""
+	"""→ [{name, label, last4, expires_at, revoked, state, revoked_at, revoked_by, created_by, created_at}]"""
 	_stream(stream)
 	return tokens.list_tokens(stream)
 
 
 @frappe.whitelist(methods=["POST"])
-def create_token(stream: str, label: str, expires_at: str | None = None) -> dict:
-	"""→ the token's public fields and `token`: shown this once, never readable again."""
+def create_token(stream: str, label: str, expires_in_days: int | None = None) -> dict:
+	"""→ the token's public fields and `token`: shown this once, never readable again.
+	`expires_in_days` (1-3650; empty: never) counts from now on the server's clock, so no
+	browser clock or time zone decides when a token stops working."""
 	_stream(stream, "write")
-	return tokens.create_token(stream, label, expires_at or None)
+	expires_at = None
+	if expires_in_days not in (None, ""):
+		days = cint(expires_in_days)
+		if not 1 <= days <= MAX_TOKEN_DAYS:
+			frappe.throw(_("A token expires in 1 to {0} days, or never").format(MAX_TOKEN_DAYS))
+		expires_at = add_to_date(now_datetime(), days=days)
+	return tokens.create_token(stream, label, expires_at)
 
 
 @frappe.whitelist(methods=["POST"])

@@ -19,7 +19,7 @@ MAX_LABEL = 140
 PUBLIC_FIELDS = ("name", "label", "last4", "expires_at", "revoked", "revoked_at", "revoked_by", "created_by", "created_at")
 
 
-def create_token(stream: str, label: str, expires_at: str | None = None) -> dict:
+def create_token(stream: str, label: str, expires_at=None) -> dict:
 	"""→ the new token's public fields and `token`, the only time the token is returned."""
 	if not frappe.db.exists(STREAM, stream):
 		frappe.throw(_("No Integration Stream {0}").format(frappe.bold(stream)), frappe.DoesNotExistError)
@@ -64,7 +64,8 @@ def revoke_token(token_name: str) -> dict:
 
 
 def list_tokens(stream: str) -> list[dict]:
-	return frappe.get_all(TOKEN, filters={"stream": stream}, fields=list(PUBLIC_FIELDS), order_by="creation desc")
+	rows = frappe.get_all(TOKEN, filters={"stream": stream}, fields=list(PUBLIC_FIELDS), order_by="creation desc")
+	return [{**row, "state": _state(row)} for row in rows]
 
 
 def delete_stream_tokens(stream: str) -> None:
@@ -73,4 +74,16 @@ def delete_stream_tokens(stream: str) -> None:
 
 
 def public_view(doc) -> dict:
-	return {field: doc.get(field) for field in PUBLIC_FIELDS}
+	view = {field: doc.get(field) for field in PUBLIC_FIELDS}
+	view["state"] = _state(view)
+	return view
+
+
+def _state(token) -> str:
+	"""Active, Revoked or Expired, on the server's clock (the browser's may be anywhere)."""
+	if token.get("revoked"):
+		return "Revoked"
+	expires = token.get("expires_at")
+	if expires and get_datetime(expires) <= now_datetime():
+		return "Expired"
+	return "Active"

@@ -11,13 +11,14 @@ from unittest.mock import patch
 
 import frappe
 from frappe.permissions import add_permission
-from frappe.utils import add_to_date, now_datetime
+from frappe.utils import add_to_date, get_datetime, now_datetime
 
 from integrations_app.api import sidecar as sidecar_api
 from integrations_app.api import streams as api
 from integrations_app.outbound import outbox
 from integrations_app.outbound.webhook_map import get_webhook_map
 from integrations_app.sidecar import config_sync, handoff
+from integrations_app.streams import tokens
 from integrations_app.tests.helpers import (
 	DELIVERY,
 	IM_USER,
@@ -303,9 +304,15 @@ class TestTokens(StreamsTestCase):
 
 	def test_labels_and_expiry_are_checked(self):
 		stream = make_stream()
-		for label, expires in (("", None), ("x" * 141, None), ("ok", "2000-01-01 00:00:00"), ("ok", "not a date")):
-			with self.subTest(label=label[:5], expires=expires), self.assertRaises(frappe.ValidationError):
-				api.create_token(stream=stream.name, label=label, expires_at=expires)
+		for label, days in (("", None), ("x" * 141, None), ("ok", 0), ("ok", -1), ("ok", 3651)):
+			with self.subTest(label=label[:5], days=days), self.assertRaises(frappe.ValidationError):
+				api.create_token(stream=stream.name, label=label, expires_in_days=days)
+		for label, expires in (("past", "2000-01-01 00:00:00"), ("junk", "not a date")):
+			with self.subTest(label), self.assertRaises(frappe.ValidationError):
+				tokens.create_token(stream.name, label, expires)
+		created = api.create_token(stream=stream.name, label="week", expires_in_days=7)
+		expected = add_to_date(now_datetime(), days=7)
+		self.assertLess(abs((get_datetime(created["expires_at"]) - expected).total_seconds()), 60)
 
 	def test_revoke(self):
 		stream = make_stream()
@@ -327,7 +334,7 @@ class TestConfigPush(StreamsTestCase):
 		with FakeSidecar() as sidecar:
 			configure_sidecar(sidecar.url)
 			stream = make_stream(max_len=500, max_age_hours=2, cors_origins="https://dash.example.com")
-			kept = api.create_token(stream=stream.name, label="kept", expires_at=str(add_to_date(now_datetime(), days=1)))
+			kept = api.create_token(stream=stream.name, label="kept", expires_in_days=1)
 			gone = api.create_token(stream=stream.name, label="revoked")
 			api.revoke_token(token=gone["name"])
 			self.assertEqual(sidecar.requests, [], "nothing before the commit")
