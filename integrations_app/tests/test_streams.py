@@ -149,6 +149,13 @@ class TestOneOutbox(StreamsTestCase):
 		flush()
 		self.assertEqual(stream_rows(todo), [])
 		self.assertIn("AttributeError", frappe.db.get_value(STREAM, stream.name, "last_condition_error") or "")
+		stream.reload()
+		stream.title = "renamed"
+		stream.save()
+		self.assertIn("AttributeError", stream.last_condition_error, "kept while the conditions stay")
+		stream.sources[0].condition = "doc.status == 'Open'"
+		stream.save()
+		self.assertIsNone(stream.last_condition_error, "a new condition gets a clean slate")
 
 	def test_fields_payload(self):
 		make_stream(payload_type="Fields", payload_fields="description\nstatus")

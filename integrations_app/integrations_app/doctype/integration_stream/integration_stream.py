@@ -17,6 +17,10 @@ from integrations_app.streams.tokens import delete_stream_tokens
 SUBMIT_EVENTS = {"on_submit", "on_cancel", "on_update_after_submit"}
 
 
+def _source_keys(doc) -> list[tuple]:
+	return [(row.reference_doctype, row.event, (row.condition or "").strip()) for row in doc.sources]
+
+
 class IntegrationStream(Document):
 	def validate(self):
 		self.validate_stream_id()
@@ -58,8 +62,9 @@ class IntegrationStream(Document):
 					check_condition_syntax(row.condition)
 				except ValueError as e:
 					frappe.throw(_("Row {0}: {1}").format(row.idx, e), title=_("Invalid condition"))
-		if self.has_value_changed("sources"):
-			self.last_condition_error = None
+		before = self.get_doc_before_save()
+		if before is None or _source_keys(before) != _source_keys(self):
+			self.last_condition_error = None  # new conditions get a clean slate
 
 	def validate_source_doctype(self, doctype: str):
 		if doctype in OWN_DOCTYPES:
