@@ -84,9 +84,8 @@ class TestOneOutbox(StreamsTestCase):
 		self.assertEqual(stream_rows(todo), [], "nothing before the commit")
 		flush()  # what commit does first
 		rows = stream_rows(todo)
-		self.assertEqual(
-			sorted((r.webhook, r.stream) for r in rows), sorted([(webhook.name, None), (None, stream.name)])
-		)
+		self.assertEqual({(r.webhook, r.stream) for r in rows}, {(webhook.name, None), (None, stream.name)})
+		self.assertEqual(len(rows), 2)
 		self.assertEqual({r.event_type for r in rows}, {"todo.created"})
 		[for_stream] = [r for r in rows if r.stream]
 		self.assertEqual(json.loads(for_stream.payload)["description"], "for both")
@@ -455,7 +454,7 @@ class TestPermissions(StreamsTestCase):
 		for label, answer in answers.items():
 			with self.subTest(label):
 				self.assertNotIn(digest, json.dumps(answer, default=str))
-		self.assertNotIn("token_hash", answers["get"])
+		self.assertIsNone(answers["get"].get("token_hash"), "Frappe blanks a field above the user's level")
 
 	def test_an_integration_manager_cannot_write_a_token_directly(self):
 		stream = make_stream("direct", sources=[(READABLE, "after_insert")])
