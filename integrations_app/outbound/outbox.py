@@ -180,8 +180,6 @@ def push_rows(rows: list, *, client: SidecarClient, commit: bool = False) -> dic
 			acked = list(answer.get("accepted") or []) + list(answer.get("duplicates") or [])
 			rejected = [r for r in answer.get("rejected") or [] if isinstance(r, dict) and r.get("id")]
 			_mark_pushed([row["name"] for row in chunk], acked)
-			if any(row.get("stream") for row in chunk):
-				_complete_stream_rows(acked)
 			_handle_rejected(rejected, {row["name"]: _target(row) for row in chunk})
 			result["acked"].extend(acked)
 			result["rejected"].extend(rejected)
@@ -198,7 +196,6 @@ def acknowledge(accepted: list[str], rejected: list[dict]) -> dict:
 	for start in range(0, len(accepted), MAX_MESSAGES_PER_CALL):
 		chunk = accepted[start : start + MAX_MESSAGES_PER_CALL]
 		_mark_pushed(chunk, chunk)
-		_complete_stream_rows(chunk)
 	refused = []
 	if rejected:
 		target_of = _targets([r["id"] for r in rejected])
@@ -219,30 +216,28 @@ def _targets(names: list[str]) -> dict[str, tuple[str, str]]:
 	return {row.name: _target(row) for row in rows}
 
 
-def _complete_stream_rows(acked: list[str]) -> None:
-	"""A stream's event is delivered once the sidecar has appended it to the stream: the
-	acknowledgement is its only outcome. One UPDATE; webhook rows (stream is null) are untouched."""
-	if acked:
-		frappe.db.sql(
-			f"""update `tab{DELIVERY}` set status = 'Succeeded', completed_at = %s
-			where name in %s and stream is not null and status = 'Queued'""",
-			(now(), tuple(acked)),
-		)
-
-
 def _mark_pushed(pushed: list[str], acked: list[str]) -> None:
-	"""One UPDATE: every pushed row gets push_attempts + 1 and pushed_at, acked ones acked = 1."""
+	"""One UPDATE: every pushed row gets push_attempts + 1 and pushed_at, acked ones acked = 1.
+
+	A stream's row is done once the sidecar has it (appended to the stream: its only outcome),
+	so an acked stream row still Queued becomes Succeeded in the same statement; webhook rows
+	(stream is null) keep their status. `acked_sql` gives the same value whether it reads the
+	old or the new `acked`, so the order MariaDB applies the assignments in does not matter."""
 	acked_here = set(acked) & set(pushed)
+	timestamp = now()
 	if len(acked_here) == len(pushed):  # the usual answer: all accepted
-		acked_sql, values = "1", (now(), tuple(pushed))
+		acked_sql, acked_values = "1", ()
 	elif acked_here:
-		acked_sql, values = "case when name in %s then 1 else acked end", (now(), tuple(acked_here), tuple(pushed))
+		acked_sql, acked_values = "case when name in %s then 1 else acked end", (tuple(acked_here),)
 	else:
-		acked_sql, values = "acked", (now(), tuple(pushed))
+		acked_sql, acked_values = "acked", ()
+	done = f"stream is not null and status = 'Queued' and ({acked_sql}) = 1"
 	frappe.db.sql(
-		f"""update `tab{DELIVERY}` set push_attempts = push_attempts + 1, pushed_at = %s, acked = {acked_sql}
+		f"""update `tab{DELIVERY}` set push_attempts = push_attempts + 1, pushed_at = %s, acked = {acked_sql},
+		completed_at = case when {done} then %s else completed_at end,
+		status = case when {done} then 'Succeeded' else status end
 		where name in %s""",
-		values,
+		(timestamp, *acked_values, *acked_values, timestamp, *acked_values, tuple(pushed)),
 	)
 
 
