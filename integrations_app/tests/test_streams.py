@@ -33,7 +33,8 @@ from integrations_app.tests.helpers import (
 	take_after_commit,
 	user_roles,
 )
-from integrations_app.tests.test_push import private_stream, stream_messages
+from integrations_app.sidecar.client import SidecarClient
+from integrations_app.tests.test_push import delivery_statements, private_stream, recorded_sql, stream_messages
 
 STREAM = "Integration Stream"
 TOKEN = "Integration Stream Token"
@@ -185,9 +186,30 @@ class TestOneOutbox(StreamsTestCase):
 		todo = make_todo("acked")
 		flush()
 		rows = stream_rows(todo)
-		self.assertEqual(acknowledge(accepted=[r.name for r in rows]), {"acked": 2, "rejected": 0})
+		with recorded_sql() as statements:
+			self.assertEqual(acknowledge(accepted=[r.name for r in rows]), {"acked": 2, "rejected": 0})
+		self.assertEqual(len(delivery_statements(statements, "update")), 1, "one UPDATE, as for webhooks alone")
 		after = {(r.webhook is None): (r.status, r.acked) for r in stream_rows(todo)}
 		self.assertEqual(after, {True: ("Succeeded", 1), False: ("Queued", 1)})
+
+	def test_a_partly_accepted_push_completes_only_the_accepted_stream_rows(self):
+		make_stream()
+		todos = [make_todo(f"part {i}") for i in range(3)]
+		flush()
+		names = [stream_rows(t)[0].name for t in todos]
+
+		def respond(method, path, body):
+			ids = [m["id"] for m in body["messages"]]
+			return 202, {"accepted": ids[:1], "duplicates": ids[1:2], "rejected": []}
+
+		with FakeSidecar() as sidecar:
+			configure_sidecar(sidecar.url)
+			sidecar.respond = respond
+			result = outbox.push_deliveries(names, client=SidecarClient.from_settings())
+		self.assertEqual(result["acked"], names[:2])
+		got = {r.name: (r.status, r.acked, bool(r.completed_at)) for r in frappe.get_all(DELIVERY, filters={"name": ("in", names)}, fields=["name", "status", "acked", "completed_at"])}
+		self.assertEqual([got[n] for n in names], [("Succeeded", 1, True), ("Succeeded", 1, True), ("Queued", 0, False)])
+		self.assertEqual({m.get("stream_id") for m in sidecar.requests[0]["body"]["messages"]}, {"orders"})
 
 	def test_minutely_repush_sends_stream_rows_and_resyncs_a_missing_stream(self):
 		stream = make_stream()
