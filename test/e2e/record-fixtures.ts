@@ -11,7 +11,7 @@
  *
  * It ACTS on the site: it sends one test event, replays one delivery and one inbound event,
  * pauses and resumes one Active webhook, asks to recover its failed deliveries of the last hour,
- * and creates then revokes one token of the first Integration Stream.
+ * and creates then revokes one token of the first Integration Stream with events.
  * Use a development site with at least one Active webhook, a few deliveries (one Failed, one with
  * two or more attempts), an inbound endpoint with one event, and an Integration Stream with a
  * few events.
@@ -106,13 +106,16 @@ async function main() {
   // Streams: the token is created and revoked before the lists are read, so they show it.
   const STREAMS = 'integrations_app.api.streams.'
   if (wanted(STREAMS + 'list_streams') || wanted(STREAMS + 'create_token')) {
-    const streams = message<Row[]>(await site.call(STREAMS + 'list_streams', {}))
-    const stream = need(streams[0], 'an Integration Stream').name
+    const streams = message<(Row & { last_event_at: string | null })[]>(await site.call(STREAMS + 'list_streams', {}))
+    // tokens are made on a stream with events (the page's example); every stream's panels are recorded
+    const stream = need(streams.find((s) => s.last_event_at) ?? streams[0], 'an Integration Stream').name
     const created = await record(STREAMS + 'create_token', { stream, label: 'Warehouse dashboard', expires_in_days: 30 })
     const token = need(message<{ name?: string }>(created)?.name, 'create_token to return the token row')
     await record(STREAMS + 'revoke_token', { token })
     await record(STREAMS + 'list_streams', {})
-    for (const method of ['list_tokens', 'tail', 'consumers']) await record(STREAMS + method, { stream })
+    for (const { name } of streams) {
+      for (const method of ['list_tokens', 'tail', 'consumers']) await record(STREAMS + method, { stream: name })
+    }
   }
   const onlyStreams = Boolean(opts.only?.length) && opts.only!.every((m) => m.startsWith(STREAMS))
   if (!onlyStreams) await recordDeliveriesAndInbound(site, current, record)

@@ -373,6 +373,12 @@ describe('inbound', () => {
 describe('streams', () => {
   const STREAMS = 'integrations_app.api.streams.'
   const reply = (method: string) => site.fixtures.get(STREAMS + method)!.responses[0]!
+  /** The recorded reply of a per-stream method for that stream. */
+  const replyFor = (method: string, stream: string) => {
+    const found = site.fixtures.get(STREAMS + method)!.responses.find((r) => r.args.stream === stream)
+    if (!found) throw new Error(`no ${method} fixture for stream ${stream}`)
+    return found
+  }
   interface StreamFixture {
     name: string
     title: string
@@ -397,13 +403,19 @@ describe('streams', () => {
 
   it('lists streams and tails the open one live, with its consumers and their lag', async () => {
     const streams = message<StreamFixture[]>(reply('list_streams'))
-    const tail = message<TailFixture[]>(reply('tail'))
-    const stream = String(reply('tail').args.stream)
+    const withEvents = site.fixtures.get(STREAMS + 'tail')!.responses.find((r) => message<TailFixture[]>(r).length)!
+    const stream = String(withEvents.args.stream)
+    const tail = message<TailFixture[]>(withEvents)
     await app.open('/streams')
     await app.streamItems.first().waitFor()
     expect(await app.streamItems.count()).toBe(streams.length)
     // the first stream opens by itself, and is in the address for a reload
-    await app.page.waitForURL((url) => url.searchParams.get('stream') === stream)
+    await app.page.waitForURL((url) => url.searchParams.get('stream') === streams[0]!.name)
+    if (streams[0]!.name !== stream) {
+      await app.page.getByTestId('tail-empty').waitFor()
+      await app.streamItems.filter({ hasText: stream }).click()
+      await app.page.waitForURL((url) => url.searchParams.get('stream') === stream)
+    }
     await app.tailRows.first().waitFor()
     expect(await app.tailRows.count()).toBe(tail.length)
     const first = tail[0]!
@@ -416,7 +428,7 @@ describe('streams', () => {
     expect(await payload.innerText()).toContain(JSON.stringify(JSON.parse(JSON.stringify(first.payload)), null, 2).split('\n')[1]!.trim())
 
     // consumers: what the recorded site's sidecar said, or why it could not say
-    const consumers = message<{ available: boolean; reason?: string }>(reply('consumers'))
+    const consumers = message<{ available: boolean; reason?: string }>(replyFor('consumers', stream))
     if (consumers.available) await app.page.getByTestId('consumers').waitFor()
     else expect(await app.page.getByTestId('consumers-unavailable').innerText()).toContain(consumers.reason!)
 
@@ -451,7 +463,7 @@ describe('streams', () => {
     const createdReply = reply('create_token')
     const created = message<TokenFixture>(createdReply)
     const { stream, label, expires_in_days } = createdReply.args as { stream: string; label: string; expires_in_days: number }
-    const tokens = message<TokenFixture[]>(reply('list_tokens'))
+    const tokens = message<TokenFixture[]>(replyFor('list_tokens', stream))
     await app.open(`/streams?stream=${encodeURIComponent(stream)}`)
     await app.tokenRows.first().waitFor()
     expect(await app.tokenRows.count()).toBe(tokens.length)
