@@ -1,5 +1,5 @@
 """Retention of the logs: the daily cleanup, and the background purge of a deleted webhook's,
-inbound endpoint's or connection's log. Both delete in small transactions so none holds many locks for long."""
+stream's, inbound endpoint's or connection's log. Both delete in small transactions so none holds many locks for long."""
 
 import time
 
@@ -100,6 +100,7 @@ _OWNED_LOGS = {
 	"Integration Webhook": (DELIVERY, "webhook", ATTEMPT),
 	"Integration Inbound Endpoint": (INBOUND_EVENT, "endpoint", None),
 	"Integration Connection": (CALL_LOG, "connection", None),
+	"Integration Stream": (DELIVERY, "stream", ATTEMPT),
 }
 
 

@@ -2,8 +2,9 @@
 
 Frappe drops the app's DocTypes and Module Def. What it does not know about is removed here:
 
-- before (the DocTypes still exist): the sidecar's copies of every webhook and inbound endpoint
-  (their secrets, and receivers providers could still post to), and this site's queued jobs of
+- before (the DocTypes still exist): the sidecar's copies of every webhook, inbound endpoint and
+  stream (their secrets and token hashes, and receivers providers could still post to, feeds
+  consumers could still read), and this site's queued jobs of
   the app (they would fail on the dropped tables);
 - after: the Integration Manager role (with its assignments and permission rows), the app's
   Scheduled Job Types and their logs, rows other DocTypes keep about the app's DocTypes
@@ -25,6 +26,7 @@ APP = "integrations_app"
 REDIS_PREFIX = "integrations_app"  # every key the app keeps in Frappe's Redis starts with this
 WEBHOOK = "Integration Webhook"
 INBOUND_ENDPOINT = "Integration Inbound Endpoint"
+STREAM = "Integration Stream"
 
 # Rows of Frappe's own DocTypes that point at a DocType by name: (table DocType, its field).
 ROWS_ABOUT_DOCTYPES = (
@@ -54,10 +56,11 @@ def after_uninstall() -> None:
 
 
 def remove_sidecar_endpoints(client: SidecarClient | None = None) -> list[str]:
-	"""DELETE every webhook's and inbound endpoint's config (and those whose delete is still
-	pending) from the sidecar. → what could not be deleted (also printed)."""
+	"""DELETE every webhook's, inbound endpoint's and stream's config (and those whose delete is
+	still pending) from the sidecar. → what could not be deleted (also printed)."""
 	targets = [(WEBHOOK, name) for name in frappe.get_all(WEBHOOK, pluck="name")]
 	targets += [(INBOUND_ENDPOINT, name) for name in frappe.get_all(INBOUND_ENDPOINT, pluck="name")]
+	targets += [(STREAM, name) for name in frappe.get_all(STREAM, pluck="name")]
 	for member in frappe.cache.smembers(config_sync.PENDING_DELETES_KEY) or []:
 		doctype, _, name = (member.decode() if isinstance(member, bytes) else member).partition("::")
 		if (doctype, name) not in targets:
@@ -73,6 +76,8 @@ def remove_sidecar_endpoints(client: SidecarClient | None = None) -> list[str]:
 		try:
 			if doctype == WEBHOOK:
 				client.delete_endpoint(name)
+			elif doctype == STREAM:
+				client.delete_stream(name)
 			else:
 				client.delete_inbound_endpoint(name)
 		except SidecarNotFound:

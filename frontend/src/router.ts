@@ -7,6 +7,7 @@ export const router = createRouter({
     { path: '/deliveries', name: 'Deliveries', component: () => import('./pages/Deliveries/DeliveriesPage.vue') },
     { path: '/webhooks', name: 'Webhooks', component: () => import('./pages/Webhooks/WebhooksPage.vue') },
     { path: '/inbound', name: 'Inbound', component: () => import('./pages/Inbound/InboundPage.vue') },
+    { path: '/streams', name: 'Streams', component: () => import('./pages/Streams/StreamsPage.vue') },
     { path: '/connections', name: 'Connections', component: () => import('./pages/Connections/ConnectionsPage.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],

@@ -1,9 +1,13 @@
 """doc_events handler: document changes become Integration Webhook Delivery rows (the outbox).
 
+The same rows feed Integration Streams: a row names either its `webhook` or its `stream`, and
+from here on both take the same path (insert before commit, one XADD after it, the minutely
+re-push, the sidecar's acknowledgement).
+
 Per transaction:
-1. Each matching (webhook, document, event) is evaluated now (condition, payload) and kept in
-   `frappe.local`, keyed (webhook, doctype, name, event); a later event with the same key
-   replaces the earlier one, so only the last state of a document is sent.
+1. Each matching (webhook or stream, document, event) is evaluated now (condition, payload) and
+   kept in `frappe.local`, keyed (target, name, doctype, docname, event); a later event with the
+   same key replaces the earlier one, so only the last state of a document is sent.
 2. `frappe.db.before_commit`: the rows are inserted in the same transaction as the document
    change. A rollback discards the pending matches, and rows are never written.
 3. `frappe.db.after_commit`: the new rows are handed to the sidecar in one batch, straight from
@@ -38,8 +42,13 @@ OWN_DOCTYPES = frozenset(
 		"Integration Inbound Event",
 		"Integration OAuth Provider",
 		"Integration Connection",
+		"Integration Stream",
+		"Integration Stream Source",
+		"Integration Stream Token",
 	}
 )
+# Where a target's condition error is recorded (`last_condition_error`).
+TARGET_DOCTYPES = {"webhook": "Integration Webhook", "stream": "Integration Stream"}
 PENDING_KEY = "integrations_app_outbox_pending"
 RECORDING_KEY = "integrations_app_recording_condition_error"
 
@@ -88,7 +97,7 @@ def _condition_matches(webhook: dict, doc, built: dict) -> bool:
 		with _keep_user_messages():
 			return bool(frappe.safe_eval(condition, eval_locals={"doc": _condition_record(doc, built)}))
 	except Exception as e:
-		_record_condition_error(webhook["name"], condition, doc, e)
+		_record_condition_error(TARGET_DOCTYPES[webhook["target"]], webhook["name"], condition, doc, e)
 		return False
 
 
@@ -99,22 +108,20 @@ def _condition_record(doc, built: dict) -> ReadOnlyRecord:
 	return built["record"]
 
 
-def _record_condition_error(webhook_name: str, condition: str, doc, exc: Exception) -> None:
-	"""Store the error on the webhook and in Error Log, once per distinct message, so a broken
-	condition on a busy DocType does not write on every save."""
+def _record_condition_error(target: str, target_name: str, condition: str, doc, exc: Exception) -> None:
+	"""Store the error on the webhook (or stream) and in Error Log, once per distinct message, so
+	a broken condition on a busy DocType does not write on every save."""
 	message = format_condition_error(condition, exc)
-	if frappe.db.get_value("Integration Webhook", webhook_name, "last_condition_error") == message:
+	if frappe.db.get_value(target, target_name, "last_condition_error") == message:
 		return
 	setattr(frappe.local, RECORDING_KEY, True)  # Error Log inserts must not re-enter this handler
 	try:
-		frappe.db.set_value(
-			"Integration Webhook", webhook_name, "last_condition_error", message, update_modified=False
-		)
+		frappe.db.set_value(target, target_name, "last_condition_error", message, update_modified=False)
 		frappe.log_error(
-			title=f"Integration Webhook {webhook_name}: condition failed on {doc.doctype} {doc.name}",
+			title=f"{target} {target_name}: condition failed on {doc.doctype} {doc.name}",
 			message=frappe.get_traceback(),
-			reference_doctype="Integration Webhook",
-			reference_name=webhook_name,
+			reference_doctype=target,
+			reference_name=target_name,
 		)
 	finally:
 		setattr(frappe.local, RECORDING_KEY, False)
@@ -184,11 +191,13 @@ def _pending() -> dict:
 
 def _add_pending(webhook: dict, doc, method: str, built: dict | None = None) -> None:
 	body, error = _build_payload(webhook, doc, built)
-	key = (webhook["name"], doc.doctype, doc.name, method)
+	target = webhook["target"]
+	key = (target, webhook["name"], doc.doctype, doc.name, method)
 	pending = _pending()
 	pending.pop(key, None)  # re-insert so the order follows each key's last event
 	pending[key] = {
-		"webhook": webhook["name"],
+		"webhook": webhook["name"] if target == "webhook" else None,
+		"stream": webhook["name"] if target == "stream" else None,
 		"event_type": naming.event_type(doc.doctype, method),
 		"reference_doctype": doc.doctype,
 		"reference_name": doc.name,

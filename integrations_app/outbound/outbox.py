@@ -11,6 +11,10 @@
 - `repush_unacked` (every minute), `reconcile` (hourly): the jobs that make "nothing is lost"
   true when a hand-off is lost or the sidecar loses its Redis. Retention lives in `retention.py`.
 Retries of the HTTP deliveries themselves live in the sidecar, never here.
+
+A row is for a webhook (`webhook`, sent as `endpoint_id`) or for a stream (`stream`, sent as
+`stream_id`), never both. A stream's row is done once the sidecar has appended it: its
+acknowledgement marks it Succeeded.
 """
 
 import json
@@ -29,6 +33,10 @@ from integrations_app.sitetime import to_iso_utc
 DELIVERY = "Integration Webhook Delivery"
 ATTEMPT = "Integration Webhook Delivery Attempt"
 SETTINGS = "Integration Settings"
+WEBHOOK = "Integration Webhook"
+STREAM = "Integration Stream"
+# The sidecar's answer for a message whose endpoint or stream it does not have (yet).
+NOT_FOUND_CODES = ("endpoint_not_found", "stream_not_found")
 
 MAX_MESSAGES_PER_CALL = 1000  # sidecar limit (docs/api.md)
 REPUSH_BATCH = 500
@@ -50,6 +58,7 @@ _INSERT_FIELDS = (
 	"owner",
 	"modified_by",
 	"webhook",
+	"stream",
 	"event_type",
 	"reference_doctype",
 	"reference_name",
@@ -65,7 +74,7 @@ INSERT_CHUNK = 200  # rows per statement: far below max_allowed_packet for typic
 
 
 def insert_deliveries(rows: list[dict]) -> list[str]:
-	"""Insert rows (dicts with webhook, event_type, reference_*, payload, status, last_error).
+	"""Insert rows (dicts with webhook or stream, event_type, reference_*, payload, status, last_error).
 
 	Names (message ids) are assigned here, in row order, so they sort like the events did. One
 	parameterised INSERT per ≤200 rows: the payloads travel as parameters, so no query builder
@@ -84,7 +93,8 @@ def insert_deliveries(rows: list[dict]) -> list[str]:
 			timestamp,
 			user,
 			user,
-			row["webhook"],
+			row.get("webhook"),
+			row.get("stream"),
 			row["event_type"],
 			row.get("reference_doctype"),
 			row.get("reference_name"),
@@ -108,7 +118,7 @@ def schedule_push(names: list[str]) -> None:
 
 def schedule_push_rows(rows: list[dict]) -> None:
 	"""Hand rows just written by `insert_deliveries` to the sidecar once the transaction has
-	committed, from memory: dicts with name, webhook, event_type, payload (JSON text), creation.
+	committed, from memory: dicts with name, webhook or stream, event_type, payload (JSON text), creation.
 	A rollback drops them with the rows."""
 	handoff.schedule(rows)
 
@@ -133,15 +143,15 @@ def _messages(rows: list) -> list[dict]:
 		creation = row["creation"]
 		if creation not in stamps:
 			stamps[creation] = to_iso_utc(creation)
-		messages.append(
-			{
-				"id": row["name"],
-				"endpoint_id": row["webhook"],
-				"event_type": row["event_type"],
-				"payload": json.loads(row["payload"] or "{}"),
-				"timestamp": stamps[creation],
-			}
+		message = {"id": row["name"]}
+		if row.get("stream"):
+			message["stream_id"] = row["stream"]
+		else:
+			message["endpoint_id"] = row["webhook"]
+		message.update(
+			event_type=row["event_type"], payload=json.loads(row["payload"] or "{}"), timestamp=stamps[creation]
 		)
+		messages.append(message)
 	return messages
 
 
@@ -150,7 +160,7 @@ def push_deliveries(names: list[str], *, client: SidecarClient, commit: bool = F
 	rows = frappe.get_all(
 		DELIVERY,
 		filters={"name": ("in", names), "status": "Queued"},
-		fields=["name", "webhook", "event_type", "payload", "creation"],
+		fields=["name", "webhook", "stream", "event_type", "payload", "creation"],
 		order_by="creation asc, name asc",
 	)
 	return push_rows(rows, client=client, commit=commit)
@@ -170,7 +180,7 @@ def push_rows(rows: list, *, client: SidecarClient, commit: bool = False) -> dic
 			acked = list(answer.get("accepted") or []) + list(answer.get("duplicates") or [])
 			rejected = [r for r in answer.get("rejected") or [] if isinstance(r, dict) and r.get("id")]
 			_mark_pushed([row["name"] for row in chunk], acked)
-			_handle_rejected(rejected, {row["name"]: row["webhook"] for row in chunk})
+			_handle_rejected(rejected, {row["name"]: _target(row) for row in chunk})
 			result["acked"].extend(acked)
 			result["rejected"].extend(rejected)
 	finally:
@@ -188,40 +198,58 @@ def acknowledge(accepted: list[str], rejected: list[dict]) -> dict:
 		_mark_pushed(chunk, chunk)
 	refused = []
 	if rejected:
-		webhook_of = dict(
-			frappe.get_all(DELIVERY, filters={"name": ("in", [r["id"] for r in rejected])}, fields=["name", "webhook"], as_list=True)
-		)
-		refused = [r for r in rejected if r["id"] in webhook_of]
+		target_of = _targets([r["id"] for r in rejected])
+		refused = [r for r in rejected if r["id"] in target_of]
 		if refused:
 			_mark_pushed([r["id"] for r in refused], [])
-			_handle_rejected(refused, webhook_of)
+			_handle_rejected(refused, target_of)
 	return {"acked": len(accepted), "rejected": len(refused)}
 
 
+def _target(row) -> tuple[str, str]:
+	"""(DocType, name) of what a row is for: its stream, or its webhook."""
+	return (STREAM, row["stream"]) if row.get("stream") else (WEBHOOK, row["webhook"])
+
+
+def _targets(names: list[str]) -> dict[str, tuple[str, str]]:
+	rows = frappe.get_all(DELIVERY, filters={"name": ("in", names)}, fields=["name", "webhook", "stream"])
+	return {row.name: _target(row) for row in rows}
+
+
 def _mark_pushed(pushed: list[str], acked: list[str]) -> None:
-	"""One UPDATE: every pushed row gets push_attempts + 1 and pushed_at, acked ones acked = 1."""
+	"""One UPDATE: every pushed row gets push_attempts + 1 and pushed_at, acked ones acked = 1.
+
+	A stream's row is done once the sidecar has it (appended to the stream: its only outcome),
+	so an acked stream row still Queued becomes Succeeded in the same statement; webhook rows
+	(stream is null) keep their status. `acked_sql` gives the same value whether it reads the
+	old or the new `acked`, so the order MariaDB applies the assignments in does not matter."""
 	acked_here = set(acked) & set(pushed)
+	timestamp = now()
 	if len(acked_here) == len(pushed):  # the usual answer: all accepted
-		acked_sql, values = "1", (now(), tuple(pushed))
+		acked_sql, acked_values = "1", ()
 	elif acked_here:
-		acked_sql, values = "case when name in %s then 1 else acked end", (now(), tuple(acked_here), tuple(pushed))
+		acked_sql, acked_values = "case when name in %s then 1 else acked end", (tuple(acked_here),)
 	else:
-		acked_sql, values = "acked", (now(), tuple(pushed))
+		acked_sql, acked_values = "acked", ()
+	done = f"stream is not null and status = 'Queued' and ({acked_sql}) = 1"
 	frappe.db.sql(
-		f"""update `tab{DELIVERY}` set push_attempts = push_attempts + 1, pushed_at = %s, acked = {acked_sql}
+		f"""update `tab{DELIVERY}` set push_attempts = push_attempts + 1, pushed_at = %s, acked = {acked_sql},
+		completed_at = case when {done} then %s else completed_at end,
+		status = case when {done} then 'Succeeded' else status end
 		where name in %s""",
-		values,
+		(timestamp, *acked_values, *acked_values, timestamp, *acked_values, tuple(pushed)),
 	)
 
 
-def _handle_rejected(rejected: list[dict], webhook_of: dict[str, str]) -> None:
-	"""endpoint_not_found: the endpoint is re-synced and the row re-pushed later; anything
-	else will never be accepted, so the row is closed as Failed with the sidecar's reason."""
+def _handle_rejected(rejected: list[dict], target_of: dict[str, tuple[str, str]]) -> None:
+	"""endpoint_not_found / stream_not_found: the endpoint (stream) is re-synced and the row
+	re-pushed later; anything else will never be accepted, so the row is closed as Failed with
+	the sidecar's reason."""
 	for item in rejected:
-		if item.get("code") == "endpoint_not_found":
-			webhook = webhook_of.get(item["id"])
-			if webhook:
-				frappe.db.set_value("Integration Webhook", webhook, "sidecar_synced", 0, update_modified=False)
+		if item.get("code") in NOT_FOUND_CODES:
+			target = target_of.get(item["id"])
+			if target and target[1]:
+				frappe.db.set_value(*target, "sidecar_synced", 0, update_modified=False)
 			continue
 		frappe.db.set_value(
 			DELIVERY,
@@ -246,17 +274,19 @@ def repush_unacked() -> None:
 		return
 
 	cutoff = add_to_date(now_datetime(), seconds=-UNACKED_GRACE_S)
-	unsyncable: set[str] = set()
+	unsyncable: set[tuple[str, str]] = set()
 	for _ in range(REPUSH_MAX_BATCHES):
 		filters = {"acked": 0, "status": "Queued", "creation": ("<", cutoff)}
-		if unsyncable:
-			filters["webhook"] = ("not in", list(unsyncable))
+		for doctype, field in ((WEBHOOK, "webhook"), (STREAM, "stream")):
+			skipped = [name for target, name in unsyncable if target == doctype]
+			if skipped:  # Frappe compares `not in` on ifnull(field, ''): the other kind's rows stay
+				filters[field] = ("not in", skipped)
 		names = frappe.get_all(DELIVERY, filters=filters, pluck="name", order_by="creation asc", limit=REPUSH_BATCH)
 		if not names:
 			return
 		try:
 			result = push_deliveries(names, client=client, commit=True)
-			missing = {r["id"] for r in result["rejected"] if r.get("code") == "endpoint_not_found"}
+			missing = {r["id"] for r in result["rejected"] if r.get("code") in NOT_FOUND_CODES}
 			if missing:
 				unsyncable |= _resync_and_retry(client, missing)
 		except SidecarError as e:
@@ -266,29 +296,32 @@ def repush_unacked() -> None:
 			return  # no progress: do not spin on the same rows
 
 
-def _resync_and_retry(client: SidecarClient, names: set[str]) -> set[str]:
-	"""Sync the endpoints of rejected rows and push those rows again. Returns webhooks that
-	could not be synced, so the caller skips their rows for the rest of this run."""
-	webhook_of = dict(frappe.get_all(DELIVERY, filters={"name": ("in", list(names))}, fields=["name", "webhook"], as_list=True))
-	failed: set[str] = set()
-	for webhook in set(webhook_of.values()):
-		if not frappe.db.exists("Integration Webhook", webhook):
-			_cancel_orphans(webhook)
-			failed.add(webhook)
-		elif not endpoints.sync_webhook(webhook, client):
-			failed.add(webhook)
+def _resync_and_retry(client: SidecarClient, names: set[str]) -> set[tuple[str, str]]:
+	"""Sync the endpoints (streams) of rejected rows and push those rows again. Returns the
+	(DocType, name) targets that could not be synced, so the caller skips their rows for the
+	rest of this run."""
+	target_of = _targets(list(names))
+	failed: set[tuple[str, str]] = set()
+	for target in set(target_of.values()):
+		doctype, name = target
+		if not frappe.db.exists(doctype, name):
+			_cancel_orphans(doctype, name)
+			failed.add(target)
+		elif not endpoints.sync_target(doctype, name, client):
+			failed.add(target)
 	frappe.db.commit()
-	retry = [name for name, webhook in webhook_of.items() if webhook not in failed]
+	retry = [name for name, target in target_of.items() if target not in failed]
 	if retry:
 		push_deliveries(retry, client=client, commit=True)
 	return failed
 
 
-def _cancel_orphans(webhook: str) -> None:
+def _cancel_orphans(doctype: str, name: str) -> None:
+	field = "stream" if doctype == STREAM else "webhook"
 	frappe.db.sql(
 		f"""update `tab{DELIVERY}` set status = 'Cancelled', completed_at = %s,
-		last_error = 'The Integration Webhook was deleted' where webhook = %s and acked = 0 and status = 'Queued'""",
-		(now(), webhook),
+		last_error = %s where `{field}` = %s and acked = 0 and status = 'Queued'""",
+		(now(), f"The {doctype} was deleted", name),
 	)
 
 

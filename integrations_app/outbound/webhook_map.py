@@ -1,10 +1,16 @@
-"""Which DocTypes have live Integration Webhooks, and their trigger settings.
+"""Which DocTypes have live Integration Webhooks or enabled Integration Streams, and their
+trigger settings: one map, so a document event pays one lookup for both, and a DocType that
+nothing watches costs a dict miss whatever the number of streams.
 
 Read on every document event, so it is cached: `frappe.cache.get_value` keeps a site-wide
 copy in Redis and a per-request copy in `frappe.local.cache`, so a request pays one Redis read
 at most. Any change to an Integration Webhook invalidates it, immediately and again when its
 transaction commits or rolls back, so no worker keeps a map built from uncommitted or
-outdated rows.
+outdated rows; an Integration Stream does the same.
+
+Each entry names its `target`: "webhook" (an Integration Webhook) or "stream" (an Integration
+Stream). A stream watches several DocTypes, each row of its sources one (DocType, event,
+condition): rows with the same DocType and condition become one entry with their events.
 """
 
 import frappe
@@ -14,7 +20,18 @@ CACHE_KEY = "integrations_app:webhook_map"
 LIVE_STATUSES = ("Active", "Paused")
 
 
+STREAM = "Integration Stream"
+STREAM_SOURCE = "Integration Stream Source"
+
+
 def _build() -> dict[str, list[dict]]:
+	webhook_map: dict[str, list[dict]] = {}
+	for doctype, entry in (*_webhook_entries(), *_stream_entries()):
+		webhook_map.setdefault(doctype, []).append(entry)
+	return webhook_map
+
+
+def _webhook_entries() -> list[tuple[str, dict]]:
 	webhooks = frappe.get_all(
 		"Integration Webhook",
 		filters={"status": ("in", LIVE_STATUSES)},
@@ -22,7 +39,7 @@ def _build() -> dict[str, list[dict]]:
 		order_by="creation asc",
 	)
 	if not webhooks:
-		return {}
+		return []
 	events = frappe.get_all(
 		"Integration Webhook Event",
 		filters={"parenttype": "Integration Webhook", "parent": ("in", [w.name for w in webhooks])},
@@ -32,25 +49,66 @@ def _build() -> dict[str, list[dict]]:
 	for row in events:
 		events_by_webhook.setdefault(row.parent, []).append(row.event)
 
-	webhook_map: dict[str, list[dict]] = {}
+	entries = []
 	for w in webhooks:
 		if not events_by_webhook.get(w.name):
 			continue
-		webhook_map.setdefault(w.reference_doctype, []).append(
-			{
-				"name": w.name,
-				"events": sorted(set(events_by_webhook[w.name])),
-				"condition": (w.condition or "").strip(),
-				"payload_type": w.payload_type or "Document",
-				"payload_fields": w.payload_fields or "",
-				"payload_template": w.payload_template or "",
-			}
+		entries.append(
+			(
+				w.reference_doctype,
+				{
+					"target": "webhook",
+					"name": w.name,
+					"events": sorted(set(events_by_webhook[w.name])),
+					"condition": (w.condition or "").strip(),
+					"payload_type": w.payload_type or "Document",
+					"payload_fields": w.payload_fields or "",
+					"payload_template": w.payload_template or "",
+				},
+			)
 		)
-	return webhook_map
+	return entries
+
+
+def _stream_entries() -> list[tuple[str, dict]]:
+	streams = frappe.get_all(
+		STREAM, filters={"enabled": 1}, fields=["name", "payload_type", "payload_fields"], order_by="creation asc"
+	)
+	if not streams:
+		return []
+	sources = frappe.get_all(
+		STREAM_SOURCE,
+		filters={"parenttype": STREAM, "parent": ("in", [s.name for s in streams])},
+		fields=["parent", "reference_doctype", "event", "condition"],
+		order_by="idx asc",
+	)
+	events: dict[tuple[str, str, str], set[str]] = {}
+	for row in sources:
+		events.setdefault((row.parent, row.reference_doctype, (row.condition or "").strip()), set()).add(row.event)
+	entries = []
+	for s in streams:
+		for (stream, doctype, condition), stream_events in events.items():
+			if stream != s.name:
+				continue
+			entries.append(
+				(
+					doctype,
+					{
+						"target": "stream",
+						"name": s.name,
+						"events": sorted(stream_events),
+						"condition": condition,
+						"payload_type": s.payload_type or "Document",
+						"payload_fields": s.payload_fields or "",
+						"payload_template": "",
+					},
+				)
+			)
+	return entries
 
 
 def get_webhook_map() -> dict[str, list[dict]]:
-	"""DocType -> webhooks with their trigger settings; DocTypes without one are absent."""
+	"""DocType -> webhooks and streams with their trigger settings; DocTypes without one are absent."""
 	return frappe.cache.get_value(CACHE_KEY, _build)
 
 
@@ -59,7 +117,7 @@ def clear_webhook_map() -> None:
 
 
 def invalidate_webhook_map() -> None:
-	"""Call from any change to an Integration Webhook (or its status)."""
+	"""Call from any change to an Integration Webhook (or its status) or an Integration Stream."""
 	clear_webhook_map()
 	frappe.db.after_commit.add(clear_webhook_map)
 	frappe.db.after_rollback.add(clear_webhook_map)

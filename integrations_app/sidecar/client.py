@@ -261,6 +261,18 @@ class SidecarClient:
 		"""→ {found:{slug: view with stats}, missing:[slugs]} (≤1,000 slugs, one round trip)"""
 		return self.request("POST", "/v1/inbound-endpoints/lookup", {"slugs": slugs}, retry_once=True)
 
+	# --- streams (DESIGN §3 "Streams")
+
+	def put_stream(self, stream_id: str, config: dict) -> dict:
+		return self.request("PUT", f"/v1/streams/{_quote(stream_id)}", config)
+
+	def get_stream(self, stream_id: str) -> dict:
+		"""→ the stream's configuration and `stats` (connected clients and their lag)."""
+		return self.request("GET", f"/v1/streams/{_quote(stream_id)}")
+
+	def delete_stream(self, stream_id: str) -> dict:
+		return self.request("DELETE", f"/v1/streams/{_quote(stream_id)}", expect_json=False)
+
 	# --- connections (sidecar/README.md "Connections and OAuth 2")
 
 	def put_connection(self, connection_id: str, config: dict) -> dict:

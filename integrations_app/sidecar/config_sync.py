@@ -1,7 +1,8 @@
 """Keeping the sidecar's endpoint configuration in step with the DocTypes.
 
 Integration Webhook -> PUT /v1/endpoints/{name}; Integration Inbound Endpoint ->
-PUT /v1/inbound-endpoints/{slug}; Integration Connection -> PUT /v1/connections/{sidecar_id}
+PUT /v1/inbound-endpoints/{slug}; Integration Stream -> PUT /v1/streams/{stream_id} (its
+live token hashes and retention); Integration Connection -> PUT /v1/connections/{sidecar_id}
 (connections are scheduled and deleted by sidecar id, see `connections/config.py`). Saves and deletes are sent after the transaction commits;
 if the sidecar cannot be reached the row keeps `sidecar_synced = 0` (deletes wait in a Redis
 set) and the minutely job retries. A user's save never fails because the sidecar is down.
@@ -25,9 +26,11 @@ from integrations_app.sidecar.client import (
 	SidecarUnavailable,
 )
 from integrations_app.sitetime import to_iso_utc
+from integrations_app.streams import config as streams
 
 WEBHOOK = "Integration Webhook"
 INBOUND_ENDPOINT = "Integration Inbound Endpoint"
+STREAM = streams.STREAM
 SETTINGS = "Integration Settings"
 SIGNING_MODES = {"Standard Webhooks": "standard", "Frappe-compatible": "frappe", "None": "none"}
 DEFAULT_TIMEOUT_MS = 15000
@@ -157,6 +160,11 @@ def sync_webhook(name: str, client: SidecarClient) -> bool:
 	return _sync(WEBHOOK, name, client)
 
 
+def sync_target(doctype: str, name: str, client: SidecarClient) -> bool:
+	"""PUT an outbox row's target (webhook or stream): True when the sidecar has it."""
+	return _sync(doctype, name, client)
+
+
 def _sync(doctype: str, name: str, client: SidecarClient) -> bool:
 	"""PUT one endpoint; record the outcome in `sidecar_synced`. True when the sidecar has it."""
 	if doctype == CONNECTION:
@@ -167,6 +175,8 @@ def _sync(doctype: str, name: str, client: SidecarClient) -> bool:
 	try:
 		if doctype == WEBHOOK:
 			client.put_endpoint(name, webhook_config(doc))
+		elif doctype == STREAM:
+			streams.push_config(doc, client)
 		elif doc.enabled:
 			client.put_inbound_endpoint(name, inbound_config(doc))
 		else:
@@ -239,6 +249,8 @@ def _delete(doctype: str, name: str, client: SidecarClient | None) -> None:
 			client.delete_endpoint(name)
 		elif doctype == CONNECTION:
 			client.delete_connection(name)
+		elif doctype == STREAM:
+			client.delete_stream(name)
 		else:
 			client.delete_inbound_endpoint(name)
 	except SidecarNotFound:
@@ -256,7 +268,7 @@ def sync_pending(client: SidecarClient) -> None:
 		doctype, _, name = (member.decode() if isinstance(member, bytes) else member).partition("::")
 		if not frappe.db.exists(doctype, {"sidecar_id": name} if doctype == CONNECTION else name):
 			_delete(doctype, name, client)
-	for doctype in (WEBHOOK, INBOUND_ENDPOINT, CONNECTION):
+	for doctype in (WEBHOOK, INBOUND_ENDPOINT, STREAM, CONNECTION):
 		key = "sidecar_id" if doctype == CONNECTION else "name"
 		for name in frappe.get_all(doctype, filters={"sidecar_synced": 0}, pluck=key):
 			_sync(doctype, name, client)

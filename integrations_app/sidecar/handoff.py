@@ -59,16 +59,18 @@ def _credentials() -> dict:
 
 
 def encode(rows: list[dict]) -> str:
-	"""Rows (name, webhook, event_type, payload JSON text, creation) → the messages JSON array.
-	Each payload is already JSON: it is embedded as it is, not parsed and dumped again."""
+	"""Rows (name, webhook or stream, event_type, payload JSON text, creation) → the messages
+	JSON array; a stream's row names `stream_id` instead of `endpoint_id`. Each payload is
+	already JSON: it is embedded as it is, not parsed and dumped again."""
 	stamps: dict = {}  # rows written together share one creation time: convert it once
 	parts = []
 	for row in rows:
 		creation = row["creation"]
 		if creation not in stamps:
 			stamps[creation] = json.dumps(to_iso_utc(creation))
+		target = f'"stream_id":{json.dumps(row["stream"])}' if row.get("stream") else f'"endpoint_id":{json.dumps(row["webhook"])}'
 		parts.append(
-			f'{{"id":{json.dumps(row["name"])},"endpoint_id":{json.dumps(row["webhook"])},'
+			f'{{"id":{json.dumps(row["name"])},{target},'
 			f'"event_type":{json.dumps(row["event_type"])},"timestamp":{stamps[creation]},'
 			f'"payload":{row["payload"] or "{}"}}}'
 		)

@@ -136,8 +136,8 @@ class IntegrationsTestCase(FrappeTestCase):
 	"""FrappeTestCase that rolls back after every test (webhooks on ToDo would otherwise fire
 	in later tests) and drops the Redis copies of what was written (settings, webhook map).
 
-	Tests see only the webhooks they create: live webhooks the site already has (a development
-	site may well have some on ToDo) are left out of the webhook map while a test runs, without
+	Tests see only the webhooks and streams they create: live ones the site already has (a
+	development site may well have some on ToDo) are left out of the webhook map while a test runs, without
 	writing to them.
 
 	No job leaves the test process: `self.jobs` (HeldJobs) holds what was enqueued; a test runs
@@ -150,7 +150,9 @@ class IntegrationsTestCase(FrappeTestCase):
 	error_logs: list[str]
 
 	def run(self, result=None):
-		site_webhooks = frozenset(frappe.get_all("Integration Webhook", pluck="name"))
+		site_webhooks = frozenset(
+			frappe.get_all("Integration Webhook", pluck="name") + frappe.get_all("Integration Stream", pluck="name")
+		)
 		with patch.object(webhook_map, "_build", partial(_build_without, site_webhooks)):
 			clear_webhook_map()
 			try:

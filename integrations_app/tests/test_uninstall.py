@@ -24,10 +24,14 @@ class TestUninstall(IntegrationsTestCase):
 			frappe.get_doc({"doctype": "Integration Inbound Endpoint", "slug": "uninstall-test", "provider": "github", "secret": "s"}).insert(
 				ignore_permissions=True
 			)
+			frappe.get_doc(
+				{"doctype": "Integration Stream", "title": "t", "stream_id": "uninstall-stream", "sources": [{"reference_doctype": "ToDo", "event": "after_insert"}]}
+			).insert(ignore_permissions=True)
 			self.assertEqual(uninstall.remove_sidecar_endpoints(), [])
 			deleted = {(r["method"], r["path"]) for r in sidecar.requests}
 			self.assertIn(("DELETE", f"/v1/endpoints/{webhook}"), deleted)
 			self.assertIn(("DELETE", "/v1/inbound-endpoints/uninstall-test"), deleted)
+			self.assertIn(("DELETE", "/v1/streams/uninstall-stream"), deleted)
 
 			sidecar.respond = lambda method, path, body: FakeSidecar.DROP
 			left = uninstall.remove_sidecar_endpoints()

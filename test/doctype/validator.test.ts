@@ -106,6 +106,7 @@ const DESIGNED_DOCTYPES = [
   "Integration Webhook Delivery",
   "Integration Inbound Endpoint",
   "Integration Inbound Event",
+  "Integration Stream",
 ];
 
 describe("integrations_app DocTypes", () => {

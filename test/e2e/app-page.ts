@@ -13,11 +13,11 @@ export class IntegrationsApp {
     await this.sidebarItem('Overview').waitFor()
   }
 
-  sidebarItem(label: 'Overview' | 'Deliveries' | 'Webhooks' | 'Inbound'): Locator {
+  sidebarItem(label: 'Overview' | 'Deliveries' | 'Webhooks' | 'Inbound' | 'Streams'): Locator {
     return this.page.getByRole('button', { name: label, exact: true })
   }
 
-  async navigate(label: 'Overview' | 'Deliveries' | 'Webhooks' | 'Inbound') {
+  async navigate(label: 'Overview' | 'Deliveries' | 'Webhooks' | 'Inbound' | 'Streams') {
     await this.sidebarItem(label).click()
     await this.page.getByRole('heading', { level: 1, name: label }).waitFor()
   }
@@ -63,6 +63,17 @@ export class IntegrationsApp {
   }
   get inboundEventRows(): Locator {
     return this.page.getByTestId('inbound-events').locator('tbody tr')
+  }
+
+  // Streams
+  get streamItems(): Locator {
+    return this.page.getByTestId('streams').getByTestId('stream')
+  }
+  get tailRows(): Locator {
+    return this.page.getByTestId('tail').locator('tbody tr')
+  }
+  get tokenRows(): Locator {
+    return this.page.getByTestId('tokens').locator('tbody tr')
   }
 
   /** Wait for the next `/api/method/<method>` request. */

@@ -10,9 +10,11 @@
  * Document names are swapped for real ones from the recorded lists.
  *
  * It ACTS on the site: it sends one test event, replays one delivery and one inbound event,
- * pauses and resumes one Active webhook, and asks to recover its failed deliveries of the last hour.
+ * pauses and resumes one Active webhook, asks to recover its failed deliveries of the last hour,
+ * and creates then revokes one token of the first Integration Stream with events.
  * Use a development site with at least one Active webhook, a few deliveries (one Failed, one with
- * two or more attempts), and an inbound endpoint with one event.
+ * two or more attempts), an inbound endpoint with one event, and an Integration Stream with a
+ * few events.
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -101,6 +103,28 @@ async function main() {
     console.log(`${reply.status} ${method} ${JSON.stringify(args)}`)
     return reply
   }
+  // Streams: the token is created and revoked before the lists are read, so they show it.
+  const STREAMS = 'integrations_app.api.streams.'
+  if (wanted(STREAMS + 'list_streams') || wanted(STREAMS + 'create_token')) {
+    const streams = message<(Row & { last_event_at: string | null })[]>(await site.call(STREAMS + 'list_streams', {}))
+    // tokens are made on a stream with events (the page's example); every stream's panels are recorded
+    const stream = need(streams.find((s) => s.last_event_at) ?? streams[0], 'an Integration Stream').name
+    const created = await record(STREAMS + 'create_token', { stream, label: 'Warehouse dashboard', expires_in_days: 30 })
+    const token = need(message<{ name?: string }>(created)?.name, 'create_token to return the token row')
+    await record(STREAMS + 'revoke_token', { token })
+    await record(STREAMS + 'list_streams', {})
+    for (const { name } of streams) {
+      for (const method of ['list_tokens', 'tail', 'consumers']) await record(STREAMS + method, { stream: name })
+    }
+  }
+  const onlyStreams = Boolean(opts.only?.length) && opts.only!.every((m) => m.startsWith(STREAMS))
+  if (!onlyStreams) await recordDeliveriesAndInbound(site, current, record)
+  await write(recorded, recordedFrom)
+}
+
+type Recorder = (method: string, args: Args) => Promise<FixtureResponse>
+
+async function recordDeliveriesAndInbound(site: Site, current: Map<string, FixtureFile>, record: Recorder) {
   const argsOf = (method: string) => need(current.get(method), `a fixture for ${method}`).responses.map((r) => r.args)
   const isNameFilter = (args: Args) => Boolean((args.filters as Args | undefined)?.name)
 
@@ -143,7 +167,9 @@ async function main() {
     await record('integrations_app.api.webhooks.recover_failed', { webhook: webhook.name, hours: 1 })
   }
   if (wanted('integrations_app.api.inbound.replay_event')) await record('integrations_app.api.inbound.replay_event', { event: inboundEvent.name })
+}
 
+async function write(recorded: Map<string, FixtureResponse[]>, recordedFrom: string) {
   for (const [method, responses] of recorded) {
     if (!wanted(method)) continue
     const file: FixtureFile = { recorded_from: recordedFrom, method, responses }

@@ -369,3 +369,141 @@ describe('inbound', () => {
     expect(session.errors).toEqual([])
   })
 })
+
+describe('streams', () => {
+  const STREAMS = 'integrations_app.api.streams.'
+  const reply = (method: string) => site.fixtures.get(STREAMS + method)!.responses[0]!
+  /** The recorded reply of a per-stream method for that stream. */
+  const replyFor = (method: string, stream: string) => {
+    const found = site.fixtures.get(STREAMS + method)!.responses.find((r) => r.args.stream === stream)
+    if (!found) throw new Error(`no ${method} fixture for stream ${stream}`)
+    return found
+  }
+  interface StreamFixture {
+    name: string
+    title: string
+    live_tokens: number
+  }
+  interface TailFixture {
+    name: string
+    event_type: string
+    reference_doctype: string
+    reference_name: string
+    created_at: string
+    acked: 0 | 1
+    payload: unknown
+  }
+  interface TokenFixture {
+    name: string
+    label: string
+    last4: string
+    state: string
+    token?: string
+  }
+
+  it('lists streams and tails the open one live, with its consumers and their lag', async () => {
+    const streams = message<StreamFixture[]>(reply('list_streams'))
+    const withEvents = site.fixtures.get(STREAMS + 'tail')!.responses.find((r) => message<TailFixture[]>(r).length)!
+    const stream = String(withEvents.args.stream)
+    const tail = message<TailFixture[]>(withEvents)
+    await app.open('/streams')
+    await app.streamItems.first().waitFor()
+    expect(await app.streamItems.count()).toBe(streams.length)
+    // the first stream opens by itself, and is in the address for a reload
+    await app.page.waitForURL((url) => url.searchParams.get('stream') === streams[0]!.name)
+    if (streams[0]!.name !== stream) {
+      await app.page.getByTestId('tail-empty').waitFor()
+      await app.streamItems.filter({ hasText: stream }).click()
+      await app.page.waitForURL((url) => url.searchParams.get('stream') === stream)
+    }
+    await app.tailRows.first().waitFor()
+    expect(await app.tailRows.count()).toBe(tail.length)
+    const first = tail[0]!
+    const row = app.page.locator(`[data-testid="tail"] tr[data-name="${first.name}"]`)
+    expect(await row.innerText()).toContain(first.event_type)
+    expect(await row.innerText()).toContain(first.reference_name)
+    await row.click()
+    const payload = app.page.getByTestId('tail-payload')
+    await payload.waitFor()
+    expect(await payload.innerText()).toContain(JSON.stringify(JSON.parse(JSON.stringify(first.payload)), null, 2).split('\n')[1]!.trim())
+
+    // consumers: what the recorded site's sidecar said, or why it could not say
+    const consumers = message<{ available: boolean; reason?: string }>(replyFor('consumers', stream))
+    if (consumers.available) await app.page.getByTestId('consumers').waitFor()
+    else expect(await app.page.getByTestId('consumers-unavailable').innerText()).toContain(consumers.reason!)
+
+    // live: the next poll's new event is on top, without a reload
+    const fresh = { ...first, name: 'msg_ZZZZZZZZZZZZZZZZZZZZZZZZZZ', created_at: new Date().toISOString(), acked: 0, status: 'Queued', reference_name: 'LIVE-0001' }
+    site.override(STREAMS + 'tail', () => ({ status: 200, body: { message: [fresh, ...tail] } }))
+    site.override(STREAMS + 'consumers', () => ({
+      status: 200,
+      body: { message: { available: true, clients: [{ transport: 'sse', connected_at: '2026-11-30T10:00:00Z', last_event_id: '1764496800000-0', lag: 7 }] } },
+    }))
+    try {
+      await app.page.locator(`[data-testid="tail"] tr[data-name="${fresh.name}"]`).waitFor()
+      expect(await app.tailRows.first().getAttribute('data-name')).toBe(fresh.name)
+      expect(await app.tailRows.first().innerText()).toContain('Handing off')
+      const consumerRow = app.page.getByTestId('consumers').locator('tbody tr').first()
+      await consumerRow.waitFor()
+      expect(await consumerRow.innerText()).toMatch(/SSE[\s\S]*1764496800000-0[\s\S]*7/)
+      await app.screenshot('streams')
+      // paused: no more tail calls
+      await app.page.getByTestId('tail-toggle').click()
+      const before = callsOf(STREAMS + 'tail').length
+      await app.page.waitForTimeout(2500)
+      expect(callsOf(STREAMS + 'tail').length).toBe(before)
+    } finally {
+      site.override(STREAMS + 'tail', null)
+      site.override(STREAMS + 'consumers', null)
+    }
+    expect(session.errors).toEqual([])
+  })
+
+  it('shows a new token once with a copy button, lists tokens by label and last four, and revokes', async () => {
+    const createdReply = reply('create_token')
+    const created = message<TokenFixture>(createdReply)
+    const { stream, label, expires_in_days } = createdReply.args as { stream: string; label: string; expires_in_days: number }
+    const tokens = message<TokenFixture[]>(replyFor('list_tokens', stream))
+    await app.open(`/streams?stream=${encodeURIComponent(stream)}`)
+    await app.tokenRows.first().waitFor()
+    expect(await app.tokenRows.count()).toBe(tokens.length)
+    for (const token of tokens) {
+      const shown = await app.page.locator(`[data-testid="tokens"] tr[data-name="${token.name}"]`).innerText()
+      expect(shown).toContain(token.label)
+      expect(shown).toContain(`…${token.last4}`)
+      expect(shown).toContain(token.state)
+    }
+
+    await app.page.getByRole('textbox', { name: 'Label' }).fill(label)
+    await app.choose('Expiry', `Expires in ${expires_in_days} days`)
+    const create = app.waitForCall(STREAMS + 'create_token')
+    await app.page.getByTestId('create-token').click()
+    expect((await create).postDataJSON()).toEqual({ stream, label, expires_in_days })
+    const dialog = app.page.getByTestId('token-created')
+    await dialog.waitFor()
+    expect(await dialog.getByTestId('new-token').innerText()).toBe(created.token)
+    await dialog.getByRole('button', { name: 'Copy token' }).click()
+    await app.page.waitForFunction(async (token) => (await navigator.clipboard.readText()) === token, created.token!)
+    await app.screenshot('streams-token-created')
+    await app.page.getByRole('button', { name: 'Done' }).click()
+    await dialog.waitFor({ state: 'detached' })
+    expect(await app.page.content()).not.toContain(created.token!)
+
+    // revoke: the recorded site keeps one Active token; the reply is revoke_token's recorded shape
+    const active = tokens.find((t) => t.state === 'Active')
+    expect(active, 'the recorded site has an Active token').toBeDefined()
+    const revoked = message<TokenFixture>(reply('revoke_token'))
+    expect(revoked.state).toBe('Revoked')
+    site.override(STREAMS + 'revoke_token', (args) => ({ status: 200, body: { message: { ...revoked, name: String(args.token) } } }))
+    try {
+      const revoke = app.waitForCall(STREAMS + 'revoke_token')
+      const reload = app.waitForCall(STREAMS + 'list_tokens')
+      await app.page.locator(`[data-testid="tokens"] tr[data-name="${active!.name}"]`).getByTestId('revoke').click()
+      expect((await revoke).postDataJSON()).toEqual({ token: active!.name })
+      await reload
+    } finally {
+      site.override(STREAMS + 'revoke_token', null)
+    }
+    expect(session.errors).toEqual([])
+  })
+})

@@ -170,3 +170,64 @@ export interface ConnectionTestResult {
   code?: string
   status: ConnectionRow['status']
 }
+
+/** A row of `integrations_app.api.streams.list_streams` */
+export interface StreamRow {
+  /** The stream id at the sidecar (`/v1/streams/{name}/sse`). */
+  name: string
+  title: string
+  enabled: 0 | 1
+  sidecar_synced: 0 | 1
+  payload_type: 'Document' | 'Fields'
+  max_len: number
+  max_age_hours: number
+  sources: { reference_doctype: string; event: string }[]
+  /** Tokens neither revoked nor expired. */
+  live_tokens: number
+  /** UTC ISO-8601, or null before the first event. */
+  last_event_at: string | null
+}
+
+/** A token as managers see it (`list_tokens`, `revoke_token`): never the token, never its hash. */
+export interface StreamToken {
+  name: string
+  label: string
+  last4: string
+  /** Site-local Frappe datetimes. */
+  expires_at: string | null
+  revoked: 0 | 1
+  /** On the server's clock. */
+  state: 'Active' | 'Revoked' | 'Expired'
+  revoked_at: string | null
+  revoked_by: string | null
+  created_by: string
+  created_at: string
+}
+
+/** `create_token`: the one answer that carries the token itself. */
+export type CreatedStreamToken = StreamToken & { token: string }
+
+/** A row of `integrations_app.api.streams.tail`: one event Frappe fed the stream. */
+export interface StreamTailEvent {
+  name: string
+  event_type: string
+  reference_doctype: string | null
+  reference_name: string | null
+  /** UTC ISO-8601. */
+  created_at: string
+  status: string
+  /** 1 once the sidecar has appended it to the stream. */
+  acked: 0 | 1
+  payload: unknown
+}
+
+export interface StreamConsumer {
+  transport: 'sse' | 'ws' | string
+  connected_at: string | null
+  last_event_id: string | null
+  /** Events behind the stream's head. */
+  lag: number | null
+}
+
+/** `integrations_app.api.streams.consumers` */
+export type StreamConsumers = { available: true; clients: StreamConsumer[] } | { available: false; reason: string }

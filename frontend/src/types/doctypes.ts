@@ -67,6 +67,8 @@ export interface IntegrationWebhookDeliveryAttempt extends ChildDocType {
 export interface IntegrationWebhookDelivery extends DocType {
   /** Webhook: Link (Integration Webhook) */
   webhook?: string;
+  /** Stream: Link (Integration Stream) */
+  stream?: string;
   /** Event Type: Data */
   event_type?: string;
   /** Status: Select */

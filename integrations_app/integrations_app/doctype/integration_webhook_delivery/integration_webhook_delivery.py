@@ -16,6 +16,8 @@ def on_doctype_update():
 	# the outbox scans (re-push, reconcile) and the per-webhook lists
 	frappe.db.add_index(DELIVERY, ["status", "acked", "creation"])
 	frappe.db.add_index(DELIVERY, ["webhook", "status", "creation"])
+	# a stream's live tail, newest first, and its last event
+	frappe.db.add_index(DELIVERY, ["stream", "creation"])
 	frappe.db.add_index(DELIVERY, ["reference_doctype", "reference_name"])
 	# the delivery log filtered by status, newest change first: a rare status (Retrying, Sending)
 	# would otherwise walk the modified index through thousands of other rows
