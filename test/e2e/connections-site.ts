@@ -3,17 +3,54 @@
  * Each method follows its Python original step by step, and talks to a real sidecar the way
  * `integrations_app.sidecar.client.SidecarClient` does (same paths, bodies and error texts):
  * - integrations_app/api/connections.py: list_connections, catalogue (OAuth providers only),
- *   connection_stats, test_connection, start_oauth, oauth_callback;
+ *   connection_stats (from the sidecar's stats lookup), recent_failures, test_connection,
+ *   start_oauth, oauth_callback;
  * - integrations_app/connections/oauth.py: start (push the config, ask the sidecar, remember the
  *   state hashed with its user for 10 minutes) and finish (refuse another user's or a spent
  *   state without forwarding it, forward the redirect, record the outcome, send the browser back);
- * - integrations_app/api/sidecar.py: connection_config, store_connection_tokens and
- *   connection_status, called by the sidecar with the Sidecar API User's token.
+ * - integrations_app/api/sidecar.py: connection_config, store_connection_tokens,
+ *   report_connection_failures and connection_status, called by the sidecar with the Sidecar API User's token.
  * Records are plain objects here instead of DocType rows; secrets never leave this module
  * except in `connection_config`, as in Frappe.
  */
 import { createHash } from 'node:crypto'
 import { frappeError, type MethodReply, type SiteCall, type Standin } from './standin-server'
+
+/** connections/rules/stats.py `summarize`: the sidecar's lookup answer per connection name. */
+function summarizeStats(answer: any, names: Map<string, string>) {
+  const bounds: Array<number | null> = answer?.latency_buckets_ms ?? []
+  const p95 = (counts: number[]) => {
+    const total = counts.reduce((a, b) => a + b, 0)
+    if (!total) return null
+    let seen = 0
+    for (let i = 0; i < counts.length; i++) {
+      seen += counts[i]!
+      if (seen >= 0.95 * total && counts[i]) return bounds[i] ?? [...bounds].reverse().find((b) => b !== null) ?? null
+    }
+    return null
+  }
+  const states = ['closed', 'half_open', 'open']
+  const out: Record<string, unknown> = {}
+  for (const [id, stats] of Object.entries<any>(answer?.connections ?? {})) {
+    const name = names.get(id)
+    if (!name) continue
+    const breaker = stats.breaker?.state
+    out[name] = {
+      calls: Number(stats.totals?.calls ?? 0),
+      errors: Number(stats.totals?.errors ?? 0),
+      by_result: { ...(stats.totals?.by_result ?? {}) },
+      breaker: states.includes(breaker) ? breaker : 'closed',
+      series: (stats.series ?? []).map((m: any) => ({
+        minute: m.minute,
+        calls: Number(m.calls ?? 0),
+        errors: Number(m.errors ?? 0),
+        p95_ms: p95(m.latency_counts ?? []),
+        breaker: states.includes(m.breaker) ? m.breaker : null,
+      })),
+    }
+  }
+  return out
+}
 
 const CALLBACK_METHOD = 'integrations_app.api.connections.oauth_callback'
 const STATE_TTL_MS = 600_000
@@ -232,27 +269,29 @@ export function serveConnections(
 
   site.serve('integrations_app.api.connections.connection_stats', async (call) => {
     if (!isManager(call.user)) return permissionError('Only a System Manager or an Integration Manager may do this')
+    const minutes = Math.min(180, Math.max(1, Number(call.args.minutes) || 30))
     const at = new Date().toISOString()
     const names = new Map([...connections.values()].map((c) => [c.sidecar_id, c.name]))
-    const response = await fetch(`${options.sidecarUrl}/metrics`, { headers: { authorization: `Bearer ${options.sidecarToken}` } }).catch(() => null)
-    if (!response?.ok) return json({ at, connections: {}, error: `Cannot read the sidecar's metrics at ${options.sidecarUrl}` })
-    // api.connections.parse_connection_metrics
-    const out: Record<string, { calls: number; errors: number; by_result: Record<string, number>; breaker: string }> = {}
-    const entry = (name: string) => (out[name] ??= { calls: 0, errors: 0, by_result: {}, breaker: 'closed' })
-    for (const line of (await response.text()).split('\n')) {
-      const calls = /^sidecar_connection_calls_total\{connection="([^"]+)",result="([^"]+)"\} ([0-9.eE+-]+)$/.exec(line)
-      const breaker = /^sidecar_connection_breaker_state\{connection="([^"]+)"\} ([0-9.]+)$/.exec(line)
-      if (calls && names.has(calls[1]!)) {
-        const e = entry(names.get(calls[1]!)!)
-        const value = Number(calls[3])
-        e.by_result[calls[2]!] = (e.by_result[calls[2]!] ?? 0) + value
-        e.calls += value
-        if (!['2xx', '3xx'].includes(calls[2]!)) e.errors += value
-      } else if (breaker && names.has(breaker[1]!)) {
-        entry(names.get(breaker[1]!)!).breaker = ['closed', 'half_open', 'open'][Number(breaker[2])] ?? 'closed'
-      }
+    if (!names.size) return json({ at, minutes, connections: {}, error: null })
+    let answer: any
+    try {
+      answer = await sidecar('POST', '/v1/connections/stats/lookup', { ids: [...names.keys()], minutes })
+    } catch (error) {
+      return json({ at, minutes, connections: {}, error: (error as Error).message })
     }
-    return json({ at, connections: out, error: null })
+    return json({ at, minutes, connections: summarizeStats(answer, names), error: null })
+  })
+
+  // connections/call_log.py: the sidecar reports failed calls; the SPA reads the newest.
+  const callLog: Array<Record<string, unknown> & { connection: string }> = []
+  site.serve('integrations_app.api.connections.recent_failures', async (call) => {
+    if (!isManager(call.user)) return permissionError('Only a System Manager or an Integration Manager may do this')
+    const limit = Math.min(20, Math.max(1, Number(call.args.limit) || 5))
+    const out: Record<string, unknown[]> = {}
+    for (const c of connections.values()) {
+      out[c.name] = callLog.filter((f) => f.connection === c.name).slice(-limit).reverse()
+    }
+    return json(out)
   })
 
   site.serve('integrations_app.api.connections.test_connection', async (call) => {
@@ -381,6 +420,21 @@ export function serveConnections(
     if (call.args.connected_by) doc.connected_by = String(call.args.connected_by)
     if (call.args.connected_at) doc.connected_at = new Date(String(call.args.connected_at))
     return json({ ok: true, stored: true })
+  })
+
+  site.serve('integrations_app.api.sidecar.report_connection_failures', async (call) => {
+    const refused = sidecarOnly(call)
+    if (refused) return refused
+    let stored = 0
+    let ignored = 0
+    for (const f of (call.args.failures as Array<Record<string, unknown>>) ?? []) {
+      const doc = bySidecarId(f.connection_id)
+      if (!doc) { ignored++; continue }
+      const { connection_id: _, response_snippet: __, ...row } = f
+      callLog.push({ ...row, name: `call-log-${callLog.length + 1}`, connection: doc.name })
+      stored++
+    }
+    return json({ stored, ignored })
   })
 
   site.serve('integrations_app.api.sidecar.connection_status', async (call) => {
