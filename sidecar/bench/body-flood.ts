@@ -1,5 +1,5 @@
 /**
- * Body-flood measurement (not a test): `npm run -w sidecar bench:body-flood`. Starts a real
+ * Body-flood measurement (not a test): `npm run -w integrations-sidecar bench:body-flood`. Starts a real
  * sidecar in a child process (standalone, fresh key prefix, deleted afterwards) with a GitHub
  * inbound endpoint, then opens BENCH_FLOOD_CONNECTIONS (300) unauthenticated connections that
  * each declare 1 MiB, send all but its last byte and stall. Samples the child's resident memory

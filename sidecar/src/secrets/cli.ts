@@ -16,9 +16,9 @@ import { rekeyAll, type Rekeyable } from './rekey';
 
 /**
  * Key rotation from the command line, with the sidecar's own environment:
- *   `npm run -w sidecar keys:add`  appends a new newest key to the key file (or prints one for
+ *   `npm run -w integrations-sidecar keys:add`  appends a new newest key to the key file (or prints one for
  *                                  SECRETS_KEYS); restart every sidecar process afterwards;
- *   `npm run -w sidecar rekey`     re-seals every stored secret under the newest key.
+ *   `npm run -w integrations-sidecar rekey`     re-seals every stored secret under the newest key.
  * Then the older keys may be removed from the ring.
  */
 
