@@ -246,6 +246,19 @@ export class StreamHub implements StreamGaugeSource {
     });
   }
 
+  /**
+   * This process's consumers of a stream, for desk: the transport, when it connected, the last
+   * event id it was sent (null before the first) and how many events wait in its send buffer.
+   */
+  consumers(stream: string) {
+    return [...(this.feeds.get(stream)?.subs ?? [])].map((s) => ({
+      transport: s.transport,
+      connected_at: new Date(s.connectedAt).toISOString(),
+      last_event_id: s.cursor === ZERO_ID ? null : s.cursor,
+      lag: s.pendingEvents(),
+    }));
+  }
+
   /** Shutdown: every subscriber is told to reconnect (elsewhere or after the restart), then the loops stop. */
   async close(): Promise<void> {
     this.closing = true;

@@ -234,4 +234,21 @@ describe('streams: configuration, auth, resume', () => {
     expect(await metric(new RegExp(`sidecar_stream_lag_events\\{stream="${s}"\\} (\\d+)`))).toBe(0);
     for (const x of [a, b, c]) x.close();
   });
+
+  it('lists the connected consumers with their last event id and lag in GET /v1/streams/{stream}', async () => {
+    const s = fresh();
+    await put(s);
+    const before = Date.now();
+    const a = await sse(s);
+    const b = await ws(s);
+    const ids = await publish(s, 2);
+    await a.waitEvents(2);
+    await b.waitEvents(2);
+    const view = (await (await sc.api(`/v1/streams/${s}`)).json()) as { stats: { clients: Array<Record<string, unknown>> } };
+    const clients = view.stats.clients.sort((x, y) => String(x.transport).localeCompare(String(y.transport)));
+    expect(clients.map((c) => [c.transport, c.last_event_id, c.lag])).toEqual([['sse', ids[1], 0], ['ws', ids[1], 0]]);
+    for (const c of clients) expect(Date.parse(String(c.connected_at))).toBeGreaterThanOrEqual(before - 1000);
+    a.close();
+    b.close();
+  });
 });

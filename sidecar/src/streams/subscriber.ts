@@ -25,6 +25,7 @@ export const CLOSE_MESSAGES: Record<CloseReason, string> = {
  */
 export abstract class Subscriber {
   cursor = ZERO_ID;
+  readonly connectedAt = Date.now();
   /** Receives the feed's live events (false while catching up on history). */
   live = false;
   closed = false;
