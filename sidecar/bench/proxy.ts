@@ -13,70 +13,17 @@
  *    node:http request served): the two halves of what the sidecar does per call.
  * Not a test. The last line is JSON.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { dropPrefix } from '../test/helpers';
-import { newKeyEntry } from '../src/secrets/keyring';
+import { cpuMsOf, forkListener, REDIS_URL, startBenchSidecar } from './processes';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 5000);
 // Below the proxy's capacity on the shared 2-core machine, so latency is per-call cost, not queueing.
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const TOKEN = 'bench-token-0123456789abcdef';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const children = new Set<ChildProcess>();
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(1));
-
-const freePort = () =>
-  new Promise<number>((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
-
-const cpuMsOf = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-};
-
-async function startUpstream(file = 'proxy-upstream.ts') {
-  const child = fork(join(HERE, file), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  const port = await new Promise<number>((ok) => child.once('message', (m: { port: number }) => ok(m.port)));
-  return { url: `http://127.0.0.1:${port}`, child };
-}
-
-async function startSidecar(prefix: string) {
-  const port = await freePort();
-  // BENCH_SIDECAR_NODE_ARGS: extra node flags for the sidecar child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
-  const extra = (process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/main.ts'], {
-    cwd: resolve(HERE, '..'),
-    env: {
-      PATH: process.env.PATH, REDIS_URL, REDIS_PREFIX: prefix, PORT: String(port), SIDECAR_TOKEN: TOKEN, OUTBOUND_ALLOW_PRIVATE: 'true',
-      LOG_LEVEL: 'warn', DATA_DIR: mkdtempSync(join(tmpdir(), 'ia-bench-')), SECRETS_KEYS: newKeyEntry('k1'),
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.add(child);
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-    if (i > 300) throw new Error('sidecar did not start');
-    await sleep(100);
-  }
-  return { url, child };
-}
 
 type Call = () => Promise<void>;
 
@@ -118,9 +65,9 @@ const pct = (xs: number[], p: number) => +xs[Math.min(xs.length - 1, Math.floor(
 async function main() {
   console.log(`proxy benchmark: concurrency ${CONCURRENCY}, ${RUN_MS} ms runs, redis ${REDIS_URL}`);
   const prefix = `iabench:proxy:${Date.now().toString(36)}`;
-  const upstream = await startUpstream();
-  const ceiling = await startUpstream('proxy-ceiling.ts');
-  const sc = await startSidecar(prefix);
+  const upstream = await forkListener('proxy-upstream.ts');
+  const ceiling = await forkListener('proxy-ceiling.ts');
+  const sc = await startBenchSidecar(prefix, TOKEN, { OUTBOUND_ALLOW_PRIVATE: 'true' });
   try {
     const put = await fetch(`${sc.url}/v1/connections/bench`, {
       method: 'PUT',

@@ -11,18 +11,15 @@
  *  - rss_mb: the sidecar process's peak resident memory (VmHWM) over the run.
  * Not a test. The last line is JSON.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dropPrefix } from '../test/helpers';
-import { freePort } from '../test/sidecar-process';
-import { newKeyEntry } from '../src/secrets/keyring';
+import { children, cpuMsOf, forkListener, REDIS_URL, startBenchSidecar } from './processes';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SSE = Number(process.env.BENCH_SSE ?? 5000);
 const WS = Number(process.env.BENCH_WS ?? 1000);
 const PROCS = Number(process.env.BENCH_LOAD_PROCS ?? 4);
@@ -32,44 +29,7 @@ const EVENTS = RATE * SECONDS;
 const ADMIN = 'bench-token-0123456789abcdef';
 const STREAM_TOKEN = 'bench-stream-token-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const children = new Set<ChildProcess>();
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(1));
-
-const cpuMsOf = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-};
 const status = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-
-async function startSidecar(prefix: string) {
-  const port = await freePort();
-  // BENCH_SIDECAR_NODE_ARGS: extra node flags for the sidecar child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
-  const extra = (process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/main.ts'], {
-    cwd: resolve(HERE, '..'),
-    env: {
-      PATH: process.env.PATH, REDIS_URL, REDIS_PREFIX: prefix, PORT: String(port), SIDECAR_TOKEN: ADMIN,
-      LOG_LEVEL: 'warn', DATA_DIR: mkdtempSync(join(tmpdir(), 'ia-bench-')), SECRETS_KEYS: newKeyEntry('k1'),
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.add(child);
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-    if (i > 300) throw new Error('sidecar did not start');
-    await sleep(100);
-  }
-  return { url, child };
-}
-
-async function startCeiling() {
-  const child = fork(join(HERE, 'streams-ceiling.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  const port = await new Promise<number>((ok) => child.once('message', (m: { port: number }) => ok(m.port)));
-  return { url: `http://127.0.0.1:${port}`, child };
-}
 
 interface Report {
   hist: number[];
@@ -149,7 +109,7 @@ async function main() {
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`streams benchmark: ${SSE} SSE + ${WS} WS subscribers in ${PROCS} load processes, ${RATE} events/s for ${SECONDS} s; load average ${load}`);
   const prefix = `iabench:streams:${Date.now().toString(36)}`;
-  const sc = await startSidecar(prefix);
+  const sc = await startBenchSidecar(prefix, ADMIN);
   const api = (path: string, method: string, body: unknown) =>
     fetch(`${sc.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   try {
@@ -172,7 +132,7 @@ async function main() {
     const rssHwm = status(sc.child.pid!, 'VmHWM');
     sc.child.kill('SIGTERM');
     await new Promise((ok) => sc.child.once('exit', ok));
-    const ceilingProc = await startCeiling();
+    const ceilingProc = await forkListener('streams-ceiling.ts');
     const ceiling = await run(
       'ceiling', ceilingProc.url, { sse: '/sse', ws: '/ws' }, {},
       async (data) => {
