@@ -8,25 +8,17 @@
  *  (d) the sidecar's RSS; and, for scale-out, (b) again with two sidecar processes.
  * The last line is JSON for scripts.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { dropPrefix, uniquePrefix } from '../test/helpers';
+import { children, cpuMsOf, forkListener, REDIS_URL, startBenchSidecar } from './processes';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CONCURRENCY = Number(process.env.DELIVERY_CONCURRENCY ?? 200);
 const N = 20_000;
 const TOKEN = 'bench-token-0123456789abcdef';
-const HERE = import.meta.dirname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Children that must not outlive the benchmark, whatever way it ends. */
-const children = new Set<ChildProcess>();
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(1));
 
 async function ceiling(): Promise<{ rate: number; cpuUsPerJob: number }> {
   const prefix = uniquePrefix('bench-ceiling');
@@ -58,55 +50,24 @@ async function ceiling(): Promise<{ rate: number; cpuUsPerJob: number }> {
 
 /** The receiver process and a request/response helper over IPC. */
 async function startReceiver() {
-  const child = fork(join(HERE, 'delivery-receiver.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  const port = await new Promise<number>((ok) => child.once('message', (m: { port: number }) => ok(m.port)));
+  const { url, child } = await forkListener('delivery-receiver.ts');
   const ask = <T>(cmd: string) =>
     new Promise<T>((ok) => {
       child.once('message', (m) => ok(m as T));
       child.send({ cmd });
     });
-  return { url: `http://127.0.0.1:${port}`, child, ask };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
+  return { url, child, ask };
 }
 
 async function startSidecar(prefix: string) {
-  const port = await freePort();
-  // BENCH_SIDECAR_NODE_ARGS: extra node flags for the sidecar child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
-  const extra = (process.env.BENCH_SIDECAR_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...extra, '--import', 'tsx', 'src/main.ts'], {
-    cwd: resolve(HERE, '..'),
-    env: {
-      PATH: process.env.PATH, REDIS_URL, REDIS_PREFIX: prefix, PORT: String(port), SIDECAR_TOKEN: TOKEN, OUTBOUND_ALLOW_PRIVATE: 'true',
-      LOG_LEVEL: 'warn', DELIVERY_CONCURRENCY: String(CONCURRENCY), DATA_DIR: mkdtempSync(join(tmpdir(), 'ia-bench-')),
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.add(child);
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) break;
-    if (i > 200) throw new Error('sidecar did not start');
-    await sleep(100);
-  }
+  const { url, child } = await startBenchSidecar(prefix, TOKEN, { OUTBOUND_ALLOW_PRIVATE: 'true', DELIVERY_CONCURRENCY: String(CONCURRENCY) });
   const call = async (method: string, path: string, json: unknown) => {
     const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(json) });
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return res.json();
   };
   /** CPU time (user + system, ms) the sidecar process has used so far: less noisy than a rate on a shared machine. */
-  const cpuMs = () => {
-    const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
-  };
+  const cpuMs = () => cpuMsOf(child.pid!);
   const rssMb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   const stop = async () => {
     const exited = new Promise((ok) => child.once('exit', ok));

@@ -18,6 +18,8 @@ process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(1));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// One key ring per benchmark run: sidecars sharing a prefix must read each other's sealed secrets.
+const SECRETS_KEYS = newKeyEntry('k1');
 
 /** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
 export function cpuMsOf(pid: number): number {
@@ -36,7 +38,7 @@ export async function startBenchSidecar(prefix: string, token: string, env: Reco
     cwd: resolve(HERE, '..'),
     env: {
       PATH: process.env.PATH, REDIS_URL, REDIS_PREFIX: prefix, PORT: String(port), SIDECAR_TOKEN: token,
-      LOG_LEVEL: 'warn', DATA_DIR: mkdtempSync(join(tmpdir(), 'ia-bench-')), SECRETS_KEYS: newKeyEntry('k1'), ...env,
+      LOG_LEVEL: 'warn', DATA_DIR: mkdtempSync(join(tmpdir(), 'ia-bench-')), SECRETS_KEYS, ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
