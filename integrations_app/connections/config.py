@@ -13,6 +13,7 @@ from frappe import _
 from frappe.utils import cint, flt, get_datetime
 
 from integrations_app.connections.rules import auth as auth_rules
+from integrations_app.providers.catalogue import sidecar_provider
 from integrations_app.timefmt import utc_naive_to_iso
 
 CONNECTION = "Integration Connection"
@@ -210,6 +211,7 @@ def connection_config(doc) -> dict:
 		"max_attempts": min(10, max(1, cint(doc.max_attempts) or 3)),
 		"enabled": bool(cint(doc.enabled)),
 		"sandbox": bool(cint(doc.sandbox)),
+		"provider": sidecar_provider(doc.api_provider),
 	}
 	if flt(doc.rate_limit_per_s) > 0:
 		config["rate_limit_per_s"] = flt(doc.rate_limit_per_s)

@@ -91,6 +91,25 @@ class SecretsUnreadable(CallError):
 	code, http_status_code = "secrets_unreadable", 500
 
 
+class ProviderRejected(CallError):
+	"""An operation's provider refused the request (its 4xx): `details` has `provider`, `status`,
+	`provider_code` and what else the provider said (e.g. Stripe's `decline_code`)."""
+
+	code, http_status_code = "provider_rejected", 422
+
+
+class ProviderFailed(CallError):
+	"""An operation's provider failed (5xx after retries, or an answer not in its documented shape)."""
+
+	code, http_status_code = "provider_error", 502
+
+
+class ProviderUnset(CallError):
+	"""The connection names no provider API: set its "API" field to call operations."""
+
+	code, http_status_code = "provider_unset", 409
+
+
 class SidecarDown(CallError):
 	"""The sidecar is not configured, cannot be reached, or failed."""
 
@@ -112,6 +131,9 @@ BY_CODE: dict[str, type[CallError]] = {
 		ResponseTooLarge,
 		OAuthError,
 		SecretsUnreadable,
+		ProviderRejected,
+		ProviderFailed,
+		ProviderUnset,
 	)
 }
 BY_CODE["invalid_json"] = InvalidCall

@@ -301,6 +301,13 @@ class SidecarClient:
 			"POST", f"/v1/connections/{_quote(connection_id)}/proxy", body, retry_once=False, read_timeout=read_timeout
 		)
 
+	def call_operation(self, connection_id: str, body: dict, read_timeout: float) -> dict:
+		"""→ {provider, operation, result}. Never repeated here: the operation's idempotency key
+		and the sidecar's policy decide what may be retried."""
+		return self.request(
+			"POST", f"/v1/connections/{_quote(connection_id)}/call", body, retry_once=False, read_timeout=read_timeout
+		)
+
 	def oauth_start(self, connection_id: str, user: str, redirect_uri: str) -> dict:
 		"""→ {authorize_url, state, expires_at}"""
 		return self.request(

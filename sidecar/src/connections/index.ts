@@ -7,6 +7,10 @@ import { RefreshLock } from '../oauth/lock';
 import { Refresher, type RefresherOptions } from '../oauth/refresher';
 import { TokenEndpoint } from '../oauth/token-endpoint';
 import { TokenManager, type TokenManagerOptions } from '../oauth/tokens';
+import { ALL_PROVIDERS } from '../providers';
+import { ProviderRegistry } from '../providers/registry';
+import { OperationService } from '../providers/service';
+import type { Provider } from '../providers/types';
 import { AdmitCache } from './admit-cache';
 import { ConnectionFrappeSync } from './frappe-sync';
 import { CallGuard } from './guard';
@@ -25,6 +29,8 @@ export interface ConnectionsOptions {
   tokenTimeoutMs?: number;
   /** How often counted calls and failures are written to Redis. @defaultValue 1000 */
   statsFlushMs?: number;
+  /** The providers `/call` offers. @defaultValue ALL_PROVIDERS */
+  providers?: readonly Provider[];
 }
 
 /**
@@ -55,6 +61,8 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
   // there is nobody to read them, so they are not kept.
   const recorder = new CallRecorder(ctx.redis, keys, ctx.frappe ? new DeliveryKeys(ctx.prefix).reports : null, ctx.log, opts.statsFlushMs);
   const proxy = new ProxyService({ store, guard, http, tokens, metrics, recorder });
+  const providers = new ProviderRegistry(opts.providers ?? ALL_PROVIDERS);
+  const operations = new OperationService(providers, store, proxy);
   const flow = new AuthorizationFlow({ redis: ctx.redis, keys, ring: ctx.secrets, store, endpoint, tokens });
   const refresher = new Refresher({ store, tokens, log: ctx.log, maxMarginMs: 86_400_000 }, opts.refresher);
 
@@ -65,7 +73,7 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
     refresher,
     recorder,
     routes({ private: r }) {
-      connectionRoutes(r, { store, guard, flow, disconnector, stats: (ids, minutes) => readStats(ctx.redis, keys, ids, minutes), changed: (id) => tokens.forget(id) });
+      connectionRoutes(r, { store, guard, flow, disconnector, stats: (ids, minutes) => readStats(ctx.redis, keys, ids, minutes), changed: (id) => tokens.forget(id), providers, operations });
     },
     fastRoutes: () => [proxyRoute(proxy)],
     async start() {

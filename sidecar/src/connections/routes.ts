@@ -1,6 +1,9 @@
 import type { Router } from 'express';
 import type { FastRoute } from '../http/fast-route';
-import { notFound } from '../errors';
+import { AppError, notFound } from '../errors';
+import type { ProviderRegistry } from '../providers/registry';
+import { CallBody } from '../providers/schemas';
+import type { OperationService } from '../providers/service';
 import { parseInput } from '../http/validate';
 import type { AuthorizationFlow } from '../oauth/authorize';
 import type { Disconnector } from '../oauth/disconnect';
@@ -19,13 +22,19 @@ export interface ConnectionRouteDeps {
   stats(ids: string[], minutes: number): Promise<Map<string, MinuteStats[]>>;
   /** Called after a PUT or DELETE so cached tokens of the old config are dropped. */
   changed(id: string): void;
+  providers: ProviderRegistry;
+  operations: OperationService;
 }
 
 /** `/v1/connections/{id}` (config, OAuth start) and `/v1/oauth/callback`; all Bearer-authenticated. */
 export function connectionRoutes(r: Router, d: ConnectionRouteDeps): void {
   r.put('/connections/:id', async (req, res) => {
     const id = parseInput(ConnectionId, req.params.id, 'id');
-    const { view } = await d.store.put(id, parseInput(ConnectionInput, req.body));
+    const input = parseInput(ConnectionInput, req.body);
+    if (input.provider !== null && !d.providers.get(input.provider)) {
+      throw new AppError('invalid_request', `Invalid body: provider ${input.provider} is not one of: ${d.providers.names().join(', ') || '(none)'}`, [{ path: 'body.provider', message: 'unknown provider' }]);
+    }
+    const { view } = await d.store.put(id, input);
     d.changed(id);
     res.json(view);
   });
@@ -71,6 +80,15 @@ export function connectionRoutes(r: Router, d: ConnectionRouteDeps): void {
     if (!(await d.store.get(id))) throw notFound(`Connection ${id}`);
     const [series, breaker] = await Promise.all([d.stats([id], minutes), d.guard.state(id)]);
     res.json({ connection_id: id, at: new Date().toISOString(), minutes, latency_buckets_ms: [...LATENCY_BUCKETS_MS, null], ...statsView(series.get(id)!, breaker) });
+  });
+
+  r.post('/connections/:id/call', async (req, res) => {
+    const id = parseInput(ConnectionId, req.params.id, 'id');
+    res.json(await d.operations.call(id, parseInput(CallBody, req.body)));
+  });
+
+  r.get('/providers', (_req, res) => {
+    res.json({ providers: d.providers.catalogue() });
   });
 
   r.post('/oauth/callback', async (req, res) => {

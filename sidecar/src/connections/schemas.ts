@@ -1,5 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
+import { ProviderName } from '../providers/schemas';
 
 /**
  * Inputs of the connections API (`.strict()`: a misspelt field is a 400). The auth part is a
@@ -193,6 +194,8 @@ export const ConnectionInput = z
       .default({ failure_threshold: 5, cooldown_s: 30 }),
     enabled: z.boolean().default(true),
     sandbox: z.boolean().default(false),
+    /** The typed client `POST /v1/connections/{id}/call` runs operations of (`GET /v1/providers`); null = proxy only. */
+    provider: ProviderName.nullable().default(null),
     /** OAuth only: Frappe's copy of the tokens (kept unless the sidecar holds newer ones). */
     tokens: TokensInput.nullable().optional(),
   })

@@ -1,0 +1,39 @@
+import { notFound } from '../errors';
+import type { ProxyService } from '../connections/proxy';
+import type { ConnectionStore } from '../connections/store';
+import { parseInput } from '../http/validate';
+import { ProviderUnsetError } from './errors';
+import type { ProviderRegistry } from './registry';
+import type { CallBody } from './schemas';
+import type { CallContext } from './types';
+
+export interface CallAnswer {
+  provider: string;
+  operation: string;
+  result: unknown;
+}
+
+/** `POST /v1/connections/{id}/call`: one named operation of the connection's provider. */
+export class OperationService {
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly store: ConnectionStore,
+    private readonly proxy: ProxyService,
+  ) {}
+
+  async call(id: string, body: CallBody): Promise<CallAnswer> {
+    const rt = this.store.cached(id) ?? (await this.store.load(id));
+    const provider = this.registry.get(rt.config.provider);
+    if (!provider) throw new ProviderUnsetError(id);
+    const op = Object.hasOwn(provider.operations, body.operation) ? provider.operations[body.operation] : undefined;
+    if (!op) throw notFound(`Operation ${body.operation} of ${provider.name}`);
+    const params = parseInput(op.params, body.params, 'params');
+    const ctx: CallContext = {
+      connectionId: id,
+      sandbox: rt.config.sandbox,
+      idempotencyKey: body.idempotency_key,
+      request: (req) => this.proxy.call(id, req),
+    };
+    return { provider: provider.name, operation: body.operation, result: await op.run(ctx, params) };
+  }
+}
