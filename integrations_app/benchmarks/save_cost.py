@@ -17,6 +17,16 @@ them alike:
   same receiver: the request pays the payloads, the before_commit row inserts and the
   after_commit hand-off onto redis_queue; the sidecar (if running) delivers.
 
+`settle` (default 1): after each timed iteration, and untimed, wait until the background work it
+caused is done — core's jobs run by bench's worker, ours delivered by the sidecar — so each
+request is timed alone. Without it (`settle=0`) requests overlap the background work of the ones
+before: bench's single worker falls behind core's ~20 jobs per iteration and does almost none of
+them during the run (they are dropped at the end), while the sidecar delivers all of ours as they
+come, on the same two cores, so overlapped timings charge ours for delivery work core defers.
+Both figures are printed. With settle, the CPU time the background processes spent per
+iteration (bench's workers with their forked job processes, and the sidecar process; Redis
+excluded) is measured too: what each configuration costs the machine beyond the request.
+
 Each iteration drops the request-local copies of both webhook maps, so each pays the Redis read a
 fresh web request pays. The receiver is a child process (`python -c`, 200 to every POST), so its
 work does not share this process's GIL. Run it once with the sidecar running and once with it
@@ -27,7 +37,7 @@ disabled for the run and restored afterwards (`cleanup` does it after a killed r
 Prints a table, then one JSON line: medians (ms) of the whole request per configuration, the
 added cost of each vs none, `ratio = ours_added_ms / core_added_ms` (target ≤ 0.2), and for ours
 the medians of the before_commit row inserts (`flush_ms`) and the after_commit hand-off
-(`handoff_ms`).
+(`handoff_ms`); with settle, `background_cpu_ms` per configuration (median per iteration).
 """
 
 import cProfile
@@ -42,6 +52,7 @@ import time
 import traceback
 
 import frappe
+import psutil
 from frappe.utils.background_jobs import get_queue
 
 from integrations_app.outbound import doc_events
@@ -115,6 +126,59 @@ def _sidecar_state() -> str:
 	return "up" if (health.get("delivery") or {}).get("outbox_handoff") == "consuming" else "up, not consuming the hand-off"
 
 
+def _background_processes() -> dict[str, list[psutil.Process]]:
+	"""bench's RQ workers (their forked job processes are reaped into their children's times) and
+	the sidecar's Node process(es)."""
+	from rq import Worker
+
+	workers = []
+	for worker in Worker.all(connection=get_queue("default").connection):
+		try:
+			workers.append(psutil.Process(worker.pid))
+		except (psutil.Error, TypeError):
+			pass
+	sidecars = []
+	for proc in psutil.process_iter(["cmdline"]):
+		cmdline = " ".join(proc.info["cmdline"] or [])
+		if "node" in cmdline and "src/main.ts" in cmdline:
+			sidecars.append(proc)
+	return {"workers": workers, "sidecar": sidecars}
+
+
+def _cpu_ms(procs: dict[str, list[psutil.Process]]) -> float:
+	total = 0.0
+	for group in procs.values():
+		for proc in group:
+			try:
+				t = proc.cpu_times()
+			except psutil.Error:
+				continue
+			total += t.user + t.system + t.children_user + t.children_system
+	return total * 1000
+
+
+def _settle(timeout_s: float = 60) -> None:
+	"""Until bench's worker has no queued or running job and the sidecar nothing waiting,
+	active or delayed (a retry would mean a failing receiver: the run stops waiting at the
+	timeout rather than measure it)."""
+	deadline = time.monotonic() + timeout_s
+	queue = get_queue("default")
+	while time.monotonic() < deadline and (queue.count or queue.started_job_registry.count):
+		time.sleep(0.005)
+	try:
+		client = SidecarClient.from_settings(connect_timeout=1.0, read_timeout=2.0)
+	except SidecarError:
+		return
+	while time.monotonic() < deadline:
+		try:
+			jobs = (client.health().get("delivery") or {}).get("queue") or {}
+		except SidecarError:
+			return
+		if not any(jobs.get(k) for k in ("wait", "active")):
+			return
+		time.sleep(0.005)
+
+
 def _start_receiver() -> tuple[subprocess.Popen, str]:
 	proc = subprocess.Popen([sys.executable, "-c", RECEIVER], stdout=subprocess.PIPE, text=True)
 	port = int(proc.stdout.readline())
@@ -129,10 +193,11 @@ def _block_order(n: int, block: int) -> list[tuple[str, int]]:
 	return order
 
 
-def run(n: int = 200, webhooks: int = 10, block: int = 20, warmup: int = 20, profile: int = 0):
-	n, webhooks, block, warmup, profile = int(n), int(webhooks), int(block), int(warmup), int(profile)
+def run(n: int = 200, webhooks: int = 10, block: int = 20, warmup: int = 20, profile: int = 0, settle: int = 1):
+	n, webhooks, block, warmup, profile, settle = int(n), int(webhooks), int(block), int(warmup), int(profile), int(settle)
 	created = {"todos": [], "ours": [], "core": []}
-	results = {config: {"request": [], "flush": [], "handoff": []} for config in CONFIGS}
+	results = {config: {"request": [], "flush": [], "handoff": [], "background_cpu": []} for config in CONFIGS}
+	background = _background_processes() if settle else None
 	timers = _Timers()
 	profiler = cProfile.Profile() if profile else None
 	sidecar = _sidecar_state()
@@ -172,6 +237,11 @@ def run(n: int = 200, webhooks: int = 10, block: int = 20, warmup: int = 20, pro
 			profiler.disable()
 		created["todos"].append(new.name)
 		flush, handed = timers.take()
+		if settle:
+			cpu_before = _cpu_ms(background)
+			_settle()
+			if record:
+				results[config]["background_cpu"].append(_cpu_ms(background) - cpu_before)
 		if record:
 			results[config]["request"].append(elapsed / 1e6)
 			if config == "ours":
@@ -208,7 +278,7 @@ def run(n: int = 200, webhooks: int = 10, block: int = 20, warmup: int = 20, pro
 
 	if profiler:
 		_print_profile(profiler)
-	_report(results, webhooks, n, sidecar)
+	_report(results, webhooks, n, sidecar, settle, background)
 
 
 def _create_webhooks(created: dict, webhooks: int, url: str) -> None:
@@ -397,8 +467,11 @@ def _print_profile(profiler: cProfile.Profile) -> None:
 	print(out.getvalue())
 
 
-def _report(results: dict, webhooks: int, n: int, sidecar: str) -> None:
-	print(f"save_cost: ToDo insert() + save() + commit(), N={n} per configuration, interleaved blocks; sidecar {sidecar}")
+def _report(results: dict, webhooks: int, n: int, sidecar: str, settle: int, background: dict | None) -> None:
+	mode = "each request alone (background work settled between requests)" if settle else "requests overlapping the background work"
+	print(f"save_cost: ToDo insert() + save() + commit(), N={n} per configuration, interleaved blocks, {mode}; sidecar {sidecar}")
+	if background:
+		print("background processes measured: " + ", ".join(f"{k} {[p.pid for p in v]}" for k, v in background.items()))
 	header = f"{'configuration':<64}{'median ms':>10}{'p95 ms':>10}"
 	print(header)
 	print("-" * len(header))
@@ -410,6 +483,10 @@ def _report(results: dict, webhooks: int, n: int, sidecar: str) -> None:
 	summary = {config: _summary(results[config]["request"]) for config in CONFIGS}
 	for config in CONFIGS:
 		print(f"{labels[config]:<64}{summary[config][0]:>10.3f}{summary[config][1]:>10.3f}")
+	if settle:
+		for config in CONFIGS:
+			bg = _summary(results[config]["background_cpu"])
+			print(f"{'  background CPU per iteration, ' + config:<64}{bg[0]:>10.3f}{bg[1]:>10.3f}")
 	flush, handed = _summary(results["ours"]["flush"]), _summary(results["ours"]["handoff"])
 	print(f"{'  of which ours: before_commit row inserts':<64}{flush[0]:>10.3f}{flush[1]:>10.3f}")
 	print(f"{'  of which ours: after_commit hand-off (XADD)':<64}{handed[0]:>10.3f}{handed[1]:>10.3f}")
@@ -433,6 +510,12 @@ def _report(results: dict, webhooks: int, n: int, sidecar: str) -> None:
 				"handoff_p95_ms": handed[1],
 				"webhooks": webhooks,
 				"n": n,
+				"settle": settle,
+				**(
+					{"background_cpu_ms": {c: _summary(results[c]["background_cpu"])[0] for c in CONFIGS}}
+					if settle
+					else {}
+				),
 			}
 		)
 	)
