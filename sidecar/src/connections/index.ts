@@ -8,6 +8,7 @@ import { Refresher, type RefresherOptions } from '../oauth/refresher';
 import { TokenEndpoint } from '../oauth/token-endpoint';
 import { TokenManager, type TokenManagerOptions } from '../oauth/tokens';
 import { AdmitCache } from './admit-cache';
+import { ConnectionAuthInjector } from './auth-headers';
 import { ConnectionFrappeSync } from './frappe-sync';
 import { CallGuard } from './guard';
 import { createHttpClient } from './http';
@@ -32,7 +33,7 @@ export interface ConnectionsOptions {
  * the proxy with auth injected under one outgoing policy; tokens obtained, refreshed and
  * written back to Frappe. See sidecar/README.md "Connections".
  */
-export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions = {}): Module & { store: ConnectionStore; tokens: TokenManager; refresher: Refresher; recorder: CallRecorder } {
+export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions = {}): Module & { store: ConnectionStore; tokens: TokenManager; refresher: Refresher; recorder: CallRecorder; auth: ConnectionAuthInjector } {
   const keys = new ConnectionKeys(ctx.prefix);
   const metrics = createConnectionMetrics(ctx.metrics.registry);
   const frappe = ctx.frappe ? new ConnectionFrappeSync(ctx.frappe) : null;
@@ -64,6 +65,7 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
     tokens,
     refresher,
     recorder,
+    auth: new ConnectionAuthInjector(store, tokens),
     routes({ private: r }) {
       connectionRoutes(r, { store, guard, flow, disconnector, stats: (ids, minutes) => readStats(ctx.redis, keys, ids, minutes), changed: (id) => tokens.forget(id) });
     },
