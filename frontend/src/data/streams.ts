@@ -1,5 +1,13 @@
 import { createResource } from 'frappe-ui'
-import type { CreatedStreamToken, StreamConsumers, StreamRow, StreamTailEvent, StreamToken } from '../types/api'
+import type {
+  ConnectorStatusReply,
+  CreatedStreamToken,
+  StreamConnectorRow,
+  StreamConsumers,
+  StreamRow,
+  StreamTailEvent,
+  StreamToken,
+} from '../types/api'
 
 const API = 'integrations_app.api.streams.'
 
@@ -25,4 +33,12 @@ export function createTokenResource() {
 
 export function revokeTokenResource() {
   return createResource<StreamToken, { token: string }>({ url: API + 'revoke_token' })
+}
+
+export function connectorListResource() {
+  return createResource<StreamConnectorRow[]>({ url: API + 'list_connectors' })
+}
+
+export function connectorStatusResource() {
+  return createResource<ConnectorStatusReply, { connector: string }>({ url: API + 'connector_status' })
 }

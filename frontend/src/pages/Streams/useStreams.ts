@@ -52,8 +52,10 @@ export function useStreams() {
   }
   const pollConsumers = () => (selected.value ? consumers.fetch({ stream: selected.value }).catch(() => null) : null)
 
+  /** Opening a stream closes the open connector (one detail pane). */
   function select(stream: string) {
-    router.replace({ query: { ...route.query, stream } })
+    const { connector: _connector, ...rest } = route.query
+    router.replace({ query: { ...rest, stream } })
   }
 
   watch(
@@ -74,7 +76,7 @@ export function useStreams() {
   let consumersTimer: ReturnType<typeof setInterval> | undefined
   onMounted(async () => {
     await loadStreams()
-    if (!selected.value && streams.data?.length) select(streams.data[0]!.name)
+    if (!selected.value && !route.query.connector && streams.data?.length) select(streams.data[0]!.name)
     else if (selected.value) {
       loadTokens()
       pollTail()
