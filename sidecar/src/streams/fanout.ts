@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger';
 import { isRedisUnavailable } from '../queues/redis-errors';
-import { tokenValid } from './auth';
+import { validToken } from './auth';
 import type { StreamEvent } from './event';
 import { compareIds, ZERO_ID } from './ids';
 import type { StreamGaugeSource, StreamMetrics, Transport } from './metrics';
@@ -98,8 +98,8 @@ class StreamFeed {
     const sent: Record<Transport, number> = { sse: 0, ws: 0 };
     for (const s of this.subs) {
       if (!s.live) continue;
-      const n = s.write(events, undefined, after);
-      if (n > 0) sent[s.transport] += n;
+      s.write(events, undefined, after);
+      sent[s.transport] += s.sentByLastWrite;
     }
     const m = this.deps.metrics();
     for (const t of ['sse', 'ws'] as const) if (sent[t]) m.sent.inc({ stream: this.stream, transport: t }, sent[t]);
@@ -154,11 +154,15 @@ class StreamFeed {
     }
   }
 
-  /** Closes subscribers whose token was revoked or expired, or whose stream was deleted. */
+  /** Closes subscribers whose token was revoked or expired, or whose stream was deleted; a changed filter applies at once. */
   async checkTokens(): Promise<void> {
     if (this.subs.size === 0) return;
     const cfg = await this.deps.store.get(this.stream);
-    for (const s of [...this.subs]) if (!cfg || !tokenValid(cfg, s.tokenHash)) s.close('token_revoked');
+    for (const s of [...this.subs]) {
+      const entry = cfg ? validToken(cfg, s.tokenHash) : null;
+      if (!entry) s.close('token_revoked');
+      else s.filter = entry.filter ?? null;
+    }
   }
 
   async stop(): Promise<void> {

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../inbound/lua-script';
 import { MESSAGE_RETENTION_S } from '../delivery/messages';
-import type { StreamInput } from './schemas';
+import type { StreamInput, TokenFilter } from './schemas';
 import { StreamEvent } from './event';
 
 /** A stream's configuration as stored (token hashes only; tokens are never sent to the sidecar). */
 export interface StreamConfig {
-  token_hashes: Array<{ hash: string; expires_at: string | null }>;
+  token_hashes: Array<{ hash: string; expires_at: string | null; filter?: TokenFilter | null }>;
   max_len: number;
   max_age_s: number | null;
   cors_origins: string[];

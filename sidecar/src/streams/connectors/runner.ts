@@ -4,6 +4,7 @@ import type { ConnectionAuthInjector } from '../../connections/auth-headers';
 import { backoffMs } from '../../inbound/forwarder';
 import type { EndpointStore } from '../../inbound/endpoints';
 import type { EventStore } from '../../inbound/store';
+import { valueAt } from '../json-path';
 import type { Logger } from '../../observability/logger';
 import type { ConnectorInput } from './schemas';
 import { runSse, runWs, SourceError } from './sources';
@@ -30,11 +31,7 @@ export interface RunnerDeps {
 
 /** The value at a dot path of parsed JSON, as a string; null when absent or not a scalar. */
 export function pick(data: unknown, path: string): string | null {
-  let v: unknown = data;
-  for (const k of path.split('.')) {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
-    v = (v as Record<string, unknown>)[k];
-  }
+  const v = valueAt(data, path);
   if (typeof v === 'string') return v === '' ? null : v;
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return null;

@@ -2,16 +2,14 @@ import { z } from 'zod';
 import { ConnectionId } from '../../connections/schemas';
 import { Id } from '../../delivery/schemas';
 import { SLUG_PATTERN } from '../../inbound/keys';
+import { FIELD_PATH_RE } from '../json-path';
 
 /** Input of `PUT /v1/stream-connectors/{id}` (sidecar/README.md "Stream connectors"). */
 
 export const ConnectorId = Id;
 
 /** A dot path into the event's JSON data: `id`, `data.object.id`. */
-const FieldPath = z
-  .string()
-  .max(200)
-  .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'must be a dot path such as id or data.object.id');
+const FieldPath = z.string().max(200).regex(FIELD_PATH_RE, 'must be a dot path such as id or data.object.id');
 
 const SCHEMES = { sse: ['http:', 'https:'], ws: ['ws:', 'wss:'] } as const;
 
