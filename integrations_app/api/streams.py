@@ -75,10 +75,18 @@ def list_tokens(stream: str) -> list[dict]:
 
 
 @frappe.whitelist(methods=["POST"])
-def create_token(stream: str, label: str, expires_in_days: int | None = None) -> dict:
+def create_token(
+	stream: str,
+	label: str,
+	expires_in_days: int | None = None,
+	filter_field: str | None = None,
+	filter_value: str | None = None,
+) -> dict:
 	"""→ the token's public fields and `token`: shown this once, never readable again.
 	`expires_in_days` (1-3650; empty: never) counts from now on the server's clock, so no
-	browser clock or time zone decides when a token stops working."""
+	browser clock or time zone decides when a token stops working. `filter_field` and
+	`filter_value` (both or neither) limit the token's consumers to the events whose data has
+	that value at that dot path, e.g. customer = CUST-0001."""
 	_stream(stream, "write")
 	expires_at = None
 	if expires_in_days not in (None, ""):
@@ -86,7 +94,7 @@ def create_token(stream: str, label: str, expires_in_days: int | None = None) ->
 		if not 1 <= days <= MAX_TOKEN_DAYS:
 			frappe.throw(_("A token expires in 1 to {0} days, or never").format(MAX_TOKEN_DAYS))
 		expires_at = add_to_date(now_datetime(), days=days)
-	return tokens.create_token(stream, label, expires_at)
+	return tokens.create_token(stream, label, expires_at, filter_field, filter_value)
 
 
 @frappe.whitelist(methods=["POST"])

@@ -28,7 +28,10 @@ export function streamConsumersResource() {
 }
 
 export function createTokenResource() {
-  return createResource<CreatedStreamToken, { stream: string; label: string; expires_in_days?: number }>({ url: API + 'create_token' })
+  return createResource<
+    CreatedStreamToken,
+    { stream: string; label: string; expires_in_days?: number; filter_field?: string; filter_value?: string }
+  >({ url: API + 'create_token' })
 }
 
 export function revokeTokenResource() {

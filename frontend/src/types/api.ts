@@ -193,6 +193,9 @@ export interface StreamToken {
   name: string
   label: string
   last4: string
+  /** Its consumers get only events whose data has `filter_value` at this dot path; null: every event. */
+  filter_field: string | null
+  filter_value: string | null
   /** Site-local Frappe datetimes. */
   expires_at: string | null
   revoked: 0 | 1

@@ -103,11 +103,17 @@ export function useStreams() {
   }
 
   /** The answer holds the token: kept in `created` only until the dialog is closed. */
-  const createToken = (label: string, expiresInDays: number | null) =>
+  /** `filter`: only events whose data has `value` at the dot path `field` reach the token's consumers. */
+  const createToken = (label: string, expiresInDays: number | null, filter: { field: string; value: string } | null = null) =>
     run(async () => {
       const stream = selected.value
       if (!stream) return
-      const args = expiresInDays ? { stream, label, expires_in_days: expiresInDays } : { stream, label }
+      const args = {
+        stream,
+        label,
+        ...(expiresInDays ? { expires_in_days: expiresInDays } : {}),
+        ...(filter ? { filter_field: filter.field, filter_value: filter.value } : {}),
+      }
       created.value = await creator.submit(args)
       await Promise.all([loadTokens(), loadStreams()])
     })
