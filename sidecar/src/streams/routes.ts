@@ -66,8 +66,8 @@ export function streamRoutes(r: Router, deps: StreamRouteDeps): void {
       first_id: pos.firstId,
       last_id: pos.lastId,
       clients: here?.clients ?? { sse: 0, ws: 0 },
-      // The consumers this process serves (each process answers for its own).
-      stats: { pid: process.pid, clients: deps.hub.consumers(stream) },
+      // Every process's consumers: this one's live, the others' as of their last heartbeat.
+      stats: { pid: process.pid, clients: await deps.hub.allConsumers(stream) },
     });
   });
 
