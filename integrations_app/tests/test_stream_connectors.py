@@ -153,7 +153,8 @@ class TestConnectorPermissions(ConnectorTestCase):
 			api.connector_status(connector=doc.name)
 		with self.assertRaises(frappe.PermissionError):
 			frappe.get_doc(CONNECTOR, doc.name).check_permission("read")
-		self.assertEqual(api.list_connectors(), [])
+		with self.assertRaises(frappe.PermissionError):
+			api.list_connectors()
 		with self.assertRaises(frappe.PermissionError):
 			frappe.get_doc(
 				{"doctype": CONNECTOR, "title": "x", "connector_id": "plain", "transport": "SSE", "source_url": "https://e.example.com", "inbound_endpoint": doc.inbound_endpoint}
