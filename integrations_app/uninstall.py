@@ -27,6 +27,7 @@ REDIS_PREFIX = "integrations_app"  # every key the app keeps in Frappe's Redis s
 WEBHOOK = "Integration Webhook"
 INBOUND_ENDPOINT = "Integration Inbound Endpoint"
 STREAM = "Integration Stream"
+STREAM_CONNECTOR = "Integration Stream Connector"
 
 # Rows of Frappe's own DocTypes that point at a DocType by name: (table DocType, its field).
 ROWS_ABOUT_DOCTYPES = (
@@ -56,11 +57,12 @@ def after_uninstall() -> None:
 
 
 def remove_sidecar_endpoints(client: SidecarClient | None = None) -> list[str]:
-	"""DELETE every webhook's, inbound endpoint's and stream's config (and those whose delete is
+	"""DELETE every webhook's, inbound endpoint's, stream's and stream connector's config (and those whose delete is
 	still pending) from the sidecar. → what could not be deleted (also printed)."""
 	targets = [(WEBHOOK, name) for name in frappe.get_all(WEBHOOK, pluck="name")]
 	targets += [(INBOUND_ENDPOINT, name) for name in frappe.get_all(INBOUND_ENDPOINT, pluck="name")]
 	targets += [(STREAM, name) for name in frappe.get_all(STREAM, pluck="name")]
+	targets += [(STREAM_CONNECTOR, name) for name in frappe.get_all(STREAM_CONNECTOR, pluck="name")]
 	for member in frappe.cache.smembers(config_sync.PENDING_DELETES_KEY) or []:
 		doctype, _, name = (member.decode() if isinstance(member, bytes) else member).partition("::")
 		if (doctype, name) not in targets:
@@ -78,6 +80,8 @@ def remove_sidecar_endpoints(client: SidecarClient | None = None) -> list[str]:
 				client.delete_endpoint(name)
 			elif doctype == STREAM:
 				client.delete_stream(name)
+			elif doctype == STREAM_CONNECTOR:
+				client.delete_stream_connector(name)  # else it keeps holding the remote connection
 			else:
 				client.delete_inbound_endpoint(name)
 		except SidecarNotFound:

@@ -75,10 +75,18 @@ def list_tokens(stream: str) -> list[dict]:
 
 
 @frappe.whitelist(methods=["POST"])
-def create_token(stream: str, label: str, expires_in_days: int | None = None) -> dict:
+def create_token(
+	stream: str,
+	label: str,
+	expires_in_days: int | None = None,
+	filter_field: str | None = None,
+	filter_value: str | None = None,
+) -> dict:
 	"""→ the token's public fields and `token`: shown this once, never readable again.
 	`expires_in_days` (1-3650; empty: never) counts from now on the server's clock, so no
-	browser clock or time zone decides when a token stops working."""
+	browser clock or time zone decides when a token stops working. `filter_field` and
+	`filter_value` (both or neither) limit the token's consumers to the events whose data has
+	that value at that dot path, e.g. customer = CUST-0001."""
 	_stream(stream, "write")
 	expires_at = None
 	if expires_in_days not in (None, ""):
@@ -86,7 +94,7 @@ def create_token(stream: str, label: str, expires_in_days: int | None = None) ->
 		if not 1 <= days <= MAX_TOKEN_DAYS:
 			frappe.throw(_("A token expires in 1 to {0} days, or never").format(MAX_TOKEN_DAYS))
 		expires_at = add_to_date(now_datetime(), days=days)
-	return tokens.create_token(stream, label, expires_at)
+	return tokens.create_token(stream, label, expires_at, filter_field, filter_value)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -141,3 +149,56 @@ def consumers(stream: str) -> dict:
 		return {"available": False, "reason": _("The sidecar does not report this stream's consumers")}
 	keys = ("transport", "connected_at", "last_event_id", "lag")
 	return {"available": True, "clients": [{k: c.get(k) for k in keys} for c in clients if isinstance(c, dict)]}
+
+
+# --- inbound stream connectors (Integration Stream Connector)
+
+CONNECTOR = "Integration Stream Connector"
+CONNECTOR_STATUS_KEYS = (
+	"state",
+	"holder",
+	"state_since",
+	"connected_at",
+	"last_event_id",
+	"last_event_at",
+	"forwarded",
+	"duplicates",
+	"skipped",
+	"attempt",
+	"last_error",
+	"last_error_at",
+)
+HISTORY_KEYS = ("at", "reason", "attempt", "holder")
+
+
+@frappe.whitelist()
+def list_connectors() -> list[dict]:
+	"""The stream connectors the user can read (their desk fields; status: `connector_status`)."""
+	return frappe.get_list(
+		CONNECTOR,
+		fields=["name", "title", "transport", "source_url", "inbound_endpoint", "connection", "enabled", "sidecar_synced"],
+		order_by="title asc",
+	)
+
+
+@frappe.whitelist()
+def connector_status(connector: str) -> dict:
+	"""From the sidecar (GET /v1/stream-connectors/{id}): → {available: true, status:{state,
+	holder, …}, history:[{at, reason, attempt, holder}]} (newest first), or {available: false,
+	reason} when the sidecar cannot tell."""
+	frappe.get_doc(CONNECTOR, connector).check_permission("read")
+	try:
+		answer = SidecarClient.from_settings(**CONSUMER_TIMEOUTS).get_stream_connector(connector)
+	except SidecarNotFound:
+		return {"available": False, "reason": _("The sidecar does not have this connector yet")}
+	except SidecarError as e:
+		return {"available": False, "reason": str(e)}
+	status = answer.get("status") if isinstance(answer, dict) else None
+	history = answer.get("history") if isinstance(answer, dict) else None
+	if not isinstance(status, dict) or not isinstance(history, list):
+		return {"available": False, "reason": _("The sidecar does not report this connector's status")}
+	return {
+		"available": True,
+		"status": {k: status.get(k) for k in CONNECTOR_STATUS_KEYS},
+		"history": [{k: h.get(k) for k in HISTORY_KEYS} for h in history if isinstance(h, dict)],
+	}

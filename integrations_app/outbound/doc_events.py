@@ -45,6 +45,7 @@ OWN_DOCTYPES = frozenset(
 		"Integration Stream",
 		"Integration Stream Source",
 		"Integration Stream Token",
+		"Integration Stream Connector",
 	}
 )
 # Where a target's condition error is recorded (`last_condition_error`).

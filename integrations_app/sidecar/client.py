@@ -273,6 +273,16 @@ class SidecarClient:
 	def delete_stream(self, stream_id: str) -> dict:
 		return self.request("DELETE", f"/v1/streams/{_quote(stream_id)}", expect_json=False)
 
+	def put_stream_connector(self, connector_id: str, config: dict) -> dict:
+		return self.request("PUT", f"/v1/stream-connectors/{_quote(connector_id)}", config)
+
+	def get_stream_connector(self, connector_id: str) -> dict:
+		"""→ the connector's configuration, `status` and `history` (its last reconnects)."""
+		return self.request("GET", f"/v1/stream-connectors/{_quote(connector_id)}")
+
+	def delete_stream_connector(self, connector_id: str) -> dict:
+		return self.request("DELETE", f"/v1/stream-connectors/{_quote(connector_id)}", expect_json=False)
+
 	# --- connections (sidecar/README.md "Connections and OAuth 2")
 
 	def put_connection(self, connection_id: str, config: dict) -> dict:

@@ -2,7 +2,8 @@
 
 Integration Webhook -> PUT /v1/endpoints/{name}; Integration Inbound Endpoint ->
 PUT /v1/inbound-endpoints/{slug}; Integration Stream -> PUT /v1/streams/{stream_id} (its
-live token hashes and retention); Integration Connection -> PUT /v1/connections/{sidecar_id}
+live token hashes and retention); Integration Stream Connector ->
+PUT /v1/stream-connectors/{name}; Integration Connection -> PUT /v1/connections/{sidecar_id}
 (connections are scheduled and deleted by sidecar id, see `connections/config.py`). Saves and deletes are sent after the transaction commits;
 if the sidecar cannot be reached the row keeps `sidecar_synced = 0` (deletes wait in a Redis
 set) and the minutely job retries. A user's save never fails because the sidecar is down.
@@ -27,10 +28,12 @@ from integrations_app.sidecar.client import (
 )
 from integrations_app.sitetime import to_iso_utc
 from integrations_app.streams import config as streams
+from integrations_app.streams import connectors as stream_connectors
 
 WEBHOOK = "Integration Webhook"
 INBOUND_ENDPOINT = "Integration Inbound Endpoint"
 STREAM = streams.STREAM
+STREAM_CONNECTOR = stream_connectors.CONNECTOR
 SETTINGS = "Integration Settings"
 SIGNING_MODES = {"Standard Webhooks": "standard", "Frappe-compatible": "frappe", "None": "none"}
 DEFAULT_TIMEOUT_MS = 15000
@@ -177,6 +180,8 @@ def _sync(doctype: str, name: str, client: SidecarClient) -> bool:
 			client.put_endpoint(name, webhook_config(doc))
 		elif doctype == STREAM:
 			streams.push_config(doc, client)
+		elif doctype == STREAM_CONNECTOR:
+			stream_connectors.push_config(doc, client)
 		elif doc.enabled:
 			client.put_inbound_endpoint(name, inbound_config(doc))
 		else:
@@ -251,6 +256,8 @@ def _delete(doctype: str, name: str, client: SidecarClient | None) -> None:
 			client.delete_connection(name)
 		elif doctype == STREAM:
 			client.delete_stream(name)
+		elif doctype == STREAM_CONNECTOR:
+			client.delete_stream_connector(name)
 		else:
 			client.delete_inbound_endpoint(name)
 	except SidecarNotFound:
@@ -268,7 +275,7 @@ def sync_pending(client: SidecarClient) -> None:
 		doctype, _, name = (member.decode() if isinstance(member, bytes) else member).partition("::")
 		if not frappe.db.exists(doctype, {"sidecar_id": name} if doctype == CONNECTION else name):
 			_delete(doctype, name, client)
-	for doctype in (WEBHOOK, INBOUND_ENDPOINT, STREAM, CONNECTION):
+	for doctype in (WEBHOOK, INBOUND_ENDPOINT, STREAM, STREAM_CONNECTOR, CONNECTION):
 		key = "sidecar_id" if doctype == CONNECTION else "name"
 		for name in frappe.get_all(doctype, filters={"sidecar_synced": 0}, pluck=key):
 			_sync(doctype, name, client)

@@ -21,7 +21,7 @@ def token_rows(stream: str) -> list[dict]:
 	rows = frappe.get_all(
 		TOKEN,
 		filters={"stream": stream},
-		fields=["token_hash", "revoked", "expires_at"],
+		fields=["token_hash", "revoked", "expires_at", "filter_field", "filter_value"],
 		order_by="creation asc",
 	)
 	return [
@@ -30,6 +30,8 @@ def token_rows(stream: str) -> list[dict]:
 			"revoked": cint(row.revoked),
 			"expires_at": get_datetime(row.expires_at) if row.expires_at else None,
 			"expires_iso": to_iso_utc(row.expires_at) if row.expires_at else None,
+			"filter_field": row.filter_field,
+			"filter_value": row.filter_value,
 		}
 		for row in rows
 	]

@@ -16,11 +16,12 @@ from integrations_app.streams.rules import tokens as rules
 
 MAX_LABEL = 140
 # What a manager may see of a token: never its hash.
-PUBLIC_FIELDS = ("name", "label", "last4", "expires_at", "revoked", "revoked_at", "revoked_by", "created_by", "created_at")
+PUBLIC_FIELDS = ("name", "label", "last4", "filter_field", "filter_value", "expires_at", "revoked", "revoked_at", "revoked_by", "created_by", "created_at")
 
 
-def create_token(stream: str, label: str, expires_at=None) -> dict:
-	"""→ the new token's public fields and `token`, the only time the token is returned."""
+def create_token(stream: str, label: str, expires_at=None, filter_field: str | None = None, filter_value: str | None = None) -> dict:
+	"""→ the new token's public fields and `token`, the only time the token is returned. With a
+	filter (field and value), the token's consumers get only the events whose data matches."""
 	if not frappe.db.exists(STREAM, stream):
 		frappe.throw(_("No Integration Stream {0}").format(frappe.bold(stream)), frappe.DoesNotExistError)
 	label = (label or "").strip()
@@ -34,6 +35,10 @@ def create_token(stream: str, label: str, expires_at=None) -> dict:
 			frappe.throw(_("Expires At: {0} is not a date and time").format(frappe.bold(expires_at)))
 		if expiry <= now_datetime():
 			frappe.throw(_("Expires At must be in the future"))
+	try:
+		filter_field, filter_value = rules.check_filter(filter_field, filter_value)
+	except rules.TokenFilterError as e:
+		frappe.throw(str(e))
 	token = rules.new_token()
 	doc = frappe.get_doc(
 		{
@@ -42,6 +47,8 @@ def create_token(stream: str, label: str, expires_at=None) -> dict:
 			"label": label,
 			"token_hash": rules.hash_token(token),
 			"last4": rules.last_chars(token),
+			"filter_field": filter_field,
+			"filter_value": filter_value,
 			"expires_at": expiry,
 			"created_by": frappe.session.user,
 			"created_at": now(),

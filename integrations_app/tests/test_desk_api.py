@@ -138,6 +138,26 @@ class TestDashboardAndSettings(IntegrationsTestCase):
 		self.assertGreaterEqual(result["totals"]["failed"], 1)
 		self.assertGreaterEqual(sum(b["failed"] for b in result["buckets"]), 1)
 
+	def test_delivery_overview_counts_stream_rows_apart_from_webhook_deliveries(self):
+		from integrations_app.tests.test_streams import make_stream
+
+		before = dashboard.delivery_overview(minutes=5)
+		webhook = make_webhook(events=["after_insert"])
+		stream = make_stream("t-overview")
+		outbox.insert_deliveries(
+			[
+				{"webhook": webhook.name, "event_type": "todo.created", "payload": "{}", "status": "Succeeded"},
+				{"stream": stream.name, "event_type": "todo.created", "payload": "{}", "status": "Succeeded"},
+				{"stream": stream.name, "event_type": "todo.created", "payload": "{}", "status": "Succeeded"},
+			]
+		)
+		after = dashboard.delivery_overview(minutes=5)
+		self.assertEqual(after["totals"]["succeeded"] - before["totals"]["succeeded"], 1)
+		self.assertEqual(after["stream_totals"]["succeeded"] - before["stream_totals"]["succeeded"], 2)
+		self.assertEqual(
+			sum(b["succeeded"] for b in after["buckets"]) - sum(b["succeeded"] for b in before["buckets"]), 1
+		)
+
 	def test_delivery_detail_has_attempts(self):
 		webhook = make_webhook(events=["after_insert"], title="Orders to the warehouse")
 		[name] = outbox.insert_deliveries([{"webhook": webhook.name, "event_type": "todo.created", "payload": "{}"}])

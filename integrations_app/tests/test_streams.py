@@ -381,6 +381,25 @@ class TestConfigPush(StreamsTestCase):
 		self.assertNotIn(kept["token"], json.dumps(body))
 		self.assertEqual(frappe.db.get_value(STREAM, stream.name, "sidecar_synced"), 1)
 
+	def test_a_tokens_filter_is_stored_with_it_and_pushed_with_its_hash(self):
+		with FakeSidecar() as sidecar:
+			configure_sidecar(sidecar.url)
+			stream = make_stream()
+			created = api.create_token(stream=stream.name, label="one customer", filter_field=" customer ", filter_value="CUST-0001")
+			self.assertEqual((created["filter_field"], created["filter_value"]), ("customer", "CUST-0001"))
+			self.assertEqual([t["filter_value"] for t in api.list_tokens(stream=stream.name)], ["CUST-0001"])
+			run_pushes()
+		[live] = sidecar.requests[-1]["body"]["token_hashes"]
+		self.assertEqual(live["hash"], hashlib.sha256(created["token"].encode()).hexdigest())
+		self.assertEqual(live["filter"], {"field": "customer", "equals": "CUST-0001"})
+
+	def test_a_half_or_malformed_filter_is_refused(self):
+		stream = make_stream()
+		for field, value in (("customer", ""), ("", "CUST-1"), ("a..b", "x")):
+			with self.subTest(field=field, value=value), self.assertRaises(frappe.ValidationError):
+				api.create_token(stream=stream.name, label="bad", filter_field=field, filter_value=value)
+		self.assertEqual(frappe.get_all(TOKEN, filters={"stream": stream.name}), [])
+
 	def test_disable_and_delete_remove_it_from_the_sidecar(self):
 		with FakeSidecar() as sidecar:
 			configure_sidecar(sidecar.url)

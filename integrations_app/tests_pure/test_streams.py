@@ -103,3 +103,25 @@ class TestConfigBody(unittest.TestCase):
 			{"token_hashes": hashes, "cors_origins": ["https://a.example.com"], "max_len": 500, "max_age_s": 7200},
 		)
 		self.assertEqual(config.stream_config([], 0, 0, []), {"token_hashes": [], "cors_origins": []})
+
+
+class TestTokenFilters(unittest.TestCase):
+	def test_a_filter_needs_a_dot_path_and_a_value(self):
+		self.assertEqual(tokens.check_filter(" customer ", " CUST-0001 "), ("customer", "CUST-0001"))
+		self.assertEqual(tokens.check_filter("items.0.item_code", "X"), ("items.0.item_code", "X"))
+		self.assertEqual(tokens.check_filter(None, ""), (None, None))
+		for field, value in (("customer", ""), ("", "x"), ("a..b", "x"), ("a b", "x"), ("x" * 201, "y"), ("f", "v" * 1001)):
+			with self.subTest(field=field[:10], value=value[:10]), self.assertRaises(tokens.TokenFilterError):
+				tokens.check_filter(field, value)
+
+	def test_a_live_tokens_filter_goes_to_the_sidecar_as_text(self):
+		now = datetime(2026, 11, 30, 12, 0, 0)
+		rows = [
+			{"token_hash": "a" * 64, "revoked": 0, "expires_at": None, "expires_iso": None, "filter_field": "customer", "filter_value": "CUST-1"},
+			{"token_hash": "b" * 64, "revoked": 0, "expires_at": None, "expires_iso": None, "filter_field": None, "filter_value": None},
+			{"token_hash": "c" * 64, "revoked": 1, "expires_at": None, "expires_iso": None, "filter_field": "customer", "filter_value": "CUST-2"},
+		]
+		self.assertEqual(
+			config.live_token_hashes(rows, now),
+			[{"hash": "a" * 64, "filter": {"field": "customer", "equals": "CUST-1"}}, {"hash": "b" * 64}],
+		)

@@ -9,6 +9,7 @@ import { createHttpApp } from './http/server';
 import { resolveToken } from './http/token';
 import { createInboundModule } from './inbound';
 import { createStreamsModule } from './streams';
+import { createConnectorsModule } from './streams/connectors';
 import type { Context, Module } from './module';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
@@ -108,7 +109,10 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
     secrets: keyRing.ring,
   };
   const streams = createStreamsModule(ctx);
-  const modules: Module[] = [createDeliveryModule(ctx, { streams: streams.sink }), createInboundModule(ctx), createConnectionsModule(ctx), streams];
+  const inbound = createInboundModule(ctx);
+  const conns = createConnectionsModule(ctx);
+  const connectors = createConnectorsModule(ctx, { inbound, connections: conns });
+  const modules: Module[] = [createDeliveryModule(ctx, { streams: streams.sink }), inbound, conns, streams, connectors];
   const started: Module[] = [];
   let server: Server | null = null;
 

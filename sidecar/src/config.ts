@@ -82,6 +82,14 @@ const EnvSchema = z.object({
    */
   STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
   /**
+   * Stream connectors: how long a process's hold on a connector's remote connection lasts
+   * unrenewed; another process takes the connector over this long after its holder died.
+   * @defaultValue 15000
+   */
+  STREAM_CONNECTOR_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(15_000),
+  /** Stream connectors: how often leases are renewed and configs re-read (under the lease). @defaultValue 3000 */
+  STREAM_CONNECTOR_TICK_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+  /**
    * Streams: bytes one subscriber may have waiting in the sidecar's send buffer; past it the
    * subscriber is cut off as a slow consumer. @defaultValue 1048576 (1 MiB)
    */

@@ -107,6 +107,7 @@ const DESIGNED_DOCTYPES = [
   "Integration Inbound Endpoint",
   "Integration Inbound Event",
   "Integration Stream",
+  "Integration Stream Connector",
 ];
 
 describe("integrations_app DocTypes", () => {

@@ -11,7 +11,8 @@
  *
  * It ACTS on the site: it sends one test event, replays one delivery and one inbound event,
  * pauses and resumes one Active webhook, asks to recover its failed deliveries of the last hour,
- * and creates then revokes one token of the first Integration Stream with events.
+ * and creates then revokes one token of the first Integration Stream with events. Stream
+ * connectors (Integration Stream Connector) are recorded if the site has any.
  * Use a development site with at least one Active webhook, a few deliveries (one Failed, one with
  * two or more attempts), an inbound endpoint with one event, and an Integration Stream with a
  * few events.
@@ -116,6 +117,8 @@ async function main() {
     for (const { name } of streams) {
       for (const method of ['list_tokens', 'tail', 'consumers']) await record(STREAMS + method, { stream: name })
     }
+    const connectors = message<Row[]>(await record(STREAMS + 'list_connectors', {}))
+    for (const { name } of connectors) await record(STREAMS + 'connector_status', { connector: name })
   }
   const onlyStreams = Boolean(opts.only?.length) && opts.only!.every((m) => m.startsWith(STREAMS))
   if (!onlyStreams) await recordDeliveriesAndInbound(site, current, record)

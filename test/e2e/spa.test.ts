@@ -506,4 +506,51 @@ describe('streams', () => {
     }
     expect(session.errors).toEqual([])
   })
+
+  it('lists inbound stream connectors and shows the open one\'s status and reconnect history', async () => {
+    // No recorded site has connectors yet: the two answers are the shapes docs/api.md gives.
+    const connector = {
+      name: 'acme-orders', title: 'Acme order feed', transport: 'SSE', source_url: 'https://events.acme.test/orders',
+      inbound_endpoint: 'acme', connection: 'Acme API', enabled: 1, sidecar_synced: 1,
+    }
+    const status = {
+      state: 'backoff', holder: 'host-a-4242-abc123', state_since: '2026-11-30T10:05:00Z', connected_at: '2026-11-30T10:00:00Z',
+      last_event_id: 'evt_118', last_event_at: '2026-11-30T10:04:59Z', forwarded: 118, duplicates: 3, skipped: 1, attempt: 2,
+      last_error: 'connect failed: connect ECONNREFUSED', last_error_at: '2026-11-30T10:05:00Z',
+    }
+    const history = [
+      { at: '2026-11-30T10:05:00Z', reason: 'connect failed: connect ECONNREFUSED', attempt: 2, holder: 'host-a-4242-abc123' },
+      { at: '2026-11-30T10:04:59Z', reason: 'connection lost: other side closed', attempt: 1, holder: 'host-a-4242-abc123' },
+    ]
+    site.override(STREAMS + 'list_connectors', () => ({ status: 200, body: { message: [connector] } }))
+    site.override(STREAMS + 'connector_status', (args) => ({
+      status: 200, body: { message: args.connector === connector.name ? { available: true, status, history } : { available: false, reason: 'unknown' } },
+    }))
+    try {
+      await app.open('/streams')
+      const item = app.page.getByTestId('connectors').getByTestId('connector')
+      await item.first().waitFor()
+      expect(await item.innerText()).toContain('Acme order feed')
+      const asked = app.waitForCall(STREAMS + 'connector_status')
+      await item.first().click()
+      await app.page.waitForURL((url) => url.searchParams.get('connector') === connector.name && !url.searchParams.has('stream'))
+      expect((await asked).postDataJSON()).toEqual({ connector: connector.name })
+      const detail = app.page.getByTestId('connector-status')
+      await detail.waitFor()
+      expect(await detail.innerText()).toMatch(/Reconnecting[\s\S]*host-a-4242-abc123[\s\S]*118[\s\S]*3[\s\S]*evt_118[\s\S]*ECONNREFUSED/)
+      const rows = app.page.getByTestId('reconnects').locator('tbody tr')
+      expect(await rows.count()).toBe(2)
+      expect(await rows.first().innerText()).toMatch(/ECONNREFUSED[\s\S]*2/)
+      expect(await rows.nth(1).innerText()).toContain('other side closed')
+      await app.screenshot('streams-connector')
+      // picking a stream again closes the connector
+      await app.streamItems.first().click()
+      await app.page.waitForURL((url) => url.searchParams.has('stream') && !url.searchParams.has('connector'))
+      await app.page.getByTestId('stream-detail').waitFor()
+    } finally {
+      site.override(STREAMS + 'list_connectors', null)
+      site.override(STREAMS + 'connector_status', null)
+    }
+    expect(session.errors).toEqual([])
+  })
 })

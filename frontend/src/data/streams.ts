@@ -1,5 +1,13 @@
 import { createResource } from 'frappe-ui'
-import type { CreatedStreamToken, StreamConsumers, StreamRow, StreamTailEvent, StreamToken } from '../types/api'
+import type {
+  ConnectorStatusReply,
+  CreatedStreamToken,
+  StreamConnectorRow,
+  StreamConsumers,
+  StreamRow,
+  StreamTailEvent,
+  StreamToken,
+} from '../types/api'
 
 const API = 'integrations_app.api.streams.'
 
@@ -20,9 +28,20 @@ export function streamConsumersResource() {
 }
 
 export function createTokenResource() {
-  return createResource<CreatedStreamToken, { stream: string; label: string; expires_in_days?: number }>({ url: API + 'create_token' })
+  return createResource<
+    CreatedStreamToken,
+    { stream: string; label: string; expires_in_days?: number; filter_field?: string; filter_value?: string }
+  >({ url: API + 'create_token' })
 }
 
 export function revokeTokenResource() {
   return createResource<StreamToken, { token: string }>({ url: API + 'revoke_token' })
+}
+
+export function connectorListResource() {
+  return createResource<StreamConnectorRow[]>({ url: API + 'list_connectors' })
+}
+
+export function connectorStatusResource() {
+  return createResource<ConnectorStatusReply, { connector: string }>({ url: API + 'connector_status' })
 }

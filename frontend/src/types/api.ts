@@ -193,6 +193,9 @@ export interface StreamToken {
   name: string
   label: string
   last4: string
+  /** Its consumers get only events whose data has `filter_value` at this dot path; null: every event. */
+  filter_field: string | null
+  filter_value: string | null
   /** Site-local Frappe datetimes. */
   expires_at: string | null
   revoked: 0 | 1
@@ -231,3 +234,47 @@ export interface StreamConsumer {
 
 /** `integrations_app.api.streams.consumers` */
 export type StreamConsumers = { available: true; clients: StreamConsumer[] } | { available: false; reason: string }
+
+/** A row of `integrations_app.api.streams.list_connectors` (Integration Stream Connector). */
+export interface StreamConnectorRow {
+  /** The connector id at the sidecar (`/v1/stream-connectors/{name}`). */
+  name: string
+  title: string
+  transport: 'SSE' | 'WebSocket'
+  source_url: string
+  inbound_endpoint: string
+  connection: string | null
+  enabled: 0 | 1
+  sidecar_synced: 0 | 1
+}
+
+/** One reconnect of a connector, newest first. */
+export interface ConnectorReconnect {
+  /** UTC ISO-8601. */
+  at: string
+  reason: string
+  /** Consecutive failed attempts when it happened (1 after a healthy connection). */
+  attempt: number
+  /** The sidecar process that held the connection. */
+  holder: string
+}
+
+export interface ConnectorStatus {
+  state: 'idle' | 'connecting' | 'connected' | 'backoff' | 'disabled' | 'stopped'
+  holder: string | null
+  state_since: string | null
+  connected_at: string | null
+  last_event_id: string | null
+  last_event_at: string | null
+  forwarded: number
+  duplicates: number
+  skipped: number
+  attempt: number
+  last_error: string | null
+  last_error_at: string | null
+}
+
+/** `integrations_app.api.streams.connector_status` */
+export type ConnectorStatusReply =
+  | { available: true; status: ConnectorStatus; history: ConnectorReconnect[] }
+  | { available: false; reason: string }

@@ -50,10 +50,11 @@ def check_retention(max_len: int, max_age_hours: int) -> None:
 
 
 def live_token_hashes(tokens: list[dict], now: datetime) -> list[dict]:
-	"""The sidecar's `token_hashes`: tokens neither revoked nor expired, as {hash, expires_at?}.
+	"""The sidecar's `token_hashes`: tokens neither revoked nor expired, as {hash, expires_at?, filter?}.
 
 	`tokens`: dicts with token_hash, revoked, expires_at (a datetime comparable with `now`, or
-	None) and expires_iso (the same instant as UTC ISO-8601). The expiry is sent too, so the
+	None), expires_iso (the same instant as UTC ISO-8601) and optionally filter_field and
+	filter_value (sent as the token's `filter`: its consumers see only the matching events). The expiry is sent too, so the
 	sidecar refuses a token the moment it expires, not when a later push drops it."""
 	live = []
 	for token in tokens:
@@ -63,6 +64,8 @@ def live_token_hashes(tokens: list[dict], now: datetime) -> list[dict]:
 		entry = {"hash": token["token_hash"]}
 		if expires:
 			entry["expires_at"] = token["expires_iso"]
+		if token.get("filter_field"):
+			entry["filter"] = {"field": token["filter_field"], "equals": token.get("filter_value") or ""}
 		live.append(entry)
 	return live
 

@@ -7,6 +7,7 @@ shown once, when it is created; afterwards only its label and last four characte
 
 import hashlib
 import hmac
+import re
 import secrets
 
 PREFIX = "strm_"
@@ -29,3 +30,27 @@ def last_chars(token: str) -> str:
 
 def matches(token: str, token_hash: str) -> bool:
 	return hmac.compare_digest(hash_token(token), token_hash)
+
+
+FILTER_FIELD_RE = re.compile(r"^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$")
+MAX_FILTER_FIELD = 200
+MAX_FILTER_VALUE = 1000
+
+
+class TokenFilterError(ValueError):
+	pass
+
+
+def check_filter(field: str | None, value: str | None) -> tuple[str | None, str | None]:
+	"""A token's optional filter: its consumers get only events whose data has `value` at the dot
+	path `field` (compared as text by the sidecar). Both or neither → (field, value) or (None, None)."""
+	field, value = (field or "").strip(), (value or "").strip()
+	if not field and not value:
+		return None, None
+	if not field or not value:
+		raise TokenFilterError("A filter needs both a field and a value")
+	if len(field) > MAX_FILTER_FIELD or not FILTER_FIELD_RE.match(field):
+		raise TokenFilterError("Filter field: a dot path into the event's data such as customer or items.0.item_code")
+	if len(value) > MAX_FILTER_VALUE:
+		raise TokenFilterError(f"Filter value: at most {MAX_FILTER_VALUE} characters")
+	return field, value

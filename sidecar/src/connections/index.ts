@@ -12,6 +12,7 @@ import { ProviderRegistry } from '../providers/registry';
 import { OperationService } from '../providers/service';
 import type { Provider } from '../providers/types';
 import { AdmitCache } from './admit-cache';
+import { ConnectionAuthInjector } from './auth-headers';
 import { ConnectionFrappeSync } from './frappe-sync';
 import { CallGuard } from './guard';
 import { createHttpClient } from './http';
@@ -38,7 +39,7 @@ export interface ConnectionsOptions {
  * the proxy with auth injected under one outgoing policy; tokens obtained, refreshed and
  * written back to Frappe. See sidecar/README.md "Connections".
  */
-export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions = {}): Module & { store: ConnectionStore; tokens: TokenManager; refresher: Refresher; recorder: CallRecorder } {
+export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions = {}): Module & { store: ConnectionStore; tokens: TokenManager; refresher: Refresher; recorder: CallRecorder; auth: ConnectionAuthInjector } {
   const keys = new ConnectionKeys(ctx.prefix);
   const metrics = createConnectionMetrics(ctx.metrics.registry);
   const frappe = ctx.frappe ? new ConnectionFrappeSync(ctx.frappe) : null;
@@ -72,6 +73,7 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
     tokens,
     refresher,
     recorder,
+    auth: new ConnectionAuthInjector(store, tokens),
     routes({ private: r }) {
       connectionRoutes(r, { store, guard, flow, disconnector, stats: (ids, minutes) => readStats(ctx.redis, keys, ids, minutes), changed: (id) => tokens.forget(id), providers, operations });
     },

@@ -89,7 +89,7 @@ function connectionSecrets(rt: RuntimeConnection): string[] {
 }
 
 /** Sets the credentials last, so neither defaults nor the caller can replace them. */
-function applyStaticAuth(rt: RuntimeConnection, headers: Record<string, string>, query: URLSearchParams): void {
+export function applyStaticAuth(rt: RuntimeConnection, headers: Record<string, string>, query: URLSearchParams): void {
   const a = rt.auth;
   if (a.type === 'api_key') {
     if (a.in === 'header') headers[a.name.toLowerCase()] = a.prefix + a.value;

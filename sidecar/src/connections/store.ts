@@ -216,6 +216,12 @@ export class ConnectionStore {
     return this.loadFromRedis(id);
   }
 
+  /** The connection's status and its tokens' version (`tok_at`, '' without tokens). */
+  async state(id: string): Promise<{ status: ConnectionStatus | null; tokAt: string }> {
+    const [status, tokAt] = await this.redis.hmget(this.keys.conn(id), 'status', 'tok_at');
+    return { status: (status as ConnectionStatus | null) ?? null, tokAt: tokAt ?? '' };
+  }
+
   private async loadFromRedis(id: string): Promise<RuntimeConnection | null> {
     const [cfgRaw, sec, ver] = await this.redis.hmget(this.keys.conn(id), 'cfg', 'sec', 'ver');
     if (!cfgRaw || !sec || !ver) return null;

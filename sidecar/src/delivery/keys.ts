@@ -15,6 +15,10 @@ export class DeliveryKeys {
   message(id: string) {
     return `${this.base}:msg:${id}`;
   }
+  /** Hash per message appended to a stream: `st` (succeeded), `stream`, `type`, `acc` — for lookups. */
+  streamMessage(id: string) {
+    return `${this.base}:smsg:${id}`;
+  }
   /** List of attempt records (JSON), oldest first. */
   attempts(id: string) {
     return `${this.base}:att:${id}`;

@@ -69,14 +69,23 @@ export class MessageService {
       return { accepted: [], duplicates: [], rejected: messages.map((m) => ({ id: m.id, code: 'stream_not_found' as const, message: `Stream ${m.stream_id} not found.` })) };
     }
     const out = await this.streams.appendMessages(messages);
+    const byId = new Map(messages.map((m) => [m.id, m]));
+    // Appended is the message's final state: lookups and GET find it like a delivered message.
+    const record = this.redis.pipeline();
+    const acc = String(Date.now());
+    for (const id of [...out.accepted, ...out.duplicates]) {
+      const key = this.keys.streamMessage(id);
+      const m = byId.get(id)!;
+      record.hset(key, 'st', 'succeeded', 'stream', m.stream_id, 'type', m.event_type).hsetnx(key, 'acc', acc).expire(key, MESSAGE_RETENTION_S);
+    }
+    await replies(record);
     if (this.reports) {
       // Appended (now or before) is this message's final outcome: Frappe completes its outbox row.
       const at = new Date().toISOString();
-      const byId = new Map(messages.map((m) => [m.id, m.stream_id]));
       const pipe = this.redis.pipeline();
       for (const id of [...out.accepted, ...out.duplicates]) {
         const outcome = {
-          message_id: id, stream_id: byId.get(id), status: 'succeeded',
+          message_id: id, stream_id: byId.get(id)!.stream_id, status: 'succeeded',
           attempt: { n: 1, at, status_code: null, duration_ms: 0, error: null, response_body: null, request_headers: {} },
           next_attempt_at: null,
         };
@@ -164,7 +173,11 @@ export class MessageService {
       .hgetall(this.keys.message(id))
       .lrange(this.keys.attempts(id), 0, -1)
       .exec()) as [[null, Record<string, string>], [null, string[]]];
-    if (!h.st) throw notFound(`Message ${id}`);
+    if (!h.st) {
+      const sm = await this.redis.hgetall(this.keys.streamMessage(id));
+      if (!sm.st) throw notFound(`Message ${id}`);
+      return { id, stream_id: sm.stream, event_type: sm.type, status: sm.st as MessageStatus, accepted_at: iso(sm.acc), attempts: [], next_attempt_at: null };
+    }
     return {
       id,
       endpoint_id: h.ep,
@@ -178,12 +191,12 @@ export class MessageService {
 
   async lookup(ids: string[]): Promise<{ found: Record<string, string>; missing: string[] }> {
     const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hget(this.keys.message(id), 'st');
+    for (const id of ids) pipe.hget(this.keys.message(id), 'st').hget(this.keys.streamMessage(id), 'st');
     const res = await replies(pipe);
     const found: Record<string, string> = {};
     const missing: string[] = [];
     ids.forEach((id, i) => {
-      const st = res[i] as string | null;
+      const st = (res[i * 2] ?? res[i * 2 + 1]) as string | null;
       if (st) found[id] = st;
       else missing.push(id);
     });
@@ -223,7 +236,12 @@ export class MessageService {
     const jobs = toJobs(await this.scripts.requeue([this.keys.sequence], [this.keys.base, 'final', id]));
     if (jobs.length === 0) {
       const st = await this.redis.hget(this.keys.message(id), 'st');
-      if (!st) throw notFound(`Message ${id}`);
+      if (!st) {
+        if (await this.redis.exists(this.keys.streamMessage(id))) {
+          throw new AppError('conflict', `Message ${id} was appended to a stream; consumers read it again by resuming from an earlier event id.`);
+        }
+        throw notFound(`Message ${id}`);
+      }
       throw new AppError('conflict', `Message ${id} is ${st}; only a finished message can be replayed.`);
     }
     await this.enqueue(jobs);

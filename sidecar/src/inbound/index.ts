@@ -29,7 +29,7 @@ export interface InboundOptions {
  * dedup, store durably, 2xx), and — when a Frappe site is configured — the forwarder that hands
  * stored events to `receive_inbound_events`. Standalone, events stay readable via the API.
  */
-export function createInboundModule(ctx: Context, opts: InboundOptions = {}): Module {
+export function createInboundModule(ctx: Context, opts: InboundOptions = {}): Module & { endpoints: EndpointStore; events: EventStore } {
   const keys = inboundKeys(ctx.prefix);
   const events = new EventStore(ctx.redis, keys, ctx.replicated);
   const endpoints = new EndpointStore(ctx.redis, keys, ctx.replicated, ctx.secrets, {
@@ -46,6 +46,8 @@ export function createInboundModule(ctx: Context, opts: InboundOptions = {}): Mo
 
   return {
     name: 'inbound',
+    endpoints,
+    events,
     routes({ public: pub, private: priv }) {
       pub.post(
         '/inbound/:slug',

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { AppError } from '../errors';
+import type { TokenFilter } from './schemas';
 import type { StreamConfig } from './store';
 
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -12,24 +13,31 @@ export function presentedToken(req: IncomingMessage, query: { token?: string }):
 }
 
 /**
- * Whether a token's hash is one of the stream's unexpired hashes. Every listed hash is compared
- * in constant time (no early exit), so timing tells nothing about which or how many match.
+ * The stream's unexpired entry for a token's hash, or null. Every listed hash is compared in
+ * constant time (no early exit), so timing tells nothing about which or how many match.
  */
-export function tokenValid(cfg: StreamConfig, tokenHash: string, now = Date.now()): boolean {
+export function validToken(cfg: StreamConfig, tokenHash: string, now = Date.now()): StreamConfig['token_hashes'][number] | null {
   const presented = Buffer.from(tokenHash, 'hex');
-  let ok = false;
+  let found: StreamConfig['token_hashes'][number] | null = null;
   for (const t of cfg.token_hashes) {
     const match = timingSafeEqual(Buffer.from(t.hash, 'hex'), presented);
-    if (match && (t.expires_at === null || Date.parse(t.expires_at) > now)) ok = true;
+    if (match && (t.expires_at === null || Date.parse(t.expires_at) > now)) found = t;
   }
-  return ok;
+  return found;
 }
 
-/** The hash of a valid token, or 401 `stream_token_invalid` (the same for missing, wrong, revoked and expired). */
-export function authenticate(cfg: StreamConfig | null, token: string | null): string {
+export interface Credential {
+  tokenHash: string;
+  /** What the token may see; null: every event. */
+  filter: TokenFilter | null;
+}
+
+/** The valid token's hash and filter, or 401 `stream_token_invalid` (the same for missing, wrong, revoked and expired). */
+export function authenticate(cfg: StreamConfig | null, token: string | null): Credential {
   const h = token ? hashToken(token) : null;
-  if (!cfg || !h || !tokenValid(cfg, h)) throw new AppError('stream_token_invalid');
-  return h;
+  const entry = cfg && h ? validToken(cfg, h) : null;
+  if (!entry) throw new AppError('stream_token_invalid');
+  return { tokenHash: entry.hash, filter: entry.filter ?? null };
 }
 
 /**

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger';
 import { isRedisUnavailable } from '../queues/redis-errors';
-import { tokenValid } from './auth';
+import { validToken } from './auth';
 import type { StreamEvent } from './event';
 import { compareIds, ZERO_ID } from './ids';
 import type { StreamGaugeSource, StreamMetrics, Transport } from './metrics';
@@ -98,8 +100,8 @@ class StreamFeed {
     const sent: Record<Transport, number> = { sse: 0, ws: 0 };
     for (const s of this.subs) {
       if (!s.live) continue;
-      const n = s.write(events, undefined, after);
-      if (n > 0) sent[s.transport] += n;
+      s.write(events, undefined, after);
+      sent[s.transport] += s.sentByLastWrite;
     }
     const m = this.deps.metrics();
     for (const t of ['sse', 'ws'] as const) if (sent[t]) m.sent.inc({ stream: this.stream, transport: t }, sent[t]);
@@ -154,11 +156,15 @@ class StreamFeed {
     }
   }
 
-  /** Closes subscribers whose token was revoked or expired, or whose stream was deleted. */
+  /** Closes subscribers whose token was revoked or expired, or whose stream was deleted; a changed filter applies at once. */
   async checkTokens(): Promise<void> {
     if (this.subs.size === 0) return;
     const cfg = await this.deps.store.get(this.stream);
-    for (const s of [...this.subs]) if (!cfg || !tokenValid(cfg, s.tokenHash)) s.close('token_revoked');
+    for (const s of [...this.subs]) {
+      const entry = cfg ? validToken(cfg, s.tokenHash) : null;
+      if (!entry) s.close('token_revoked');
+      else s.filter = entry.filter ?? null;
+    }
   }
 
   async stop(): Promise<void> {
@@ -176,6 +182,10 @@ export class StreamHub implements StreamGaugeSource {
   private readonly feeds = new Map<string, StreamFeed>();
   private readonly timer: NodeJS.Timeout;
   private metrics: StreamMetrics | null = null;
+  /** This process in the consumer registrations other processes read. */
+  readonly process = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  /** Streams this process registered consumers for, so it can clear them when none are left. */
+  private readonly registered = new Set<string>();
   closing = false;
 
   constructor(private readonly deps: HubDeps) {
@@ -184,6 +194,7 @@ export class StreamHub implements StreamGaugeSource {
         f.heartbeat();
         f.checkTokens().catch((err: Error) => deps.log.debug({ stream: f.stream, err: err.message }, 'stream heartbeat: token check failed'));
       }
+      this.register().catch((err: Error) => deps.log.debug({ err: err.message }, 'stream heartbeat: consumer registration failed'));
     }, deps.heartbeatMs);
     this.timer.unref();
   }
@@ -259,6 +270,26 @@ export class StreamHub implements StreamGaugeSource {
     }));
   }
 
+  /**
+   * Every process's consumers of a stream: this process's as they are now, the others' as they
+   * registered them at their last heartbeat (so their lag and last id are up to one heartbeat old).
+   */
+  async allConsumers(stream: string) {
+    const here = this.consumers(stream).map((c) => ({ ...c, process: this.process }));
+    return [...here, ...((await this.deps.store.otherConsumers(stream, this.process)) as typeof here)];
+  }
+
+  /** Writes this process's consumers per stream, valid for three heartbeats (a killed process's expire). */
+  private async register(): Promise<void> {
+    const streams = new Set([...this.feeds.keys(), ...this.registered]);
+    for (const stream of streams) {
+      const list = this.consumers(stream).map((c) => ({ ...c, process: this.process }));
+      await this.deps.store.putConsumers(stream, this.process, list, this.deps.heartbeatMs * 3);
+      if (list.length) this.registered.add(stream);
+      else this.registered.delete(stream);
+    }
+  }
+
   /** Shutdown: every subscriber is told to reconnect (elsewhere or after the restart), then the loops stop. */
   async close(): Promise<void> {
     this.closing = true;
@@ -266,5 +297,6 @@ export class StreamHub implements StreamGaugeSource {
     for (const f of this.feeds.values()) for (const s of [...f.subs]) s.close('shutdown');
     await Promise.all([...this.feeds.values()].map((f) => f.stop()));
     this.feeds.clear();
+    await this.register().catch(() => {});
   }
 }

@@ -70,6 +70,16 @@ describe('streams fed from the outbox', () => {
     const view = (await (await sc.api('/v1/streams/customers')).json()) as { length: number };
     expect(view.length).toBe(2);
     sub.close();
+
+    // Frappe's hourly reconcile looks its in-flight rows up: stream messages are found, final.
+    const lookup = await (await sc.api('/v1/messages/lookup', { method: 'POST', json: { ids: ['m1', 'm2', 'm3', 'never'] } })).json();
+    expect(lookup).toEqual({ found: { m1: 'succeeded', m2: 'succeeded' }, missing: ['m3', 'never'] });
+    const one = (await (await sc.api('/v1/messages/m1')).json()) as Record<string, unknown>;
+    expect(one).toMatchObject({ id: 'm1', stream_id: 'customers', event_type: 'Customer.after_insert', status: 'succeeded', attempts: [], next_attempt_at: null });
+    expect(Date.parse(String(one.accepted_at))).toBeGreaterThan(0);
+    const replay = await sc.api('/v1/messages/m1/replay', { method: 'POST' });
+    expect(replay.status).toBe(409);
+    expect((await sc.api('/v1/messages/m3')).status).toBe(404);
   });
 
   it('takes exactly one of endpoint_id and stream_id', async () => {

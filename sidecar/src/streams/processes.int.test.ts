@@ -47,6 +47,38 @@ describe('streams across real sidecar processes', () => {
     onB.close();
   });
 
+  it('GET /v1/streams/{stream} lists the consumers of every process, whichever answers; a stopped process\'s go', { timeout: 60_000 }, async () => {
+    prefix = uniquePrefix('stcons');
+    const [a, b] = await Promise.all([proc({ STREAM_HEARTBEAT_MS: '300' }), proc({ STREAM_HEARTBEAT_MS: '300' })]);
+    await a.api('PUT', '/v1/streams/watched', { token_hashes: [hashToken(TOKEN)] });
+    const onA = await SseTestClient.open(`${a.url}/v1/streams/watched/sse?token=${TOKEN}`);
+    const onB1 = await WsTestClient.open(`${b.url}/v1/streams/watched/ws?token=${TOKEN}`);
+    const onB2 = await SseTestClient.open(`${b.url}/v1/streams/watched/sse?token=${TOKEN}`);
+    const id = await publish(a, 'watched', 1);
+    for (const c of [onA, onB1, onB2]) await c.waitEvents(1);
+    type Listed = { transport: string; last_event_id: string | null; process: string };
+    const listed = async (p: SidecarProcess) => ((await p.api('GET', '/v1/streams/watched')).body.stats.clients as Listed[]);
+    const until = Date.now() + 10_000;
+    while ((await listed(a)).length < 3 || (await listed(b)).length < 3) {
+      if (Date.now() > until) throw new Error(`consumers not listed: ${JSON.stringify(await listed(a))}`);
+      await sleep(100);
+    }
+    for (const p of [a, b]) {
+      const all = await listed(p);
+      expect(all.map((c) => c.transport).sort()).toEqual(['sse', 'sse', 'ws']);
+      expect(new Set(all.map((c) => c.process)).size).toBe(2);
+      expect(all.every((c) => c.last_event_id === id)).toBe(true);
+    }
+    await b.kill();
+    const gone = Date.now() + 10_000;
+    while ((await listed(a)).length !== 1) {
+      if (Date.now() > gone) throw new Error('a killed process\'s consumers stayed listed');
+      await sleep(100);
+    }
+    expect((await listed(a))[0]!.transport).toBe('sse');
+    for (const c of [onA, onB1, onB2]) c.close();
+  });
+
   it('a consumer that never reads is cut off and the sidecar\'s memory stays bounded', { timeout: 120_000 }, async () => {
     prefix = uniquePrefix('stmem');
     const p = await proc({ STREAM_CLIENT_BUFFER_BYTES: String(256 * 1024), STREAM_HEARTBEAT_MS: '60000' });

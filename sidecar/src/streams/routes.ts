@@ -48,8 +48,8 @@ export function streamRoutes(r: Router, deps: StreamRouteDeps): void {
   r.put('/streams/:stream', async (req, res) => {
     const stream = parseInput(StreamId, req.params.stream, 'stream');
     const cfg = await store.put(stream, parseInput(StreamInput, req.body));
-    // Revocations take effect at once in this process; other processes drop them at their next heartbeat.
-    void deps.hub.revalidate(stream);
+    // Revocations and filter changes take effect here before the answer; other processes apply them at their next heartbeat.
+    await deps.hub.revalidate(stream);
     res.json({ stream, ...cfg });
   });
 
@@ -66,8 +66,8 @@ export function streamRoutes(r: Router, deps: StreamRouteDeps): void {
       first_id: pos.firstId,
       last_id: pos.lastId,
       clients: here?.clients ?? { sse: 0, ws: 0 },
-      // The consumers this process serves (each process answers for its own).
-      stats: { pid: process.pid, clients: deps.hub.consumers(stream) },
+      // Every process's consumers: this one's live, the others' as of their last heartbeat.
+      stats: { pid: process.pid, clients: await deps.hub.allConsumers(stream) },
     });
   });
 
@@ -106,12 +106,12 @@ export function sseRoutes(r: Router, deps: StreamRouteDeps): void {
     const resumeFrom = typeof header === 'string' && header !== '' ? parseInput(EventId, header, 'Last-Event-ID') : query.last_event_id;
     const cfg = await deps.store.get(stream);
     cors(res, cfg, req.headers.origin);
-    const tokenHash = authenticate(cfg, presentedToken(req, query));
+    const credential = authenticate(cfg, presentedToken(req, query));
     if (!originAllowed(cfg!, req.headers.origin)) throw new AppError('origin_not_allowed');
     if (deps.hub.closing) throw new AppError('unavailable', 'The sidecar is shutting down; reconnect.', undefined, 1);
     // Without a resume point: events from now on, fixed before the client hears it is connected.
     const from = resumeFrom ?? (await deps.store.position(stream)).lastGeneratedId;
-    const sub = new SseSubscriber(res, stream, tokenHash, deps.bound);
+    const sub = new SseSubscriber(res, stream, credential, deps.bound);
     sub.open();
     await deps.hub.subscribe(stream, sub, from);
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Id } from '../delivery/schemas';
+import { FIELD_PATH_RE } from './json-path';
 
 /** Inputs of the streams API (DESIGN §3 "Streams", sidecar/README.md "Streams"), all `.strict()`. */
 
@@ -7,13 +8,26 @@ export const StreamId = Id;
 
 const Sha256Hex = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be a SHA-256 digest in hex (64 characters)').transform((s) => s.toLowerCase());
 
-/** A token's hash, bare or with an expiry; a token is revoked by leaving its hash out of the next PUT. */
+/**
+ * A consumer's filter: only events whose data has `equals` at the dot path `field` (compared as
+ * text, so 42 and "42" match) reach it, e.g. `{field: "customer", equals: "CUST-0001"}`.
+ */
+export const TokenFilter = z
+  .object({
+    field: z.string().max(200).regex(FIELD_PATH_RE, 'must be a dot path such as customer or data.customer'),
+    equals: z.union([z.string().max(1000), z.number(), z.boolean()]),
+  })
+  .strict();
+export type TokenFilter = z.infer<typeof TokenFilter>;
+
+/** A token's hash, bare or with an expiry and a filter; a token is revoked by leaving its hash out of the next PUT. */
 const TokenHash = z.union([
-  Sha256Hex.transform((hash) => ({ hash, expires_at: null as string | null })),
+  Sha256Hex.transform((hash) => ({ hash, expires_at: null as string | null }) as { hash: string; expires_at: string | null; filter?: TokenFilter }),
   z
-    .object({ hash: Sha256Hex, expires_at: z.iso.datetime({ offset: true }).nullable().optional() })
+    .object({ hash: Sha256Hex, expires_at: z.iso.datetime({ offset: true }).nullable().optional(), filter: TokenFilter.nullable().optional() })
     .strict()
-    .transform((t) => ({ hash: t.hash, expires_at: t.expires_at ?? null })),
+    // Without a filter the entry stays {hash, expires_at}: what a PUT answers and stores.
+    .transform((t) => ({ hash: t.hash, expires_at: t.expires_at ?? null, ...(t.filter ? { filter: t.filter } : {}) })),
 ]);
 
 const Origin = z.union([

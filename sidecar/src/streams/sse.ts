@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Credential } from './auth';
 import type { StreamEvent } from './event';
 import { CLOSE_MESSAGES, Subscriber, type CloseReason } from './subscriber';
 
@@ -26,10 +27,10 @@ export class SseSubscriber extends Subscriber {
   constructor(
     private readonly res: ServerResponse,
     stream: string,
-    tokenHash: string,
+    credential: Credential,
     bound: number,
   ) {
-    super('sse', stream, tokenHash, bound);
+    super('sse', stream, credential, bound);
     res.on('close', () => this.close('closed'));
   }
 

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../inbound/lua-script';
 import { MESSAGE_RETENTION_S } from '../delivery/messages';
-import type { StreamInput } from './schemas';
+import type { StreamInput, TokenFilter } from './schemas';
 import { StreamEvent } from './event';
 
 /** A stream's configuration as stored (token hashes only; tokens are never sent to the sidecar). */
 export interface StreamConfig {
-  token_hashes: Array<{ hash: string; expires_at: string | null }>;
+  token_hashes: Array<{ hash: string; expires_at: string | null; filter?: TokenFilter | null }>;
   max_len: number;
   max_age_s: number | null;
   cors_origins: string[];
@@ -46,6 +46,14 @@ export class StreamKeys {
   /** Redis stream of events: fields `t` (type) and `d` (data JSON); ids are the event ids. */
   events(stream: string) {
     return `${this.base}:ev:${stream}`;
+  }
+  /** Set of the processes that registered consumers of a stream (members expire with their key). */
+  processes(stream: string) {
+    return `${this.base}:procs:${stream}`;
+  }
+  /** String (JSON list, PX TTL): one process's consumers of a stream, rewritten at each heartbeat. */
+  consumers(stream: string, process: string) {
+    return `${this.base}:cons:${stream}:${process}`;
   }
   /** String per dedup id → the event id it was appended as (expires after the dedup TTL). */
   dedupBase(stream: string) {
@@ -125,6 +133,26 @@ export class StreamStore {
       entriesAdded: Number(field('entries-added')),
       lastGeneratedId: String(field('last-generated-id')),
     };
+  }
+
+  /** Registers one process's consumers of a stream for `ttlMs` (none left: the registration goes). */
+  async putConsumers(stream: string, process: string, list: unknown[], ttlMs: number): Promise<void> {
+    const key = this.keys.consumers(stream, process);
+    if (list.length === 0) {
+      await this.redis.multi().del(key).srem(this.keys.processes(stream), process).exec();
+      return;
+    }
+    await this.redis.multi().set(key, JSON.stringify(list), 'PX', ttlMs).sadd(this.keys.processes(stream), process).pexpire(this.keys.processes(stream), ttlMs * 4).exec();
+  }
+
+  /** The consumers other processes registered (a process whose registration expired is dropped from the set). */
+  async otherConsumers(stream: string, except: string): Promise<unknown[]> {
+    const procs = (await this.redis.smembers(this.keys.processes(stream))).filter((p) => p !== except);
+    if (procs.length === 0) return [];
+    const lists = await this.redis.mget(...procs.map((p) => this.keys.consumers(stream, p)));
+    const gone = procs.filter((_, i) => lists[i] === null);
+    if (gone.length) await this.redis.srem(this.keys.processes(stream), ...gone);
+    return lists.flatMap((l) => (l ? (JSON.parse(l) as unknown[]) : []));
   }
 
   /** Up to `count` events after `afterId` (exclusive), oldest first. */

@@ -1,6 +1,8 @@
 import type { StreamEvent } from './event';
 import { compareIds, ZERO_ID } from './ids';
+import type { Credential } from './auth';
 import type { Transport } from './metrics';
+import type { TokenFilter } from './schemas';
 
 /**
  * Why a subscriber was closed by the sidecar. Sent to it (SSE `event: error`, WebSocket close
@@ -34,12 +36,21 @@ export abstract class Subscriber {
   private readonly closeListeners: Array<(reason: CloseReason) => void> = [];
   private drainWaiters: Array<() => void> = [];
 
+  /** Events sent by the last `write` (the others it consumed were filtered out). */
+  sentByLastWrite = 0;
+  readonly tokenHash: string;
+  /** The token's filter: events it does not let through move the cursor on, unsent. */
+  filter: TokenFilter | null;
+
   constructor(
     readonly transport: Transport,
     readonly stream: string,
-    readonly tokenHash: string,
+    credential: Credential,
     protected readonly bound: number,
-  ) {}
+  ) {
+    this.tokenHash = credential.tokenHash;
+    this.filter = credential.filter;
+  }
 
   /** Bytes given to the transport that it has not handed to the kernel yet. */
   abstract buffered(): number;
@@ -50,34 +61,47 @@ export abstract class Subscriber {
   protected abstract end(reason: CloseReason): void;
 
   /**
-   * Writes the events newer than the cursor; returns how many. Live events cut a subscriber
-   * off once more than `bound` bytes wait (it is not keeping up); catch-up passes `pauseAt`
-   * instead, stops there and waits for the buffer to drain before the next page. `after` is
-   * the id the events follow, when the caller knows it (the feed's loop).
+   * Writes the events newer than the cursor; returns how many it consumed (sent, or passed over
+   * by the token's filter: the cursor moves past those too, so a resume never re-reads them
+   * needlessly; `sentByLastWrite` counts the sent ones). Live events cut a subscriber off once
+   * more than `bound` bytes wait (it is not keeping up); catch-up passes `pauseAt` instead,
+   * stops there and waits for the buffer to drain before the next page. `after` is the id the
+   * events follow, when the caller knows it (the feed's loop).
    */
   write(events: readonly StreamEvent[], pauseAt?: number, after?: string): number {
+    this.sentByLastWrite = 0;
     if (this.closed) return 0;
     let i = 0;
     // A live subscriber's cursor is the feed's previous head, the very string: nothing to skip.
     if (this.cursor !== after) while (i < events.length && compareIds(events[i]!.id, this.cursor) <= 0) i++;
     let n = 0;
+    let sent = 0;
     // Read once (the getter walks the socket's state, per subscriber per event), then counted up:
     // the kernel can only have taken more, so the estimate errs towards the bound.
     let pending = this.buffered();
+    const filter = this.filter;
     for (; i < events.length; i++) {
+      const e = events[i]!;
+      if (filter && !e.matches(filter)) {
+        this.cursor = e.id;
+        n++;
+        continue;
+      }
       if (pauseAt !== undefined && pending > pauseAt) break;
       if (pending > this.bound) {
         this.close('slow_consumer');
+        this.sentByLastWrite = sent;
         return n;
       }
-      const e = events[i]!;
       const bytes = this.send(e);
       pending += bytes;
       this.written += bytes;
       this.ends.push(this.written);
       this.cursor = e.id;
       n++;
+      sent++;
     }
+    this.sentByLastWrite = sent;
     if (this.ends.length > 64) this.pendingEvents(); // prunes what has been sent
     return n;
   }

@@ -45,13 +45,13 @@ export function streamUpgradeHandler(deps: { store: StreamStore; hub: StreamHub;
       const stream = parseInput(StreamId, raw, 'stream');
       const query = parseInput(SubscribeQuery, Object.fromEntries(url.searchParams), 'query');
       const cfg = await deps.store.get(stream);
-      const tokenHash = authenticate(cfg, presentedToken(req, query));
+      const credential = authenticate(cfg, presentedToken(req, query));
       if (!originAllowed(cfg!, req.headers.origin)) throw new AppError('origin_not_allowed');
       if (deps.hub.closing) throw new AppError('unavailable', 'The sidecar is shutting down; reconnect.', undefined, 1);
       // Without a resume point: events from now on, fixed before the client hears it is connected.
       const from = query.last_event_id ?? (await deps.store.position(stream)).lastGeneratedId;
       wss.handleUpgrade(req, socket, head, (ws) => {
-        void deps.hub.subscribe(stream, new WsSubscriber(ws, stream, tokenHash, deps.bound), from);
+        void deps.hub.subscribe(stream, new WsSubscriber(ws, stream, credential, deps.bound), from);
       });
     })().catch((err: unknown) => {
       if (err instanceof AppError) return refuse(socket, err);

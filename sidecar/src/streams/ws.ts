@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import type { Credential } from './auth';
 import type { StreamEvent } from './event';
 import { CLOSE_MESSAGES, Subscriber, type CloseReason } from './subscriber';
 
@@ -18,10 +19,10 @@ export class WsSubscriber extends Subscriber {
   constructor(
     private readonly ws: WebSocket,
     stream: string,
-    tokenHash: string,
+    credential: Credential,
     bound: number,
   ) {
-    super('ws', stream, tokenHash, bound);
+    super('ws', stream, credential, bound);
     ws.on('pong', () => (this.alive = true));
     ws.on('close', () => this.close('closed'));
     // An error (bad frame, reset) is followed by 'close'; listening keeps it from being thrown.

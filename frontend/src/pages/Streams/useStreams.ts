@@ -52,8 +52,10 @@ export function useStreams() {
   }
   const pollConsumers = () => (selected.value ? consumers.fetch({ stream: selected.value }).catch(() => null) : null)
 
+  /** Opening a stream closes the open connector (one detail pane). */
   function select(stream: string) {
-    router.replace({ query: { ...route.query, stream } })
+    const { connector: _connector, ...rest } = route.query
+    router.replace({ query: { ...rest, stream } })
   }
 
   watch(
@@ -74,7 +76,7 @@ export function useStreams() {
   let consumersTimer: ReturnType<typeof setInterval> | undefined
   onMounted(async () => {
     await loadStreams()
-    if (!selected.value && streams.data?.length) select(streams.data[0]!.name)
+    if (!selected.value && !route.query.connector && streams.data?.length) select(streams.data[0]!.name)
     else if (selected.value) {
       loadTokens()
       pollTail()
@@ -101,11 +103,17 @@ export function useStreams() {
   }
 
   /** The answer holds the token: kept in `created` only until the dialog is closed. */
-  const createToken = (label: string, expiresInDays: number | null) =>
+  /** `filter`: only events whose data has `value` at the dot path `field` reach the token's consumers. */
+  const createToken = (label: string, expiresInDays: number | null, filter: { field: string; value: string } | null = null) =>
     run(async () => {
       const stream = selected.value
       if (!stream) return
-      const args = expiresInDays ? { stream, label, expires_in_days: expiresInDays } : { stream, label }
+      const args = {
+        stream,
+        label,
+        ...(expiresInDays ? { expires_in_days: expiresInDays } : {}),
+        ...(filter ? { filter_field: filter.field, filter_value: filter.value } : {}),
+      }
       created.value = await creator.submit(args)
       await Promise.all([loadTokens(), loadStreams()])
     })
