@@ -9,6 +9,7 @@ import { createHttpApp } from './http/server';
 import { resolveToken } from './http/token';
 import { createInboundModule } from './inbound';
 import { createStreamsModule } from './streams';
+import { createSyncModule } from './sync';
 import type { Context, Module } from './module';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
@@ -108,7 +109,9 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
     secrets: keyRing.ring,
   };
   const streams = createStreamsModule(ctx);
-  const modules: Module[] = [createDeliveryModule(ctx, { streams: streams.sink }), createInboundModule(ctx), createConnectionsModule(ctx), streams];
+  const connectionsModule = createConnectionsModule(ctx);
+  const sync = createSyncModule(ctx, { proxy: connectionsModule.proxy, connections: connectionsModule.store });
+  const modules: Module[] = [createDeliveryModule(ctx, { streams: streams.sink, sync: sync.sink }), createInboundModule(ctx), connectionsModule, streams, sync];
   const started: Module[] = [];
   let server: Server | null = null;
 
