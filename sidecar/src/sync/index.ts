@@ -122,7 +122,11 @@ function createSyncSink(ctx: Context, service: SyncService): SyncSink {
         });
         const name = (m: (typeof list)[number]) => (m.payload as { name: string }).name;
         if (fresh.length) {
-          await service.changes(pid, fresh.filter((m) => m.event_type === 'sync.upsert').map(name), fresh.filter((m) => m.event_type === 'sync.delete').map(name));
+          await service.changes(pid, fresh.filter((m) => m.event_type === 'sync.upsert').map(name), fresh.filter((m) => m.event_type === 'sync.delete').map(name)).catch(async (err: Error) => {
+            // Not queued: forget the ids, so the re-push is taken as new.
+            await ctx.redis.del(...fresh.map((m) => `${ctx.prefix}sync:msg:${m.id}`));
+            throw err;
+          });
         }
       }
       return { accepted, duplicates, rejected };
