@@ -50,6 +50,8 @@ export class FrappeStandin {
   validate: (doctype: string, doc: Record<string, unknown>) => string | null = () => null;
   /** Set to make every call fail with this status (Frappe down). */
   failWith: number | null = null;
+  /** Called before each method runs (with the calls so far): a status makes that call fail. */
+  beforeCall: (method: string, n: number) => number | null = () => null;
 
   constructor(
     readonly apiKey = 'standin-key',
@@ -135,7 +137,10 @@ export class FrappeStandin {
         const m = /^\/api\/method\/integrations_app\.api\.sync\.(\w+)$/.exec(req.url ?? '');
         if (!m || req.method !== 'POST') return send(404, { exc_type: 'DoesNotExistError' });
         const method = m[1]!;
-        this.calls.set(method, (this.calls.get(method) ?? 0) + 1);
+        const n = (this.calls.get(method) ?? 0) + 1;
+        this.calls.set(method, n);
+        const fail = this.beforeCall(method, n);
+        if (fail) return send(fail, { exc_type: 'ServiceUnavailable' });
         const handler = (this as unknown as Record<string, (a: any) => unknown>)[`m_${method}`];
         if (!handler) return send(404, { exc_type: 'DoesNotExistError' });
         try {

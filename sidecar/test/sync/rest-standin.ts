@@ -23,6 +23,10 @@ export class RestStandin {
   readonly records = new Map<string, Contact>();
   private readonly idem = new Map<string, Contact>();
   readonly counts = { list: 0, get: 0, create: 0, update: 0, delete: 0 };
+  /** The query of every list call, in order. */
+  readonly listQueries: string[] = [];
+  /** Creates per `name` value: a duplicate shows here. */
+  readonly createsByName = new Map<string, number>();
   latencyMs = 0;
   /** Pin `updated_at` (rows sharing one timestamp). */
   fixedNow: string | null = null;
@@ -77,6 +81,7 @@ export class RestStandin {
           if (invalid) return send(422, { error: invalid });
           const rec = this.put(values);
           if (typeof key === 'string') this.idem.set(key, rec);
+          this.createsByName.set(String(values.name), (this.createsByName.get(String(values.name)) ?? 0) + 1);
           return send(201, rec);
         }
         if (!one) return send(404, { error: 'not found' });
@@ -121,6 +126,7 @@ export class RestStandin {
   private list(u: URL, send: (status: number, json: unknown, headers?: Record<string, string>) => void) {
     this.counts.list++;
     const q = u.searchParams;
+    this.listQueries.push(q.toString());
     const limit = Number(q.get('limit') ?? 100);
     const since = q.get('updated_since');
     const reserved = new Set(['limit', 'updated_since', 'page', 'offset', 'cursor']);
