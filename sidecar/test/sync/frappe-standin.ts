@@ -78,12 +78,28 @@ export class FrappeStandin {
     return t;
   }
 
+  /** Indexes as the DocType's database indexes: (profile, external_id) unique, (profile, local_name). */
+  private readonly byExt = new Map<string, Row>();
+  private readonly byLocal = new Map<string, Row>();
+
   logRow(profile: string, by: { local_name?: string; external_id?: string }): Row | undefined {
-    for (const r of this.logsOf(profile).values()) {
-      if (by.external_id !== undefined && r.external_id === by.external_id) return r;
-      if (by.local_name !== undefined && r.local_name === by.local_name) return r;
+    if (by.external_id !== undefined) {
+      const r = this.byExt.get(`${profile}\u0000${by.external_id}`);
+      if (r) return r;
     }
-    return undefined;
+    return by.local_name !== undefined ? this.byLocal.get(`${profile}\u0000${by.local_name}`) : undefined;
+  }
+
+  /** Stores a Sync Log row as-is (benchmarks seed rows that are already synced). */
+  seedLog(profile: string, fields: Record<string, any>): void {
+    const row: Row = { name: `LOG-${pad(++this.rowSeq, 8)}`, local_name: null, external_id: null, attempts: 0, events: [], ...fields };
+    this.logsOf(profile).set(row.name, row);
+    this.index(profile, row);
+  }
+
+  private index(profile: string, row: Row): void {
+    if (row.external_id) this.byExt.set(`${profile}\u0000${row.external_id}`, row);
+    if (row.local_name) this.byLocal.set(`${profile}\u0000${row.local_name}`, row);
   }
 
   /** A user's insert in desk. */
@@ -230,9 +246,16 @@ export class FrappeStandin {
   }
 
   m_get_sync_logs(a: { profile_id: string; local_names?: string[]; external_ids?: string[] }) {
-    const names = new Set(a.local_names ?? []);
-    const ids = new Set(a.external_ids ?? []);
-    return { rows: [...this.logsOf(a.profile_id).values()].filter((r) => (r.local_name && names.has(r.local_name)) || (r.external_id && ids.has(r.external_id))).map((r) => this.view(r)) };
+    const found = new Set<Row>();
+    for (const n of a.local_names ?? []) {
+      const r = this.byLocal.get(`${a.profile_id}\u0000${n}`);
+      if (r) found.add(r);
+    }
+    for (const id of a.external_ids ?? []) {
+      const r = this.byExt.get(`${a.profile_id}\u0000${id}`);
+      if (r) found.add(r);
+    }
+    return { rows: [...found].map((r) => this.view(r)) };
   }
 
   m_list_sync_logs(a: { profile_id: string; status?: string; after: string | null; limit: number }) {
@@ -257,6 +280,7 @@ export class FrappeStandin {
         t.set(row.name, row);
       }
       for (const [k, v] of Object.entries(fields)) if (v !== undefined) row[k] = v;
+      this.index(a.profile_id, row);
       row.events = [...(row.events ?? []), ...(events ?? [])].slice(-50);
     }
     return { written: a.rows.length };

@@ -51,6 +51,6 @@ describe('data sync: kill -9 of the sidecar mid-run', () => {
     expect(rows.every((r) => r.status === 'Synced')).toBe(true);
     expect(new Set(rows.map((r) => r.external_id)).size).toBe(N);
     // Every log row points at the one remote record of its customer.
-    for (const r of rows) expect(rest.records.get(r.external_id)!.name).toBe(frappe.table('Customer').get(r.local_name)!.customer_name);
+    for (const r of rows) expect(rest.records.get(r.external_id!)!.name).toBe(frappe.table('Customer').get(r.local_name!)!.customer_name);
   }, 150_000);
 });
