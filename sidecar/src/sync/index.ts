@@ -113,7 +113,7 @@ function createSyncSink(ctx: Context, service: SyncService): SyncSink {
           continue;
         }
         const pipe = ctx.redis.pipeline();
-        for (const m of list) pipe.set(`${ctx.prefix}sync:msg:${m.id}`, '1', 'EX', MESSAGE_TTL_S, 'NX');
+        for (const m of list) pipe.set(`${ctx.prefix}:sync:msg:${m.id}`, '1', 'EX', MESSAGE_TTL_S, 'NX');
         const res = (await pipe.exec()) ?? [];
         const fresh = list.filter((m, i) => {
           const isNew = res[i]?.[1] === 'OK';
@@ -124,7 +124,7 @@ function createSyncSink(ctx: Context, service: SyncService): SyncSink {
         if (fresh.length) {
           await service.changes(pid, fresh.filter((m) => m.event_type === 'sync.upsert').map(name), fresh.filter((m) => m.event_type === 'sync.delete').map(name)).catch(async (err: Error) => {
             // Not queued: forget the ids, so the re-push is taken as new.
-            await ctx.redis.del(...fresh.map((m) => `${ctx.prefix}sync:msg:${m.id}`));
+            await ctx.redis.del(...fresh.map((m) => `${ctx.prefix}:sync:msg:${m.id}`));
             throw err;
           });
         }

@@ -67,7 +67,7 @@ export class SyncState {
   ) {}
 
   private k(...parts: string[]) {
-    return `${this.prefix}sync:${parts.join(':')}`;
+    return `${this.prefix}:sync:${parts.join(':')}`;
   }
 
   async putProfile(id: string, p: Profile): Promise<void> {
