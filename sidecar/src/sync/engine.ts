@@ -215,7 +215,8 @@ export class SyncEngine {
   private async absencePage(run: Run, p: Profile): Promise<boolean> {
     const cp = run.checkpoint;
     const page = await this.d.local.listLogs(run.profile_id, null, cp.logs_after, p.page_size);
-    const candidates = page.rows.filter((l) => l.status !== 'Deleted' && l.status !== 'Conflict' && l.external_id && l.local_name);
+    // Rows this run wrote are of records it created or read remotely during the run: they exist.
+    const candidates = page.rows.filter((l) => l.status !== 'Deleted' && l.status !== 'Conflict' && l.external_id && l.local_name && l.run_id !== run.run_id);
     const seen = await this.d.state.seen(run.profile_id, run.run_id, candidates.map((l) => l.external_id!));
     await this.deleteLocal(run, p, candidates.filter((_, i) => !seen[i]));
     cp.logs_after = page.next;

@@ -150,6 +150,7 @@ export class FrappeStandin {
         };
         if (req.headers.authorization !== `token ${this.apiKey}:${this.apiSecret}`) return send(403, { exc_type: 'PermissionError' });
         if (this.failWith) return send(this.failWith, { exc_type: 'ServiceUnavailable' });
+        if ((req.url ?? '').startsWith('/api/resource/')) return this.resource(req.method ?? 'GET', req.url!, body, send);
         const m = /^\/api\/method\/integrations_app\.api\.sync\.(\w+)$/.exec(req.url ?? '');
         if (!m || req.method !== 'POST') return send(404, { exc_type: 'DoesNotExistError' });
         const method = m[1]!;
@@ -174,6 +175,49 @@ export class FrappeStandin {
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((ok) => (this.server ? this.server.close(() => ok()) : ok()));
+  }
+
+  /** Frappe's REST API (`/api/resource/{doctype}[/{name}]`), as another site serves it. */
+  private resource(method: string, url: string, body: string, send: (s: number, j: unknown) => void): void {
+    const u = new URL(url, 'http://x');
+    const [, , , dt, nm] = u.pathname.split('/');
+    const doctype = decodeURIComponent(dt!);
+    const t = this.table(doctype);
+    if (nm === undefined) {
+      if (method === 'POST') {
+        const values = JSON.parse(body || '{}') as Record<string, unknown>;
+        const invalid = this.validate(doctype, values);
+        if (invalid) return send(417, { exc_type: 'ValidationError', _server_messages: JSON.stringify([invalid]) });
+        const doc = this.insert(doctype, values);
+        return send(200, { data: doc });
+      }
+      if (method !== 'GET') return send(405, {});
+      const filters = JSON.parse(u.searchParams.get('filters') ?? '[]') as Array<[string, string, unknown]>;
+      let rows = [...t.values()].filter((d) =>
+        filters.every(([f, op, v]) => (op === '>=' ? String(d[f]) >= String(v) : op === 'in' ? (v as unknown[]).includes(d[f]) : op === '=' ? d[f] === v : false)),
+      );
+      if ((u.searchParams.get('order_by') ?? '').startsWith('modified asc')) {
+        rows = rows.sort((x, y) => (x.modified < y.modified ? -1 : x.modified > y.modified ? 1 : x.name < y.name ? -1 : 1));
+      }
+      const start = Number(u.searchParams.get('limit_start') ?? 0);
+      const len = Number(u.searchParams.get('limit_page_length') ?? 20);
+      return send(200, { data: rows.slice(start, start + len) });
+    }
+    const name = decodeURIComponent(nm);
+    const doc = t.get(name);
+    if (!doc) return send(404, { exc_type: 'DoesNotExistError' });
+    if (method === 'GET') return send(200, { data: doc });
+    if (method === 'PUT') {
+      const values = JSON.parse(body || '{}') as Record<string, unknown>;
+      const invalid = this.validate(doctype, { ...doc, ...values });
+      if (invalid) return send(417, { exc_type: 'ValidationError' });
+      return send(200, { data: this.edit(doctype, name, values) });
+    }
+    if (method === 'DELETE') {
+      this.remove(doctype, name);
+      return send(202, { message: 'ok' });
+    }
+    send(405, {});
   }
 
   // --- the whitelisted methods (docs/sync.md §2) ---
