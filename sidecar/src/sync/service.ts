@@ -259,7 +259,7 @@ export class SyncService {
 
   /** Progress to desk at every page; to Frappe's run history at most once a second and at the end. */
   private report(run: Run, force: boolean): void {
-    const { checkpoint: _cp, ...view } = run;
+    const view = runView(run);
     this.d.engine.progress(run);
     const key = `${run.profile_id}:${run.run_id}`;
     const last = this.lastReport.get(key) ?? 0;
@@ -277,5 +277,6 @@ export class SyncService {
 /** A run as the API shows it (the checkpoint is internal). */
 export function runView(run: Run & { already_running?: true }) {
   const { checkpoint: _cp, ...view } = run;
-  return view;
+  // A copy: the run's stats keep changing after a view of them is queued for realtime.
+  return { ...view, stats: { ...view.stats } };
 }

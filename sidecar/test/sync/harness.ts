@@ -49,10 +49,10 @@ export async function until<T>(f: () => T | Promise<T>, what: string, ms = 20_00
   }
 }
 
-export async function startSyncHarness(o: { pagination?: Pagination; profile?: Record<string, unknown> } = {}): Promise<SyncHarness> {
+export async function startSyncHarness(o: { pagination?: Pagination; profile?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<SyncHarness> {
   const frappe = await new FrappeStandin().start();
   const rest = await new RestStandin(o.pagination ?? 'page').start();
-  const sc = await startTestSidecar({ FRAPPE_URL: frappe.url, FRAPPE_API_KEY: frappe.apiKey, FRAPPE_API_SECRET: frappe.apiSecret, OUTBOUND_ALLOW_PRIVATE: 'true' });
+  const sc = await startTestSidecar({ FRAPPE_URL: frappe.url, FRAPPE_API_KEY: frappe.apiKey, FRAPPE_API_SECRET: frappe.apiSecret, OUTBOUND_ALLOW_PRIVATE: 'true', ...o.env });
   const api = async (method: string, path: string, json?: unknown) => {
     const res = await sc.api(path, { method, ...(json !== undefined ? { json } : {}) });
     const text = await res.text();
