@@ -104,7 +104,7 @@ export const ProfileInput = z
     schedule_cron: z.string().min(9).max(120).nullable().default(null),
     conflict_strategy: z.enum(['local_wins', 'remote_wins', 'latest_wins', 'manual']).default('latest_wins'),
     latest_fallback: z.enum(['local', 'remote']).default('local'),
-    page_size: z.number().int().min(1).max(1000).default(500),
+    page_size: z.number().int().min(1).max(1000).default(200),
     lookback_s: z.number().int().min(0).max(86_400).default(300),
     local_filters: z.array(Filter).max(50).default([]),
     remote_filters: z.array(Filter).max(50).default([]),

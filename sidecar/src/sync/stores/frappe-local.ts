@@ -58,6 +58,9 @@ export type UpsertResult =
   | { key: string; ok: true; name: string; created: boolean; record: LocalRec }
   | { key: string; ok: false; code: string; error: string; retryable: boolean };
 
+/** Saving a page of documents runs every controller hook of each: it gets longer than a read. */
+const WRITE_TIMEOUT_MS = 120_000;
+
 export class LocalSite {
   constructor(private readonly frappe: FrappeClient) {}
 
@@ -80,7 +83,7 @@ export class LocalSite {
   async upsert(profileId: string, doctype: string, records: Array<{ key: string; name: string | null; values: Doc; idempotency_key?: string }>): Promise<Map<string, UpsertResult>> {
     const out = new Map<string, UpsertResult>();
     if (records.length === 0) return out;
-    const r = await this.frappe.call<{ results: UpsertResult[] }>(SYNC_METHODS.upsertRecords, { profile_id: profileId, doctype, records });
+    const r = await this.frappe.call<{ results: UpsertResult[] }>(SYNC_METHODS.upsertRecords, { profile_id: profileId, doctype, records }, { timeoutMs: WRITE_TIMEOUT_MS });
     for (const x of r.results) out.set(x.key, x);
     return out;
   }
@@ -89,7 +92,7 @@ export class LocalSite {
     if (names.length === 0) return new Map<string, { ok: boolean; error?: string; retryable?: boolean; code?: string }>();
     const r = await this.frappe.call<{ results: Array<{ name: string; ok: boolean; code?: string; error?: string; retryable?: boolean }> }>(SYNC_METHODS.deleteRecords, {
       profile_id: profileId, doctype, names,
-    });
+    }, { timeoutMs: WRITE_TIMEOUT_MS });
     return new Map(r.results.map((x) => [x.name, x]));
   }
 
@@ -110,7 +113,7 @@ export class LocalSite {
   }
 
   async writeLogs(profileId: string, rows: SyncLog[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += 1000) await this.frappe.call(SYNC_METHODS.writeSyncLogs, { profile_id: profileId, rows: rows.slice(i, i + 1000) });
+    for (let i = 0; i < rows.length; i += 1000) await this.frappe.call(SYNC_METHODS.writeSyncLogs, { profile_id: profileId, rows: rows.slice(i, i + 1000) }, { timeoutMs: WRITE_TIMEOUT_MS });
   }
 
   reportRun(profileId: string, run: unknown): Promise<unknown> {
