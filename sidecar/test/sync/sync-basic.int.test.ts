@@ -83,6 +83,16 @@ describe('data sync: create, update, delete both ways (REST store)', () => {
     await h.run('full');
     // Pulling Remote into Frappe wrote it with the echo marker: no change event for the outbox.
     expect(h.frappe.changes).toEqual([]);
+    // Even if the site did hand the pulled record back (a missed marker), it goes nowhere: its
+    // content hash is the one the sync wrote. Sent with a real change in the same batch, which
+    // shows when the batch is done.
+    const pulled = [...h.frappe.table('Customer').values()][0]!;
+    const other = h.frappe.insert('Customer', { customer_name: 'Other' });
+    const before = { ...h.rest.counts };
+    await h.api('POST', '/v1/sync/profiles/customers/changes', { changes: [{ name: pulled.name, action: 'upsert' }, { name: other.name, action: 'upsert' }] });
+    await until(() => byName(h!, 'Other'), 'the real change');
+    expect(h.rest.counts.update).toBe(before.update);
+    expect(h.rest.counts.create).toBe(before.create + 1);
     const doc = h.frappe.insert('Customer', { customer_name: 'Live', email_id: 'live@x.test' });
     const msg = { id: 'msg-0001', sync_profile_id: 'customers', event_type: 'sync.upsert', payload: { name: doc.name }, timestamp: new Date().toISOString() };
     const res = await h.api('POST', '/v1/messages', { messages: [msg] });
