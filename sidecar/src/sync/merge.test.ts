@@ -68,6 +68,13 @@ describe('sync three-way reconcile', () => {
     expect(d.kind).toBe('skip');
   });
 
+  it('a field new to the map takes the non-blank value without a conflict', () => {
+    const old = base({ a: 'a0' });
+    const p = profile({ conflict_strategy: 'manual' });
+    expect(reconcile(p, old, side({ a: 'a0', b: 'l' }), side({ a: 'a0', b: 'r' }))).toMatchObject({ kind: 'write', toRemote: { b: 'l' } });
+    expect(reconcile(p, old, side({ a: 'a0', b: null }), side({ a: 'a0', b: 'r' }))).toMatchObject({ kind: 'write', toLocal: { b: 'r' }, toRemote: {} });
+  });
+
   it('without a base (first match) differing fields go by the strategy', () => {
     const d = reconcile(profile({ conflict_strategy: 'local_wins' }), null, side({ a: 'l', b: 'same' }), side({ a: 'r', b: 'same' }));
     expect(d).toMatchObject({ kind: 'write', toRemote: { a: 'l' }, toLocal: {} });

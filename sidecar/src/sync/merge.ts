@@ -48,7 +48,10 @@ export function reconcile(p: Profile, base: Base | null, local: SideState, remot
     // Without a base (a record matched for the first time) every differing field counts as changed on both sides.
     const lc = lChanged && (b === null || !same(l, b[k]));
     const rc = rChanged && (b === null || !same(r, b[k]));
-    const v = pick(p, f, l, r, lc, rc, local, remote);
+    // A field the last sync did not map (the field map grew) has no history: it does not count as
+    // edited on either side, so it takes the non-blank value (local first), never a conflict.
+    const fresh = b !== null && !(k in b);
+    const v = fresh ? pick(p, f, l, r, false, isBlank(l), local, remote) : pick(p, f, l, r, lc, rc, local, remote);
     if (v === CONFLICT) {
       manual.push(k);
       merged[k] = b?.[k] ?? null;
