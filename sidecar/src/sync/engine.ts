@@ -1,11 +1,10 @@
-import type { Logger } from '../observability/logger';
 import { Links } from './links';
 import {
   getPath, hashCanon, localCanon, matchesFilters, remoteCanon, same, timestampMs, toLocalValues, toRemoteBody, TransformError, type Canon, type Doc,
 } from './mapping';
 import { reconcile, writes, type SideState } from './merge';
 import type { Profile, RecordRef } from './schemas';
-import { EMPTY_CURSORS, type Phase, type Run, type Stats, type SyncState } from './state';
+import { EMPTY_CURSORS, type Phase, type Run, type SyncState } from './state';
 import type { LocalRec, LocalSite, SyncLog } from './stores/frappe-local';
 import { pool } from './stores/rest';
 import { RecordError, type RemoteRecord, type RemoteStore } from './stores/types';
@@ -20,7 +19,6 @@ export interface EngineDeps {
   local: LocalSite;
   remote(profileId: string, p: Profile): RemoteStore;
   state: SyncState;
-  log: Logger;
   /** A failed record is retried alone after `delayMs` (a single-record job). */
   scheduleRetry(profileId: string, ref: RecordRef, delayMs: number): Promise<void>;
   /** Progress and conflicts for desk (realtime); never throws. */
@@ -541,4 +539,3 @@ function pickKnown(L: Canon, values: Record<string, unknown>): Doc {
   return out;
 }
 
-export type { Stats };

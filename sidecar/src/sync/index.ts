@@ -61,7 +61,6 @@ export function createSyncModule(ctx: Context, deps: SyncModuleDeps): Module & {
     concurrency: WORKER_CONCURRENCY,
     engine: {
       remote,
-      log: ctx.log,
       progress: (run) => ctx.realtime.publish('integrations_sync_progress', runView(run)),
       conflict: (item) => ctx.realtime.publish('integrations_sync_conflict', item),
     },
