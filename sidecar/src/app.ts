@@ -10,6 +10,7 @@ import { resolveToken } from './http/token';
 import { createInboundModule } from './inbound';
 import { createStreamsModule } from './streams';
 import { createConnectorsModule } from './streams/connectors';
+import { createSyncModule } from './sync';
 import type { Context, Module } from './module';
 import { createLogger, type Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
@@ -112,7 +113,8 @@ export async function startSidecar(config: Config, opts: SidecarOptions = {}): P
   const inbound = createInboundModule(ctx);
   const conns = createConnectionsModule(ctx);
   const connectors = createConnectorsModule(ctx, { inbound, connections: conns });
-  const modules: Module[] = [createDeliveryModule(ctx, { streams: streams.sink }), inbound, conns, streams, connectors];
+  const sync = createSyncModule(ctx, { proxy: conns.proxy, connections: conns.store });
+  const modules: Module[] = [createDeliveryModule(ctx, { streams: streams.sink, sync: sync.sink }), inbound, conns, streams, connectors, sync];
   const started: Module[] = [];
   let server: Server | null = null;
 

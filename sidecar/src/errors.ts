@@ -15,6 +15,8 @@ export const ERROR_CATALOGUE = {
   conflict: { status: 409, message: 'The request conflicts with the current state.' },
   connection_disabled: { status: 409, message: 'The connection is disabled.' },
   not_connected: { status: 409, message: 'The connection has no account connected yet.' },
+  profile_disabled: { status: 409, message: 'The sync profile is disabled.' },
+  not_in_conflict: { status: 409, message: 'The record is not in conflict.' },
   connection_expired: { status: 409, message: 'The connection\'s authorization has expired or was revoked: reconnect it.' },
   provider_unset: { status: 409, message: 'The connection names no provider whose operations can be called.' },
   payload_too_large: { status: 413, message: 'The body is too large.' },

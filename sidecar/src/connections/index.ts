@@ -39,7 +39,7 @@ export interface ConnectionsOptions {
  * the proxy with auth injected under one outgoing policy; tokens obtained, refreshed and
  * written back to Frappe. See sidecar/README.md "Connections".
  */
-export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions = {}): Module & { store: ConnectionStore; tokens: TokenManager; refresher: Refresher; recorder: CallRecorder; auth: ConnectionAuthInjector } {
+export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions = {}): Module & { store: ConnectionStore; tokens: TokenManager; refresher: Refresher; recorder: CallRecorder; auth: ConnectionAuthInjector; proxy: ProxyService } {
   const keys = new ConnectionKeys(ctx.prefix);
   const metrics = createConnectionMetrics(ctx.metrics.registry);
   const frappe = ctx.frappe ? new ConnectionFrappeSync(ctx.frappe) : null;
@@ -74,6 +74,7 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
     refresher,
     recorder,
     auth: new ConnectionAuthInjector(store, tokens),
+    proxy,
     routes({ private: r }) {
       connectionRoutes(r, { store, guard, flow, disconnector, stats: (ids, minutes) => readStats(ctx.redis, keys, ids, minutes), changed: (id) => tokens.forget(id), providers, operations });
     },

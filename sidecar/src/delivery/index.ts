@@ -16,6 +16,7 @@ import { loadScripts } from './scripts';
 import { createSender, type Sender } from './send';
 import type { DeliveryService } from './service';
 import type { StreamSink } from './stream-sink';
+import type { SyncSink } from './sync-sink';
 import { createSsrfGuard } from './ssrf';
 import { AUTO_DISABLE_AFTER_MS, createDeliveryWorker } from './worker';
 
@@ -34,6 +35,8 @@ export interface DeliveryOptions {
   jobBackoffMs?: number;
   /** Takes messages that carry `stream_id` (the streams module). */
   streams?: StreamSink;
+  /** Takes messages that carry `sync_profile_id` (the sync module). */
+  sync?: SyncSink | null;
 }
 
 /** Outbound webhooks: endpoints, messages, the delivery worker and the Frappe reporter. */
@@ -46,7 +49,7 @@ export function createDeliveryModule(ctx: Context, opts: DeliveryOptions = {}): 
   });
   const enqueue = createEnqueue(queue, opts.jobBackoffMs);
   const endpoints = new EndpointStore(ctx.redis, keys, ctx.secrets);
-  const messages = new MessageService(ctx.redis, keys, loadScripts(ctx.redis), endpoints, enqueue, ctx.replicated, opts.streams ?? null, ctx.frappe ? keys.reports : null);
+  const messages = new MessageService(ctx.redis, keys, loadScripts(ctx.redis), endpoints, enqueue, ctx.replicated, opts.streams ?? null, ctx.frappe ? keys.reports : null, opts.sync ?? null);
   const guard = createSsrfGuard({ allowPrivate: ctx.config.OUTBOUND_ALLOW_PRIVATE, allowHosts: ctx.config.OUTBOUND_ALLOW_HOSTS });
   const service: DeliveryService = { keys, endpoints, messages, guard, replicated: ctx.replicated };
 

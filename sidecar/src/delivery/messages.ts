@@ -5,8 +5,9 @@ import type { EndpointStore } from './endpoints';
 import { BATCH_SIZE, type AnyDeliveryJob, type BatchJob, type DeliveryJob, type DeliveryKeys } from './keys';
 import type { Enqueue } from './queue';
 import { MAX_JSON_DEPTH } from '../http/json';
-import type { EndpointMessage, MessageInput, MessageStatus, OverDeepMessage, StreamMessage } from './schemas';
+import type { EndpointMessage, MessageInput, MessageStatus, OverDeepMessage, StreamMessage, SyncMessage } from './schemas';
 import type { StreamRejected, StreamSink } from './stream-sink';
+import type { SyncRejected, SyncSink } from './sync-sink';
 import type { Scripts } from './scripts';
 
 /** How long a message, its body and its attempts stay readable after its last activity. */
@@ -22,7 +23,8 @@ export type Rejected =
       code: 'endpoint_not_found' | 'event_type_not_subscribed' | 'payload_too_large' | 'payload_too_deep';
       message: string;
     }
-  | StreamRejected;
+  | StreamRejected
+  | SyncRejected;
 
 type Accepted = { accepted: string[]; duplicates: string[]; rejected: Rejected[] };
 
@@ -42,6 +44,8 @@ export class MessageService {
     private readonly streams: StreamSink | null = null,
     /** The reports stream when Frappe is told outcomes: a stream message appended is reported `succeeded`. */
     private readonly reports: string | null = null,
+    /** Takes the messages that carry `sync_profile_id`; without it they are rejected `sync_profile_not_found`. */
+    private readonly sync: SyncSink | null = null,
   ) {}
 
   /**
@@ -50,18 +54,47 @@ export class MessageService {
    */
   async accept(messages: Array<MessageInput | OverDeepMessage>): Promise<Accepted> {
     const toStreams: StreamMessage[] = [];
+    const toSync: SyncMessage[] = [];
     const toEndpoints: Array<EndpointMessage | OverDeepMessage> = [];
     for (const m of messages) {
       if (!('overDeep' in m) && m.stream_id !== undefined) toStreams.push(m as StreamMessage);
+      else if (!('overDeep' in m) && m.sync_profile_id !== undefined) toSync.push(m as SyncMessage);
       else toEndpoints.push(m as EndpointMessage | OverDeepMessage);
     }
-    if (toStreams.length === 0) return this.acceptDeliveries(toEndpoints);
-    const [streamed, delivered] = await Promise.all([this.appendToStreams(toStreams), this.acceptDeliveries(toEndpoints)]);
+    if (toStreams.length === 0 && toSync.length === 0) return this.acceptDeliveries(toEndpoints);
+    const parts = await Promise.all([this.appendToStreams(toStreams), this.acceptSync(toSync), this.acceptDeliveries(toEndpoints)]);
     return {
-      accepted: [...delivered.accepted, ...streamed.accepted],
-      duplicates: [...delivered.duplicates, ...streamed.duplicates],
-      rejected: [...delivered.rejected, ...streamed.rejected],
+      accepted: parts.flatMap((x) => x.accepted),
+      duplicates: parts.flatMap((x) => x.duplicates),
+      rejected: parts.flatMap((x) => x.rejected),
     };
+  }
+
+  private async acceptSync(messages: SyncMessage[]): Promise<Accepted> {
+    if (messages.length === 0) return { accepted: [], duplicates: [], rejected: [] };
+    if (!this.sync) {
+      return { accepted: [], duplicates: [], rejected: messages.map((m) => ({ id: m.id, code: 'sync_profile_not_found' as const, message: `Sync profile ${m.sync_profile_id} not found.` })) };
+    }
+    const out = await this.sync.acceptChanges(messages);
+    // Queued (now or before) is the message's final outcome, as for a stream: the record's own
+    // outcome lives in its Sync Log row.
+    await this.reportDone([...out.accepted, ...out.duplicates], new Map(messages.map((m) => [m.id, { sync_profile_id: m.sync_profile_id }])));
+    return out;
+  }
+
+  private async reportDone(ids: string[], target: Map<string, Record<string, string>>): Promise<void> {
+    if (!this.reports || ids.length === 0) return;
+    const at = new Date().toISOString();
+    const pipe = this.redis.pipeline();
+    for (const id of ids) {
+      const outcome = {
+        message_id: id, ...target.get(id), status: 'succeeded',
+        attempt: { n: 1, at, status_code: null, duration_ms: 0, error: null, response_body: null, request_headers: {} },
+        next_attempt_at: null,
+      };
+      pipe.xadd(this.reports, '*', 'o', JSON.stringify(outcome));
+    }
+    await replies(pipe);
   }
 
   private async appendToStreams(messages: StreamMessage[]): Promise<Accepted> {
@@ -79,20 +112,8 @@ export class MessageService {
       record.hset(key, 'st', 'succeeded', 'stream', m.stream_id, 'type', m.event_type).hsetnx(key, 'acc', acc).expire(key, MESSAGE_RETENTION_S);
     }
     await replies(record);
-    if (this.reports) {
-      // Appended (now or before) is this message's final outcome: Frappe completes its outbox row.
-      const at = new Date().toISOString();
-      const pipe = this.redis.pipeline();
-      for (const id of [...out.accepted, ...out.duplicates]) {
-        const outcome = {
-          message_id: id, stream_id: byId.get(id)!.stream_id, status: 'succeeded',
-          attempt: { n: 1, at, status_code: null, duration_ms: 0, error: null, response_body: null, request_headers: {} },
-          next_attempt_at: null,
-        };
-        pipe.xadd(this.reports, '*', 'o', JSON.stringify(outcome));
-      }
-      await replies(pipe);
-    }
+    // Appended (now or before) is this message's final outcome: Frappe completes its outbox row.
+    await this.reportDone([...out.accepted, ...out.duplicates], new Map(messages.map((m) => [m.id, { stream_id: m.stream_id }])));
     return out;
   }
 

@@ -93,28 +93,31 @@ export const EndpointInput = z
 export type EndpointInput = z.infer<typeof EndpointInput>;
 
 /**
- * A message for an outbound endpoint (`endpoint_id`) or for a stream (`stream_id`): exactly one
- * of the two. A stream message is appended to that stream's history once (docs/api.md).
+ * A message for an outbound endpoint (`endpoint_id`), a stream (`stream_id`) or a sync profile
+ * (`sync_profile_id`): exactly one of the three. A stream message is appended to that stream's
+ * history once (docs/api.md); a sync message names a local record to push (docs/sync.md §5).
  */
 export const MessageInput = z
   .object({
     id: Id,
     endpoint_id: Id.optional(),
     stream_id: Id.optional(),
+    sync_profile_id: z.string().min(1).max(140).optional(),
     // No line breaks: the type is an SSE `event:` line for stream messages.
     event_type: z.string().min(1).max(200).regex(/^[^\r\n]*$/, 'no line breaks'),
     payload: z.unknown().refine((v) => v !== undefined, 'payload is required'),
     timestamp: z.iso.datetime({ offset: true }).optional(),
   })
   .strict()
-  .refine((m) => (m.endpoint_id === undefined) !== (m.stream_id === undefined), {
-    message: 'give exactly one of endpoint_id and stream_id',
+  .refine((m) => [m.endpoint_id, m.stream_id, m.sync_profile_id].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of endpoint_id, stream_id and sync_profile_id',
     path: ['endpoint_id'],
   });
 
 export type MessageInput = z.infer<typeof MessageInput>;
-export type EndpointMessage = MessageInput & { endpoint_id: string; stream_id?: undefined };
-export type StreamMessage = MessageInput & { stream_id: string; endpoint_id?: undefined };
+export type EndpointMessage = MessageInput & { endpoint_id: string; stream_id?: undefined; sync_profile_id?: undefined };
+export type StreamMessage = MessageInput & { stream_id: string; endpoint_id?: undefined; sync_profile_id?: undefined };
+export type SyncMessage = MessageInput & { sync_profile_id: string; endpoint_id?: undefined; stream_id?: undefined };
 
 export const MAX_MESSAGES_PER_CALL = 1000;
 

@@ -33,14 +33,15 @@ export class FrappeClient {
     this.auth = `token ${opts.apiKey}:${opts.apiSecret}`;
   }
 
-  async call<T = unknown>(method: string, body: unknown): Promise<T> {
+  /** `timeoutMs` overrides the client's for one call (a batch of saves takes longer than a read). */
+  async call<T = unknown>(method: string, body: unknown, opts: { timeoutMs?: number } = {}): Promise<T> {
     let res: Response;
     try {
       res = await this.fetchImpl(`${this.opts.url}/api/method/${method}`, {
         method: 'POST',
         headers: { authorization: this.auth, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
+        signal: AbortSignal.timeout(opts.timeoutMs ?? this.opts.timeoutMs ?? 15_000),
         redirect: 'manual',
       });
     } catch (err) {

@@ -12,6 +12,8 @@ export const REALTIME_ROOMS = {
   integrations_delivery: 'doctype:Integration Webhook Delivery',
   integrations_endpoint_disabled: 'doctype:Integration Webhook',
   integrations_inbound: 'doctype:Integration Inbound Event',
+  integrations_sync_progress: 'doctype:Integration Sync Profile',
+  integrations_sync_conflict: 'doctype:Integration Sync Profile',
 } as const;
 
 export type RealtimeEvent = keyof typeof REALTIME_ROOMS;

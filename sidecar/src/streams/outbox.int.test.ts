@@ -82,14 +82,15 @@ describe('streams fed from the outbox', () => {
     expect((await sc.api('/v1/messages/m3')).status).toBe(404);
   });
 
-  it('takes exactly one of endpoint_id and stream_id', async () => {
+  it('takes exactly one of endpoint_id, stream_id and sync_profile_id', async () => {
     for (const m of [
       { id: 'x1', endpoint_id: 'ep', stream_id: 'customers', event_type: 't', payload: 1 },
       { id: 'x2', event_type: 't', payload: 1 },
+      { id: 'x3', stream_id: 'customers', sync_profile_id: 'p', event_type: 't', payload: 1 },
     ]) {
       const res = await sc.api('/v1/messages', { method: 'POST', json: { messages: [m] } });
       expect(res.status).toBe(400);
-      expect(((await res.json()) as any).error.details[0].message).toMatch(/exactly one of endpoint_id and stream_id/);
+      expect(((await res.json()) as any).error.details[0].message).toMatch(/exactly one of endpoint_id, stream_id and sync_profile_id/);
     }
   });
 });
