@@ -260,8 +260,8 @@ export function serveSync(site: Standin, options: { sidecarUrl: string; sidecarT
 
   /** sync/rules/conflicts.py side_by_side */
   function sideBySide(log: SyncLogRecord) {
-    const conflict = log.conflict ?? { fields: [], local: {}, remote: {}, base: null, detected_at: null }
-    const base = conflict.base ?? {}
+    const conflict: NonNullable<SyncLogRecord['conflict']> = log.conflict ?? { fields: [], local: {}, remote: {}, base: null, detected_at: '' }
+    const base: Record<string, unknown> = conflict.base ?? {}
     const map = profiles.get(log.profile)!.field_map
     const remoteNames = new Map(map.map((r) => [r.local_field, r.remote_field]))
     const order = [...map.map((r) => r.local_field), ...Object.keys({ ...conflict.local, ...conflict.remote }).filter((f) => !remoteNames.has(f))]
