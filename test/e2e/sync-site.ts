@@ -134,11 +134,11 @@ export function serveSync(site: Standin, options: { sidecarUrl: string; sidecarT
         name: `RUN-${++counter}`,
         run_id: raw.run_id,
         profile,
-        started_at: null,
-        finished_at: null,
         requested_by: requestedBy,
         creation: Date.now() + counter,
-        ...(values as Omit<SyncRunRecord, 'name' | 'run_id' | 'profile' | 'requested_by' | 'creation'>),
+        ...(values as Omit<SyncRunRecord, 'name' | 'run_id' | 'profile' | 'requested_by' | 'creation' | 'started_at' | 'finished_at'>),
+        started_at: values.started_at ?? null,
+        finished_at: values.finished_at ?? null,
       }
       runs.set(run.name, run)
     }
