@@ -22,6 +22,14 @@ class IntegrationSyncProfile(Document):
 			frappe.throw(str(e))
 
 	def validate_local_doctype(self):
+		# The sidecar reads and writes the DocType a profile names (sync/local_store.py): only
+		# someone who may create and change its records can point a sync at it.
+		for ptype in ("read", "write", "create", *(("delete",) if self.pull_deletes else ())):
+			if not frappe.has_permission(self.local_doctype, ptype):
+				frappe.throw(
+					_("You may not {0} {1} records, so you cannot sync them").format(_(ptype), frappe.bold(self.local_doctype)),
+					frappe.PermissionError,
+				)
 		meta = frappe.get_meta(self.local_doctype)
 		if meta.istable or meta.issingle or meta.is_virtual:
 			frappe.throw(_("{0} cannot be synced: child tables, Singles and virtual DocTypes have no records of their own").format(frappe.bold(self.local_doctype)))
