@@ -224,11 +224,13 @@ def _add_sync_pending(profiles: list[dict], doc, method: str) -> None:
 	writer = frappe.flags.get(SYNC_MARKER)
 	event_type = "sync.delete" if method == "on_trash" else "sync.upsert"
 	for profile in profiles:
-		if profile["name"] == writer or (event_type == "sync.delete" and not profile["push_deletes"]):
+		if profile["name"] == writer:
 			continue
 		key = ("sync_profile", profile["name"], doc.doctype, doc.name)
 		pending = _pending()
 		pending.pop(key, None)
+		if event_type == "sync.delete" and not profile["push_deletes"]:
+			continue  # the document is gone: an earlier upsert of it has nothing left to send
 		pending[key] = {
 			"webhook": None,
 			"stream": None,
