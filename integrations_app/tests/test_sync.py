@@ -9,6 +9,7 @@ from unittest.mock import patch
 import frappe
 from frappe.utils import get_datetime
 
+from integrations_app import retention
 from integrations_app.api import sync as api
 from integrations_app.outbound import outbox
 from integrations_app.sidecar import config_sync, handoff
@@ -24,6 +25,7 @@ from integrations_app.tests.helpers import (
 	configure_sidecar,
 	flush,
 	make_todo,
+	simulated_transactions,
 	take_after_commit,
 )
 from integrations_app.tests.test_push import private_stream, stream_messages
@@ -138,14 +140,22 @@ class TestProfileConfig(SyncTestCase):
 			profile.enabled = 0
 			profile.save()
 			run_pushes()
-			frappe.delete_doc(PROFILE, profile.name)
+			engine["write_sync_logs"](profile_id="todo-sync", rows=[{"local_name": "T-1", "external_id": "R-1", "status": "Synced"}])
+			engine["report_run"](profile_id="todo-sync", run={"run_id": "r-del", "kind": "full", "status": "succeeded", "stats": {}})
+			with patch("frappe.enqueue") as enqueue:
+				frappe.delete_doc(PROFILE, profile.name)
 			run_pushes()
 		self.assertEqual(
 			[(r["method"], r["path"]) for r in profile_requests(sidecar)],
 			[("PUT", "/v1/sync/profiles/todo-sync"), ("DELETE", "/v1/sync/profiles/todo-sync"), ("DELETE", "/v1/sync/profiles/todo-sync")],
 		)
-		[purge] = self.jobs.take("integrations_app.retention.purge_log")
-		self.assertEqual(purge["kwargs"], {"owner_doctype": PROFILE, "owner": "todo-sync"})
+		# the log and runs outlive the delete's transaction; a background job removes them
+		self.assertEqual(frappe.db.count(LOG, {"profile": "todo-sync"}), 1)
+		[purge] = [c for c in enqueue.call_args_list if c.args == ("integrations_app.retention.purge_log",)]
+		self.assertEqual((purge.kwargs["owner_doctype"], purge.kwargs["owner"], purge.kwargs["enqueue_after_commit"]), (PROFILE, "todo-sync", True))
+		with simulated_transactions():
+			self.assertEqual(retention.purge_log(PROFILE, "todo-sync", chunk=1), 2)
+		self.assertEqual((frappe.db.count(LOG, {"profile": "todo-sync"}), frappe.db.count(RUN, {"profile": "todo-sync"})), (0, 0))
 
 	def test_a_sidecar_that_is_down_gets_it_from_the_minutely_job(self):
 		configure_sidecar("http://127.0.0.1:9")
