@@ -171,7 +171,7 @@ def retry_failed(profile: str) -> dict:
 
 @frappe.whitelist(methods=["POST"])
 def resync_record(profile: str, local_name: str | None = None, external_id: str | None = None) -> dict:
-	"""Re-read both sides of one record and reconcile it, whatever its attempts → {run_id}."""
+	"""Re-read both sides of one record and reconcile it, whatever its attempts → {queued: true}."""
 	_profile(profile, "write")
 	return desk.resync_record(profile, local_name, external_id)
 
@@ -220,7 +220,8 @@ def get_conflict(log: str) -> dict:
 @frappe.whitelist(methods=["POST"])
 def resolve_conflict(log: str, take: str, values: dict | str | None = None) -> dict:
 	"""take "local" or "remote", or "merge" with `values` {local field: value} for every field in
-	conflict; the engine writes the result to both sides and marks the record Synced."""
+	conflict; the engine writes the result to both sides before it answers
+	{status: "Synced" | "Failed", local_name, external_id, error}."""
 	return desk.resolve(_log(log, "write"), take, values)
 
 

@@ -147,6 +147,7 @@ def _keep_run(profile: str, answer: dict) -> dict:
 
 
 def resync_record(profile: str, local_name: str | None, external_id: str | None) -> dict:
+	"""→ the sidecar's {queued: true}; the outcome lands in the record's Sync Log row."""
 	if not local_name and not external_id:
 		frappe.throw(_("Name the record: its local name or its external id"))
 	body = {k: v for k, v in (("local_name", local_name), ("external_id", external_id)) if v}

@@ -18,6 +18,7 @@ from integrations_app.sitetime import to_iso_utc
 from integrations_app.sync.config import NO_VALUE_TYPES, PROFILE, STANDARD_FIELDS
 
 MAX_BATCH = 1000
+IDEMPOTENCY_TTL_S = 86_400  # how long a repeated insert is recognised (docs/sync.md §2)
 SYNC_MARKER = "integrations_sync_profile"  # outbound.doc_events reads it: no echo to this profile
 # Changes any writer may make to a record: never the identity or bookkeeping columns.
 NOT_WRITABLE = frozenset(STANDARD_FIELDS) | {"amended_from", "parent", "parenttype", "parentfield"}
@@ -146,7 +147,11 @@ def _failure(e: Exception) -> dict:
 	return {"code": "error", "error": f"{type(e).__name__}: {message}", "retryable": True}
 
 
-def _write_one(doctype: str, item: dict, allowed: set[str]) -> dict:
+def _idempotency_cache_key(profile_id: str, doctype: str, key: str) -> str:
+	return f"ia_sync_idem:{profile_id}:{doctype}:{key}"
+
+
+def _write_one(profile_id: str, doctype: str, item: dict, allowed: set[str]) -> dict:
 	name, values = item.get("name"), item.get("values")
 	if not isinstance(values, dict):
 		raise StoreError("values must be an object")
@@ -154,9 +159,22 @@ def _write_one(doctype: str, item: dict, allowed: set[str]) -> dict:
 	if unknown:
 		raise StoreError(f"{doctype} has no writable field {', '.join(unknown)}")
 	if name is None:
+		idempotency_key = item.get("idempotency_key")
+		cache_key = None
+		if idempotency_key is not None:
+			if not isinstance(idempotency_key, str) or not 1 <= len(idempotency_key) <= 200:
+				raise StoreError("idempotency_key must be a string of 1-200 characters")
+			# The engine repeats an insert it never saw answered (a crash, a timeout): the
+			# document made the first time is the answer, not a second one.
+			cache_key = _idempotency_cache_key(profile_id, doctype, idempotency_key)
+			made = frappe.cache.get_value(cache_key)
+			if made and frappe.db.exists(doctype, made):
+				return {"name": made, "created": False, "record": record(frappe.get_doc(doctype, made))}
 		doc = frappe.new_doc(doctype)
 		doc.update(values)
 		doc.insert(ignore_permissions=True)
+		if cache_key:
+			frappe.cache.set_value(cache_key, doc.name, expires_in_sec=IDEMPOTENCY_TTL_S)
 		return {"name": doc.name, "created": True, "record": record(doc)}
 	if not isinstance(name, str) or not frappe.db.exists(doctype, name):
 		raise frappe.DoesNotExistError(f"{doctype} {name} not found")
@@ -180,7 +198,7 @@ def upsert_records(profile_id: str, doctype: str, records) -> dict:
 			try:
 				if not isinstance(item, dict):
 					raise StoreError("a record must be an object")
-				results.append({"key": key, "ok": True, **_write_one(doctype, item, allowed)})
+				results.append({"key": key, "ok": True, **_write_one(profile_id, doctype, item, allowed)})
 				frappe.db.release_savepoint(savepoint)
 			except Exception as e:
 				frappe.db.rollback(save_point=savepoint)

@@ -308,6 +308,19 @@ class TestEngineMethods(SyncTestCase):
 		self.assertFalse(frappe.flags.get("integrations_sync_profile"), "the echo marker is cleared")
 		self.assertEqual(len(frappe.local.message_log), messages, "no message for the caller to see")
 
+	def test_a_repeated_insert_answers_the_document_made_the_first_time(self):
+		item = {"key": "k", "name": None, "values": {"description": "once"}, "idempotency_key": "remote-77"}
+		first = engine["upsert_records"](profile_id="todo-sync", doctype="ToDo", records=[item])["results"][0]
+		again = engine["upsert_records"](profile_id="todo-sync", doctype="ToDo", records=[item])["results"][0]
+		self.assertEqual((first["created"], again["created"], again["name"]), (True, False, first["name"]))
+		self.assertEqual(len(frappe.get_all("ToDo", filters={"description": "once"})), 1)
+		frappe.delete_doc("ToDo", first["name"])  # a cached name whose document is gone is ignored
+		third = engine["upsert_records"](profile_id="todo-sync", doctype="ToDo", records=[item])["results"][0]
+		self.assertTrue(third["created"])
+		self.assertNotEqual(third["name"], first["name"])
+		other = engine["upsert_records"](profile_id="todo-sync", doctype="ToDo", records=[{**item, "idempotency_key": "remote-78"}])["results"][0]
+		self.assertTrue(other["created"])
+
 	def test_delete_records_and_list_deleted(self):
 		todo = make_todo("to delete")
 		answer = engine["delete_records"](profile_id="todo-sync", doctype="ToDo", names=[todo.name, "already-gone"])
@@ -380,9 +393,9 @@ def resolve_answer(method, path, body):
 	if path.endswith("/runs"):
 		return 202, {"run_id": "run-desk", "profile_id": "todo-sync", "kind": body["kind"], "status": "queued", "started_at": "2026-12-01T00:00:00Z", "finished_at": None, "stats": {}, "total": None, "error": None}
 	if path.endswith("/conflicts/resolve"):
-		return 200, {"status": "Synced", "local_name": body.get("local_name"), "external_id": body.get("external_id")}
+		return 200, {"status": "Synced", "local_name": body.get("local_name"), "external_id": body.get("external_id"), "error": None}
 	if path.endswith("/records/resync"):
-		return 202, {"run_id": "run-record"}
+		return 202, {"queued": True}
 	return FakeSidecar.default_respond(method, path, body)
 
 
@@ -415,7 +428,7 @@ class TestDesk(SyncTestCase):
 				api.resolve_conflict(log=self.conflict, take="merge", values={"status": "Open"})
 			answer = api.resolve_conflict(log=self.conflict, take="merge", values={"description": "a and b"})
 			self.assertEqual(answer["status"], "Synced")
-			self.assertEqual(api.resync_record(profile="todo-sync", local_name="T-2"), {"run_id": "run-record"})
+			self.assertEqual(api.resync_record(profile="todo-sync", local_name="T-2"), {"queued": True})
 		calls = [(r["method"], r["path"], r["body"]) for r in sidecar.requests if r["method"] == "POST"]
 		self.assertEqual(calls, [
 			("POST", "/v1/sync/profiles/todo-sync/runs", {"kind": "full"}),

@@ -62,13 +62,18 @@ async function startRecorder() {
       })
       if (match[2] === 'runs') return send(202, run(body.kind))
       if (match[2] === 'retry-failed') return send(202, run('retry_failed'))
-      if (match[2] === 'records/resync') return send(202, { run_id: `run-${++runCounter}` })
-      const log = [...sync.logs.values()].find((l) => l.profile === profile && l.status === 'Conflict' && l.local_name === body.local_name)
-      if (!log) return send(409, { error: { code: 'not_in_conflict', message: 'not in conflict' } })
+      if (match[2] === 'records/resync') return send(202, { queued: true })
+      const log = [...sync.logs.values()].find((l) => l.profile === profile && l.local_name === body.local_name)
+      if (!log) return send(404, { error: { code: 'not_found', message: 'no such record' } })
+      if (log.status !== 'Conflict') return send(409, { error: { code: 'not_in_conflict', message: 'not in conflict' } })
+      if (body.take === 'merge' && body.values?.credit_limit < 0) {
+        // a side's validation refused the merged values: the row stays in conflict
+        return send(200, { status: 'Failed', local_name: log.local_name, external_id: log.external_id, error: 'validation: Credit Limit cannot be negative' })
+      }
       // the engine writes the chosen values to both sides, then the Sync Log row (write_sync_logs)
       Object.assign(log, { status: 'Synced', conflict: null, last_direction: body.take === 'remote' ? 'pull' : 'push', modified: new Date().toISOString() })
       log.history.push({ at: new Date().toISOString(), action: `resolved: ${body.take}`, status: 'Synced' })
-      return send(200, { status: 'Synced', local_name: log.local_name, external_id: log.external_id })
+      return send(200, { status: 'Synced', local_name: log.local_name, external_id: log.external_id, error: null })
     })()
   })
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
@@ -310,6 +315,9 @@ describe('sync page', () => {
     await dialog.getByTestId('sync-merge').click()
     const input = dialog.locator('[data-testid="merge-credit_limit"] input, input[data-testid="merge-credit_limit"]').first()
     expect(await input.inputValue()).toBe('100') // starts from the local value
+    await input.fill('-5')
+    await dialog.getByTestId('sync-save-merge').click()
+    await dialog.getByText('Credit Limit cannot be negative').waitFor()
     await input.fill('175')
     await dialog.getByTestId('sync-save-merge').click()
     await dialog.waitFor({ state: 'detached' })

@@ -38,12 +38,12 @@ export function retryFailedResource() {
 }
 
 export function resyncRecordResource() {
-  return createResource<{ run_id: string }, { profile: string; local_name?: string; external_id?: string }>({ url: API + 'resync_record' })
+  return createResource<{ queued: boolean }, { profile: string; local_name?: string; external_id?: string }>({ url: API + 'resync_record' })
 }
 
 export function resolveConflictResource() {
   return createResource<
-    { status: string; local_name: string | null; external_id: string | null },
+    { status: 'Synced' | 'Failed'; local_name: string | null; external_id: string | null; error: string | null },
     { log: string; take: 'local' | 'remote' | 'merge'; values?: Record<string, unknown> }
   >({ url: API + 'resolve_conflict' })
 }

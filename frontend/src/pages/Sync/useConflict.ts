@@ -1,6 +1,7 @@
 import { ref, watch, type Ref } from 'vue'
 import { errorText } from '../../data/client'
 import { resolveConflictResource, syncConflictResource } from '../../data/sync'
+import { __ } from '../../translate'
 import { initialMerge, mergeValues } from './live'
 
 /** One conflict of the queue: its side-by-side rows, an editable merge, and the resolve actions. */
@@ -32,8 +33,10 @@ export function useConflict(name: Ref<string | null>, onResolved: () => void) {
     try {
       const args: { log: string; take: typeof take; values?: Record<string, unknown> } = { log: name.value, take }
       if (take === 'merge') args.values = mergeValues(data, draft.value)
-      await resolver.submit(args)
-      onResolved()
+      const answer = await resolver.submit(args)
+      // the engine wrote both sides before answering: Failed means a side refused the values
+      if (answer?.status === 'Failed') error.value = answer.error || __('The sync could not write the chosen values.')
+      else onResolved()
     } catch (e) {
       error.value = errorText(e as Error)
     } finally {
