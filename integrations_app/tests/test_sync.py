@@ -9,7 +9,7 @@ from unittest.mock import patch
 import frappe
 from frappe.utils import get_datetime
 
-from integrations_app import retention
+from integrations_app import retention, uninstall
 from integrations_app.api import sync as api
 from integrations_app.outbound import outbox
 from integrations_app.sidecar import config_sync, handoff
@@ -156,6 +156,13 @@ class TestProfileConfig(SyncTestCase):
 		with simulated_transactions():
 			self.assertEqual(retention.purge_log(PROFILE, "todo-sync", chunk=1), 2)
 		self.assertEqual((frappe.db.count(LOG, {"profile": "todo-sync"}), frappe.db.count(RUN, {"profile": "todo-sync"})), (0, 0))
+
+	def test_uninstall_deletes_it_from_the_sidecar(self):
+		with FakeSidecar() as sidecar:
+			configure_sidecar(sidecar.url)
+			make_profile()
+			self.assertEqual(uninstall.remove_sidecar_endpoints(), [])
+		self.assertIn(("DELETE", "/v1/sync/profiles/todo-sync"), [(r["method"], r["path"]) for r in sidecar.requests])
 
 	def test_a_sidecar_that_is_down_gets_it_from_the_minutely_job(self):
 		configure_sidecar("http://127.0.0.1:9")
