@@ -283,6 +283,11 @@ class TestEngineMethods(SyncTestCase):
 		self.assertIn(later.name, [r["name"] for r in second["records"]] + [r["name"] for r in engine["list_changes"](profile_id="todo-sync", doctype="ToDo", since=second["next"] or first["next"], limit=10)["records"]])
 		record = first["records"][0]
 		self.assertEqual(record["doc"]["description"], frappe.db.get_value("ToDo", record["name"], "description"))
+		# read in one query, the same as the document loaded on its own
+		[alone] = engine["get_records"](doctype="ToDo", names=[record["name"]])["records"]
+		self.assertEqual(record["doc"], alone["doc"])
+		expected = frappe.get_doc("ToDo", record["name"]).as_dict(convert_dates_to_str=True, no_nulls=False)
+		self.assertEqual(json.loads(frappe.as_json(record["doc"])), json.loads(frappe.as_json({k: v for k, v in expected.items() if not k.startswith("__")})))
 		self.assertTrue(record["modified_utc"].endswith("Z"))
 		# a lookback re-reads rows at and just before the cursor
 		again = engine["list_changes"](profile_id="todo-sync", doctype="ToDo", since={"modified": stamp, "name": names[2]}, limit=10, lookback_s=60)
