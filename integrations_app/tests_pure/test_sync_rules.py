@@ -32,6 +32,9 @@ ROWS = [
 ]
 
 
+REST = {"remote_type": "Generic REST", "list_path": "/c", "get_path": "/c/{id}", "create_path": "/c", "update_path": "/c/{id}"}
+
+
 def build(profile_changes=None, rows=None, **kw):
 	return profile.build_config({**PROFILE, **(profile_changes or {})}, rows if rows is not None else ROWS, connection_id="erp-b", **kw)
 
@@ -91,17 +94,19 @@ class TestProfileConfig(unittest.TestCase):
 		self.assertEqual(remote["pagination"]["next_cursor_field"], "meta.next")
 		self.assertEqual(remote["updated_since_format"], "epoch_ms")
 		self.assertEqual(config["deletes"]["tombstone_value"], True)
-		link = build({"remote_type": "Generic REST", "list_path": "/c", "get_path": "/c/{id}", "pagination_style": "Link Header"}, ROWS[:1])
+		link = build({**REST, "pagination_style": "Link Header"}, ROWS[:1])
 		self.assertEqual(link["remote"]["pagination"]["style"], "link")
+		self.assertEqual(link["remote"]["pagination"]["next_cursor_field"], "next_cursor", "never null: the sidecar's schema has a default, not null")
 
 	def test_rest_paths_are_relative_and_item_paths_hold_the_id(self):
-		rest = {"remote_type": "Generic REST", "list_path": "/c", "get_path": "/c/{id}"}
+		rest = REST
 		for change, message in (
 			({"list_path": "https://evil.example/c"}, "List Path"),
 			({"get_path": "/c/1"}, "Get Path: put \\{id\\}"),
 			({"update_path": "/c/../admin/{id}"}, "Update Path"),
-			({"get_path": ""}, "Get Path"),
-			({"pagination_style": "Cursor"}, "Next Cursor Field"),
+			({"get_path": ""}, "Get, Create and Update Paths"),
+			({"create_path": None}, "Get, Create and Update Paths"),
+			({"update_path": "/c"}, "Update Path: put"),
 		):
 			with self.subTest(change=change), self.assertRaisesRegex(profile.ProfileError, message):
 				build({**rest, **change}, ROWS[:1])
@@ -114,7 +119,7 @@ class TestProfileConfig(unittest.TestCase):
 		self.assertEqual(build({"remote_delete_rule": "Tombstone", "tombstone_field": "status", "tombstone_value": "archived"}, ROWS[:1])["deletes"]["tombstone_value"], "archived")
 
 	def test_limits(self):
-		for change, message in (({"page_size": 0}, "Page Size"), ({"page_size": 1001}, "Page Size"), ({"lookback_s": 86401}, "Lookback"), ({"max_attempts": 21}, "Max Attempts")):
+		for change, message in (({"page_size": 0}, "Page Size"), ({"page_size": 1001}, "Page Size"), ({"lookback_s": 86401}, "Lookback"), ({"max_attempts": 21}, "Max Attempts"), ({"max_attempts": 0}, "Max Attempts")):
 			with self.subTest(change=change), self.assertRaisesRegex(profile.ProfileError, message):
 				build(change, ROWS[:1])
 

@@ -239,22 +239,22 @@ def build_remote(profile: dict, connection_id: str) -> dict:
 		style = profile.get("pagination_style") or "Page"
 		if style not in PAGINATION:
 			raise ProfileError(f"Pagination: unknown style {style!r}")
-		if style == "Cursor" and not _text(profile, "next_cursor_field"):
-			raise ProfileError("Cursor pagination needs the Next Cursor Field")
 		since_format = profile.get("updated_since_format") or "iso"
 		if since_format not in SINCE_FORMATS:
 			raise ProfileError(f"Updated-Since Format: one of {', '.join(SINCE_FORMATS)}")
 		list_path = _path(profile.get("list_path"), "List Path", item=False)
 		get_path = _path(profile.get("get_path"), "Get Path", item=True)
-		if not list_path or not get_path:
-			raise ProfileError("A Generic REST remote needs the List Path and the Get Path")
+		create_path = _path(profile.get("create_path"), "Create Path", item=False)
+		update_path = _path(profile.get("update_path"), "Update Path", item=True)
+		if not (list_path and get_path and create_path and update_path):
+			raise ProfileError("A Generic REST remote needs the List, Get, Create and Update Paths")
 		return {
 			"type": "rest",
 			"connection_id": connection_id,
 			"list_path": list_path,
 			"get_path": get_path,
-			"create_path": _path(profile.get("create_path"), "Create Path", item=False),
-			"update_path": _path(profile.get("update_path"), "Update Path", item=True),
+			"create_path": create_path,
+			"update_path": update_path,
 			"update_method": profile.get("update_method") if profile.get("update_method") in ("PUT", "PATCH") else "PATCH",
 			"delete_path": _path(profile.get("delete_path"), "Delete Path", item=True),
 			"id_field": _text(profile, "id_field", "id"),
@@ -268,7 +268,7 @@ def build_remote(profile: dict, connection_id: str) -> dict:
 				"offset_param": _text(profile, "offset_param", "offset"),
 				"limit_param": _text(profile, "limit_param", "limit"),
 				"cursor_param": _text(profile, "cursor_param", "cursor"),
-				"next_cursor_field": _text(profile, "next_cursor_field"),
+				"next_cursor_field": _text(profile, "next_cursor_field", "next_cursor"),
 			},
 			"match_field": _text(profile, "match_field"),
 		}
@@ -321,8 +321,8 @@ def build_config(profile: dict, rows: list[dict], *, connection_id: str, local_f
 		raise ProfileError(f"Page Size must be between 1 and {MAX_PAGE_SIZE}")
 	if not 0 <= lookback_s <= MAX_LOOKBACK_S:
 		raise ProfileError(f"Lookback must be between 0 and {MAX_LOOKBACK_S} seconds")
-	if not 0 <= max_attempts <= MAX_ATTEMPTS:
-		raise ProfileError(f"Max Attempts must be between 0 and {MAX_ATTEMPTS}")
+	if not 1 <= max_attempts <= MAX_ATTEMPTS:
+		raise ProfileError(f"Max Attempts must be between 1 and {MAX_ATTEMPTS}")
 	cron = _text(profile, "schedule_cron")
 	if profile["mode"] == "Scheduled" and not cron:
 		raise ProfileError("A scheduled profile needs its Cron")
