@@ -315,7 +315,7 @@ def build_config(profile: dict, rows: list[dict], *, connection_id: str, local_f
 	for field, choices in (("direction", DIRECTIONS), ("mode", MODES), ("conflict_strategy", STRATEGIES)):
 		if profile.get(field) not in choices:
 			raise ProfileError(f"{field.replace('_', ' ').title()}: one of {', '.join(choices)}")
-	page_size, lookback_s = _int(profile, "page_size", 500), _int(profile, "lookback_s", 300)
+	page_size, lookback_s = _int(profile, "page_size", 200), _int(profile, "lookback_s", 300)
 	max_attempts = _int(profile, "max_attempts", 5)
 	if not 1 <= page_size <= MAX_PAGE_SIZE:
 		raise ProfileError(f"Page Size must be between 1 and {MAX_PAGE_SIZE}")
