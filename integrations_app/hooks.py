@@ -52,7 +52,15 @@ scheduler_events = {
 
 # Delivery and inbound event rows are logs: they must not stop anyone deleting the documents
 # they mention (the Delivery's Dynamic Link would otherwise block every referenced document).
-ignore_links_on_delete = ["Integration Webhook Delivery", "Integration Inbound Event", "Integration Connection Call Log"]
+# The same holds for the Sync Log and run history (a synced Customer stays deletable: the delete is
+# what the sync propagates), which a deleted profile's purge removes in the background.
+ignore_links_on_delete = [
+	"Integration Webhook Delivery",
+	"Integration Inbound Event",
+	"Integration Connection Call Log",
+	"Integration Sync Log",
+	"Integration Sync Run",
+]
 
 # Retention of Integration Webhook Delivery / Integration Inbound Event (one per status, failures
 # kept longer for replay) and Integration Connection Call Log is governed by Integration Settings >

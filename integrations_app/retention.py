@@ -95,17 +95,22 @@ def _delete_chunk(doctype: str, names: tuple, child: str | None, commit: bool) -
 			time.sleep(0.2 * (attempt + 1))
 
 
-# The logs that go with their owner: (log DocType, link field, child table).
+# The logs that go with their owner: [(log DocType, link field, child table)].
 _OWNED_LOGS = {
-	"Integration Webhook": (DELIVERY, "webhook", ATTEMPT),
-	"Integration Inbound Endpoint": (INBOUND_EVENT, "endpoint", None),
-	"Integration Connection": (CALL_LOG, "connection", None),
-	"Integration Stream": (DELIVERY, "stream", ATTEMPT),
+	"Integration Webhook": [(DELIVERY, "webhook", ATTEMPT)],
+	"Integration Inbound Endpoint": [(INBOUND_EVENT, "endpoint", None)],
+	"Integration Connection": [(CALL_LOG, "connection", None)],
+	"Integration Stream": [(DELIVERY, "stream", ATTEMPT)],
+	"Integration Sync Profile": [
+		("Integration Sync Log", "profile", None),
+		("Integration Sync Run", "profile", None),
+		(DELIVERY, "sync_profile", ATTEMPT),
+	],
 }
 
 
 def schedule_purge(owner_doctype: str, owner: str) -> None:
-	"""Once the deletion of a webhook, inbound endpoint or connection commits, delete its log in the
+	"""Once the deletion of a webhook, inbound endpoint, connection, stream or sync profile commits, delete its log in the
 	background (`purge_log`) — never in the user's transaction, where thousands of row deletes
 	would hold locks the sidecar's reports and forwards need."""
 	frappe.enqueue(
@@ -124,5 +129,7 @@ def purge_log(owner_doctype: str, owner: str, chunk: int = PURGE_CHUNK) -> int:
 	if the owner exists again (restored from Deleted Document)."""
 	if frappe.db.exists(owner_doctype, owner):
 		return 0
-	doctype, field, child = _OWNED_LOGS[owner_doctype]
-	return delete_in_chunks(doctype, f"`{field}` = %s", (owner,), child=child, chunk=chunk)
+	return sum(
+		delete_in_chunks(doctype, f"`{field}` = %s", (owner,), child=child, chunk=chunk)
+		for doctype, field, child in _OWNED_LOGS[owner_doctype]
+	)

@@ -2,9 +2,9 @@
 
 Frappe drops the app's DocTypes and Module Def. What it does not know about is removed here:
 
-- before (the DocTypes still exist): the sidecar's copies of every webhook, inbound endpoint and
-  stream (their secrets and token hashes, and receivers providers could still post to, feeds
-  consumers could still read), and this site's queued jobs of
+- before (the DocTypes still exist): the sidecar's copies of every webhook, inbound endpoint,
+  stream and sync profile (their secrets and token hashes, receivers providers could still post
+  to, feeds consumers could still read, syncs that would go on writing), and this site's queued jobs of
   the app (they would fail on the dropped tables);
 - after: the Integration Manager role (with its assignments and permission rows), the app's
   Scheduled Job Types and their logs, rows other DocTypes keep about the app's DocTypes
@@ -28,6 +28,7 @@ WEBHOOK = "Integration Webhook"
 INBOUND_ENDPOINT = "Integration Inbound Endpoint"
 STREAM = "Integration Stream"
 STREAM_CONNECTOR = "Integration Stream Connector"
+SYNC_PROFILE = "Integration Sync Profile"
 
 # Rows of Frappe's own DocTypes that point at a DocType by name: (table DocType, its field).
 ROWS_ABOUT_DOCTYPES = (
@@ -63,6 +64,7 @@ def remove_sidecar_endpoints(client: SidecarClient | None = None) -> list[str]:
 	targets += [(INBOUND_ENDPOINT, name) for name in frappe.get_all(INBOUND_ENDPOINT, pluck="name")]
 	targets += [(STREAM, name) for name in frappe.get_all(STREAM, pluck="name")]
 	targets += [(STREAM_CONNECTOR, name) for name in frappe.get_all(STREAM_CONNECTOR, pluck="name")]
+	targets += [(SYNC_PROFILE, name) for name in frappe.get_all(SYNC_PROFILE, pluck="name")]
 	for member in frappe.cache.smembers(config_sync.PENDING_DELETES_KEY) or []:
 		doctype, _, name = (member.decode() if isinstance(member, bytes) else member).partition("::")
 		if (doctype, name) not in targets:
@@ -82,6 +84,8 @@ def remove_sidecar_endpoints(client: SidecarClient | None = None) -> list[str]:
 				client.delete_stream(name)
 			elif doctype == STREAM_CONNECTOR:
 				client.delete_stream_connector(name)  # else it keeps holding the remote connection
+			elif doctype == SYNC_PROFILE:
+				client.delete_sync_profile(name)  # its runs stop; no more writes to either side
 			else:
 				client.delete_inbound_endpoint(name)
 		except SidecarNotFound:

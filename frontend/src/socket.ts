@@ -27,6 +27,7 @@ export const REALTIME_DOCTYPES = [
   'Integration Webhook Delivery',
   'Integration Webhook',
   'Integration Inbound Event',
+  'Integration Sync Profile',
 ] as const
 
 const state = ref<ConnectionState>('connecting')

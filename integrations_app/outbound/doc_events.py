@@ -1,7 +1,7 @@
 """doc_events handler: document changes become Integration Webhook Delivery rows (the outbox).
 
-The same rows feed Integration Streams: a row names either its `webhook` or its `stream`, and
-from here on both take the same path (insert before commit, one XADD after it, the minutely
+The same rows feed Integration Streams and real-time Integration Sync Profiles: a row names its
+`webhook`, its `stream` or its `sync_profile`, and from here on all take the same path (insert before commit, one XADD after it, the minutely
 re-push, the sidecar's acknowledgement).
 
 Per transaction:
@@ -29,6 +29,7 @@ from integrations_app.outbound import outbox
 from integrations_app.outbound.rules import naming, payload, template
 from integrations_app.outbound.rules.conditions import ReadOnlyRecord, format_condition_error
 from integrations_app.outbound.webhook_map import get_webhook_map
+from integrations_app.sync.config import get_profile_map
 
 OWN_DOCTYPES = frozenset(
 	{
@@ -46,8 +47,15 @@ OWN_DOCTYPES = frozenset(
 		"Integration Stream Source",
 		"Integration Stream Token",
 		"Integration Stream Connector",
+		"Integration Sync Profile",
+		"Integration Sync Field Map",
+		"Integration Sync Log",
+		"Integration Sync Run",
 	}
 )
+# Set by `api.sync.upsert_records` / `delete_records` while the sync engine writes a document for
+# a profile: that profile must not send the change back (echo suppression, docs/sync.md §2).
+SYNC_MARKER = "integrations_sync_profile"
 # Where a target's condition error is recorded (`last_condition_error`).
 TARGET_DOCTYPES = {"webhook": "Integration Webhook", "stream": "Integration Stream"}
 PENDING_KEY = "integrations_app_outbox_pending"
@@ -58,6 +66,9 @@ def on_doc_event(doc, method: str) -> None:
 	"""`doc_events["*"]` entry point for every supported event."""
 	if _skip(doc, method):
 		return
+	profiles = get_profile_map().get(doc.doctype)
+	if profiles:
+		_add_sync_pending(profiles, doc, method)
 	webhooks = get_webhook_map().get(doc.doctype)
 	if not webhooks:
 		return
@@ -206,6 +217,32 @@ def _add_pending(webhook: dict, doc, method: str, built: dict | None = None) -> 
 		"status": "Failed" if error else "Queued",
 		"last_error": error,
 	}
+
+
+def _add_sync_pending(profiles: list[dict], doc, method: str) -> None:
+	"""Real-time sync profiles (docs/sync.md §5): one outbox row per (profile, document), the
+	last event winning, so an update then a delete in one transaction sends the delete only."""
+	writer = frappe.flags.get(SYNC_MARKER)
+	event_type = "sync.delete" if method == "on_trash" else "sync.upsert"
+	for profile in profiles:
+		if profile["name"] == writer:
+			continue
+		key = ("sync_profile", profile["name"], doc.doctype, doc.name)
+		pending = _pending()
+		pending.pop(key, None)
+		if event_type == "sync.delete" and not profile["push_deletes"]:
+			continue  # the document is gone: an earlier upsert of it has nothing left to send
+		pending[key] = {
+			"webhook": None,
+			"stream": None,
+			"sync_profile": profile["name"],
+			"event_type": event_type,
+			"reference_doctype": doc.doctype,
+			"reference_name": doc.name,
+			"payload": json.dumps({"name": doc.name}),
+			"status": "Queued",
+			"last_error": None,
+		}
 
 
 def _discard_pending() -> None:

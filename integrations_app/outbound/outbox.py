@@ -12,9 +12,11 @@
   true when a hand-off is lost or the sidecar loses its Redis. Retention lives in `retention.py`.
 Retries of the HTTP deliveries themselves live in the sidecar, never here.
 
-A row is for a webhook (`webhook`, sent as `endpoint_id`) or for a stream (`stream`, sent as
-`stream_id`), never both. A stream's row is done once the sidecar has appended it: its
-acknowledgement marks it Succeeded.
+A row is for a webhook (`webhook`, sent as `endpoint_id`), a stream (`stream`, sent as
+`stream_id`) or a real-time sync profile (`sync_profile`, sent as `sync_profile_id`,
+docs/sync.md §5), exactly one. A stream's or sync profile's row is done once the sidecar has
+taken it (appended to the stream; queued as a changes job): its acknowledgement marks it
+Succeeded. The synced record's own outcome is in its Integration Sync Log row.
 """
 
 import json
@@ -35,8 +37,11 @@ ATTEMPT = "Integration Webhook Delivery Attempt"
 SETTINGS = "Integration Settings"
 WEBHOOK = "Integration Webhook"
 STREAM = "Integration Stream"
-# The sidecar's answer for a message whose endpoint or stream it does not have (yet).
-NOT_FOUND_CODES = ("endpoint_not_found", "stream_not_found")
+SYNC_PROFILE = "Integration Sync Profile"
+# The sidecar's answer for a message whose endpoint, stream or sync profile it does not have (yet).
+NOT_FOUND_CODES = ("endpoint_not_found", "stream_not_found", "sync_profile_not_found")
+# (target DocType, outbox column) for every kind of row.
+TARGETS = ((WEBHOOK, "webhook"), (STREAM, "stream"), (SYNC_PROFILE, "sync_profile"))
 
 MAX_MESSAGES_PER_CALL = 1000  # sidecar limit (docs/api.md)
 REPUSH_BATCH = 500
@@ -59,6 +64,7 @@ _INSERT_FIELDS = (
 	"modified_by",
 	"webhook",
 	"stream",
+	"sync_profile",
 	"event_type",
 	"reference_doctype",
 	"reference_name",
@@ -74,7 +80,7 @@ INSERT_CHUNK = 200  # rows per statement: far below max_allowed_packet for typic
 
 
 def insert_deliveries(rows: list[dict]) -> list[str]:
-	"""Insert rows (dicts with webhook or stream, event_type, reference_*, payload, status, last_error).
+	"""Insert rows (dicts with webhook, stream or sync_profile, event_type, reference_*, payload, status, last_error).
 
 	Names (message ids) are assigned here, in row order, so they sort like the events did. One
 	parameterised INSERT per ≤200 rows: the payloads travel as parameters, so no query builder
@@ -95,6 +101,7 @@ def insert_deliveries(rows: list[dict]) -> list[str]:
 			user,
 			row.get("webhook"),
 			row.get("stream"),
+			row.get("sync_profile"),
 			row["event_type"],
 			row.get("reference_doctype"),
 			row.get("reference_name"),
@@ -146,6 +153,8 @@ def _messages(rows: list) -> list[dict]:
 		message = {"id": row["name"]}
 		if row.get("stream"):
 			message["stream_id"] = row["stream"]
+		elif row.get("sync_profile"):
+			message["sync_profile_id"] = row["sync_profile"]
 		else:
 			message["endpoint_id"] = row["webhook"]
 		message.update(
@@ -160,7 +169,7 @@ def push_deliveries(names: list[str], *, client: SidecarClient, commit: bool = F
 	rows = frappe.get_all(
 		DELIVERY,
 		filters={"name": ("in", names), "status": "Queued"},
-		fields=["name", "webhook", "stream", "event_type", "payload", "creation"],
+		fields=["name", "webhook", "stream", "sync_profile", "event_type", "payload", "creation"],
 		order_by="creation asc, name asc",
 	)
 	return push_rows(rows, client=client, commit=commit)
@@ -207,12 +216,16 @@ def acknowledge(accepted: list[str], rejected: list[dict]) -> dict:
 
 
 def _target(row) -> tuple[str, str]:
-	"""(DocType, name) of what a row is for: its stream, or its webhook."""
-	return (STREAM, row["stream"]) if row.get("stream") else (WEBHOOK, row["webhook"])
+	"""(DocType, name) of what a row is for: its stream, sync profile, or webhook."""
+	if row.get("stream"):
+		return (STREAM, row["stream"])
+	if row.get("sync_profile"):
+		return (SYNC_PROFILE, row["sync_profile"])
+	return (WEBHOOK, row["webhook"])
 
 
 def _targets(names: list[str]) -> dict[str, tuple[str, str]]:
-	rows = frappe.get_all(DELIVERY, filters={"name": ("in", names)}, fields=["name", "webhook", "stream"])
+	rows = frappe.get_all(DELIVERY, filters={"name": ("in", names)}, fields=["name", "webhook", "stream", "sync_profile"])
 	return {row.name: _target(row) for row in rows}
 
 
@@ -220,8 +233,8 @@ def _mark_pushed(pushed: list[str], acked: list[str]) -> None:
 	"""One UPDATE: every pushed row gets push_attempts + 1 and pushed_at, acked ones acked = 1.
 
 	A stream's row is done once the sidecar has it (appended to the stream: its only outcome),
-	so an acked stream row still Queued becomes Succeeded in the same statement; webhook rows
-	(stream is null) keep their status. `acked_sql` gives the same value whether it reads the
+	and so is a sync profile's (queued as a changes job), so such an acked row still Queued
+	becomes Succeeded in the same statement; webhook rows keep their status. `acked_sql` gives the same value whether it reads the
 	old or the new `acked`, so the order MariaDB applies the assignments in does not matter."""
 	acked_here = set(acked) & set(pushed)
 	timestamp = now()
@@ -231,7 +244,7 @@ def _mark_pushed(pushed: list[str], acked: list[str]) -> None:
 		acked_sql, acked_values = "case when name in %s then 1 else acked end", (tuple(acked_here),)
 	else:
 		acked_sql, acked_values = "acked", ()
-	done = f"stream is not null and status = 'Queued' and ({acked_sql}) = 1"
+	done = f"(stream is not null or sync_profile is not null) and status = 'Queued' and ({acked_sql}) = 1"
 	frappe.db.sql(
 		f"""update `tab{DELIVERY}` set push_attempts = push_attempts + 1, pushed_at = %s, acked = {acked_sql},
 		completed_at = case when {done} then %s else completed_at end,
@@ -277,7 +290,7 @@ def repush_unacked() -> None:
 	unsyncable: set[tuple[str, str]] = set()
 	for _ in range(REPUSH_MAX_BATCHES):
 		filters = {"acked": 0, "status": "Queued", "creation": ("<", cutoff)}
-		for doctype, field in ((WEBHOOK, "webhook"), (STREAM, "stream")):
+		for doctype, field in TARGETS:
 			skipped = [name for target, name in unsyncable if target == doctype]
 			if skipped:  # Frappe compares `not in` on ifnull(field, ''): the other kind's rows stay
 				filters[field] = ("not in", skipped)
@@ -317,7 +330,7 @@ def _resync_and_retry(client: SidecarClient, names: set[str]) -> set[tuple[str, 
 
 
 def _cancel_orphans(doctype: str, name: str) -> None:
-	field = "stream" if doctype == STREAM else "webhook"
+	field = dict(TARGETS)[doctype]
 	frappe.db.sql(
 		f"""update `tab{DELIVERY}` set status = 'Cancelled', completed_at = %s,
 		last_error = %s where `{field}` = %s and acked = 0 and status = 'Queued'""",

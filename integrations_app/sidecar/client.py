@@ -327,3 +327,31 @@ class SidecarClient:
 	def oauth_callback(self, body: dict) -> dict:
 		"""{state, user, code | error, error_description?} → {connection_id, status, expires_at, scope, connected_by, connected_at}"""
 		return self.request("POST", "/v1/oauth/callback", body, retry_once=False, read_timeout=40.0)
+
+	# --- data sync (docs/sync.md §5)
+
+	def put_sync_profile(self, profile_id: str, config: dict) -> dict:
+		return self.request("PUT", f"/v1/sync/profiles/{_quote(profile_id)}", config)
+
+	def delete_sync_profile(self, profile_id: str) -> dict:
+		return self.request("DELETE", f"/v1/sync/profiles/{_quote(profile_id)}", expect_json=False)
+
+	def start_sync_run(self, profile_id: str, kind: str) -> dict:
+		"""→ the Run (status queued), or the one already queued/running with `already_running`."""
+		return self.request("POST", f"/v1/sync/profiles/{_quote(profile_id)}/runs", {"kind": kind}, retry_once=False)
+
+	def get_sync_run(self, profile_id: str, run_id: str) -> dict:
+		return self.request("GET", f"/v1/sync/profiles/{_quote(profile_id)}/runs/{_quote(run_id)}")
+
+	def retry_failed_sync(self, profile_id: str) -> dict:
+		return self.request("POST", f"/v1/sync/profiles/{_quote(profile_id)}/retry-failed", {}, retry_once=False)
+
+	def resync_record(self, profile_id: str, body: dict) -> dict:
+		"""{local_name?, external_id?} → {run_id}"""
+		return self.request("POST", f"/v1/sync/profiles/{_quote(profile_id)}/records/resync", body, retry_once=False)
+
+	def resolve_sync_conflict(self, profile_id: str, body: dict) -> dict:
+		"""{local_name?, external_id?, take, values?} → {status, local_name, external_id}; 409 not_in_conflict."""
+		return self.request(
+			"POST", f"/v1/sync/profiles/{_quote(profile_id)}/conflicts/resolve", body, retry_once=False, read_timeout=30.0
+		)

@@ -3,7 +3,8 @@
 Integration Webhook -> PUT /v1/endpoints/{name}; Integration Inbound Endpoint ->
 PUT /v1/inbound-endpoints/{slug}; Integration Stream -> PUT /v1/streams/{stream_id} (its
 live token hashes and retention); Integration Stream Connector ->
-PUT /v1/stream-connectors/{name}; Integration Connection -> PUT /v1/connections/{sidecar_id}
+PUT /v1/stream-connectors/{name}; Integration Sync Profile -> PUT /v1/sync/profiles/{name}
+(DELETE while disabled); Integration Connection -> PUT /v1/connections/{sidecar_id}
 (connections are scheduled and deleted by sidecar id, see `connections/config.py`). Saves and deletes are sent after the transaction commits;
 if the sidecar cannot be reached the row keeps `sidecar_synced = 0` (deletes wait in a Redis
 set) and the minutely job retries. A user's save never fails because the sidecar is down.
@@ -29,11 +30,14 @@ from integrations_app.sidecar.client import (
 from integrations_app.sitetime import to_iso_utc
 from integrations_app.streams import config as streams
 from integrations_app.streams import connectors as stream_connectors
+from integrations_app.sync import config as sync_profiles
+from integrations_app.sync.rules.profile import ProfileError
 
 WEBHOOK = "Integration Webhook"
 INBOUND_ENDPOINT = "Integration Inbound Endpoint"
 STREAM = streams.STREAM
 STREAM_CONNECTOR = stream_connectors.CONNECTOR
+SYNC_PROFILE = sync_profiles.PROFILE
 SETTINGS = "Integration Settings"
 SIGNING_MODES = {"Standard Webhooks": "standard", "Frappe-compatible": "frappe", "None": "none"}
 DEFAULT_TIMEOUT_MS = 15000
@@ -182,11 +186,13 @@ def _sync(doctype: str, name: str, client: SidecarClient) -> bool:
 			streams.push_config(doc, client)
 		elif doctype == STREAM_CONNECTOR:
 			stream_connectors.push_config(doc, client)
+		elif doctype == SYNC_PROFILE:
+			sync_profiles.push_profile(name, client)
 		elif doc.enabled:
 			client.put_inbound_endpoint(name, inbound_config(doc))
 		else:
 			_delete_inbound(client, name)  # a disabled receiver answers 404 to providers
-	except SidecarError as e:
+	except (SidecarError, ProfileError) as e:
 		frappe.db.set_value(doctype, name, "sidecar_synced", 0, update_modified=False)
 		frappe.logger("integrations_app").info(f"{doctype} {name} not synced: {e}")
 		if isinstance(e, SidecarUnavailable):
@@ -258,6 +264,8 @@ def _delete(doctype: str, name: str, client: SidecarClient | None) -> None:
 			client.delete_stream(name)
 		elif doctype == STREAM_CONNECTOR:
 			client.delete_stream_connector(name)
+		elif doctype == SYNC_PROFILE:
+			client.delete_sync_profile(name)
 		else:
 			client.delete_inbound_endpoint(name)
 	except SidecarNotFound:
@@ -275,7 +283,7 @@ def sync_pending(client: SidecarClient) -> None:
 		doctype, _, name = (member.decode() if isinstance(member, bytes) else member).partition("::")
 		if not frappe.db.exists(doctype, {"sidecar_id": name} if doctype == CONNECTION else name):
 			_delete(doctype, name, client)
-	for doctype in (WEBHOOK, INBOUND_ENDPOINT, STREAM, STREAM_CONNECTOR, CONNECTION):
+	for doctype in (WEBHOOK, INBOUND_ENDPOINT, STREAM, STREAM_CONNECTOR, CONNECTION, SYNC_PROFILE):
 		key = "sidecar_id" if doctype == CONNECTION else "name"
 		for name in frappe.get_all(doctype, filters={"sidecar_synced": 0}, pluck=key):
 			_sync(doctype, name, client)

@@ -59,8 +59,9 @@ def _credentials() -> dict:
 
 
 def encode(rows: list[dict]) -> str:
-	"""Rows (name, webhook or stream, event_type, payload JSON text, creation) → the messages
-	JSON array; a stream's row names `stream_id` instead of `endpoint_id`. Each payload is
+	"""Rows (name, webhook, stream or sync_profile, event_type, payload JSON text, creation) → the
+	messages JSON array; a stream's row names `stream_id`, a sync profile's `sync_profile_id`,
+	instead of `endpoint_id`. Each payload is
 	already JSON: it is embedded as it is, not parsed and dumped again."""
 	stamps: dict = {}  # rows written together share one creation time: convert it once
 	parts = []
@@ -68,7 +69,12 @@ def encode(rows: list[dict]) -> str:
 		creation = row["creation"]
 		if creation not in stamps:
 			stamps[creation] = json.dumps(to_iso_utc(creation))
-		target = f'"stream_id":{json.dumps(row["stream"])}' if row.get("stream") else f'"endpoint_id":{json.dumps(row["webhook"])}'
+		if row.get("stream"):
+			target = f'"stream_id":{json.dumps(row["stream"])}'
+		elif row.get("sync_profile"):
+			target = f'"sync_profile_id":{json.dumps(row["sync_profile"])}'
+		else:
+			target = f'"endpoint_id":{json.dumps(row["webhook"])}'
 		parts.append(
 			f'{{"id":{json.dumps(row["name"])},{target},'
 			f'"event_type":{json.dumps(row["event_type"])},"timestamp":{stamps[creation]},'

@@ -15,6 +15,7 @@ from integrations_app.outbound import doc_events as outbox_events
 from integrations_app.outbound import webhook_map
 from integrations_app.outbound.webhook_map import clear_webhook_map
 from integrations_app.sidecar.client import reset_shared_session
+from integrations_app.sync import config as sync_config
 
 DELIVERY = "Integration Webhook Delivery"
 
@@ -94,6 +95,7 @@ class FakeSidecar:
 def _forget_caches() -> None:
 	frappe.clear_document_cache("Integration Settings", "Integration Settings")
 	clear_webhook_map()
+	sync_config.clear_profile_map()
 
 
 _build_webhook_map = webhook_map._build
@@ -102,6 +104,14 @@ _build_webhook_map = webhook_map._build
 def _build_without(excluded: frozenset) -> dict:
 	built = _build_webhook_map()
 	return {dt: kept for dt, hooks in built.items() if (kept := [w for w in hooks if w["name"] not in excluded])}
+
+
+_build_profile_map = sync_config._build_profile_map
+
+
+def _profiles_without(excluded: frozenset) -> dict:
+	built = _build_profile_map()
+	return {dt: kept for dt, profiles in built.items() if (kept := [p for p in profiles if p["name"] not in excluded])}
 
 
 class HeldJobs:
@@ -136,9 +146,9 @@ class IntegrationsTestCase(FrappeTestCase):
 	"""FrappeTestCase that rolls back after every test (webhooks on ToDo would otherwise fire
 	in later tests) and drops the Redis copies of what was written (settings, webhook map).
 
-	Tests see only the webhooks and streams they create: live ones the site already has (a
-	development site may well have some on ToDo) are left out of the webhook map while a test runs, without
-	writing to them.
+	Tests see only the webhooks, streams and sync profiles they create: live ones the site already
+	has (a development site may well have some on ToDo) are left out of the maps while a test runs,
+	without writing to them.
 
 	No job leaves the test process: `self.jobs` (HeldJobs) holds what was enqueued; a test runs
 	them with `self.jobs.run()`. Held jobs are dropped after each test.
@@ -153,12 +163,18 @@ class IntegrationsTestCase(FrappeTestCase):
 		site_webhooks = frozenset(
 			frappe.get_all("Integration Webhook", pluck="name") + frappe.get_all("Integration Stream", pluck="name")
 		)
-		with patch.object(webhook_map, "_build", partial(_build_without, site_webhooks)):
+		site_profiles = frozenset(frappe.get_all(sync_config.PROFILE, pluck="name"))
+		with (
+			patch.object(webhook_map, "_build", partial(_build_without, site_webhooks)),
+			patch.object(sync_config, "_build_profile_map", partial(_profiles_without, site_profiles)),
+		):
 			clear_webhook_map()
+			sync_config.clear_profile_map()
 			try:
 				return super().run(result)
 			finally:
 				clear_webhook_map()
+				sync_config.clear_profile_map()
 
 	@classmethod
 	def setUpClass(cls):

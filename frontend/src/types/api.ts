@@ -278,3 +278,153 @@ export interface ConnectorStatus {
 export type ConnectorStatusReply =
   | { available: true; status: ConnectorStatus; history: ConnectorReconnect[] }
   | { available: false; reason: string }
+// ---- Data sync (docs/api.md "Sync"; docs/sync.md for the engine)
+
+export type SyncRunStatus = 'Queued' | 'Running' | 'Succeeded' | 'Failed' | 'Cancelled'
+export type SyncRecordStatus = 'Synced' | 'Failed' | 'Conflict' | 'Skipped' | 'Deleted'
+
+/** An Integration Sync Run as the desk API returns it (times UTC ISO-8601). */
+export interface SyncRun {
+  name: string
+  run_id: string
+  profile: string
+  kind: 'Incremental' | 'Full' | 'Retry Failed' | 'Changes' | 'Record'
+  status: SyncRunStatus
+  phase: string | null
+  started_at: string | null
+  finished_at: string | null
+  requested_by: string | null
+  seen: number
+  total: number
+  created: number
+  updated: number
+  deleted: number
+  skipped: number
+  failed: number
+  conflicts: number
+  error: string | null
+  /** 0..1, or null while the total is unknown (an indeterminate bar). */
+  progress: number | null
+  already_running?: boolean
+}
+
+/** `integrations_app.api.sync.list_profiles` */
+export interface SyncProfileRow {
+  name: string
+  enabled: 0 | 1
+  local_doctype: string
+  connection: string
+  remote_type: 'Frappe Site' | 'Generic REST'
+  remote: string | null
+  direction: 'Push' | 'Pull' | 'Both'
+  mode: 'Real-time' | 'Batch' | 'Scheduled'
+  schedule_cron: string | null
+  conflict_strategy: string
+  last_run_status: string | null
+  last_run_at: string | null
+  last_run_summary: string | null
+  sidecar_synced: 0 | 1
+  last_run: SyncRun | null
+  active_run: SyncRun | null
+  failed: number
+  conflicts: number
+}
+
+/** A run as the sidecar publishes it (`integrations_sync_progress`, docs/sync.md §2 `Run`). */
+export interface SyncRunEvent {
+  run_id: string
+  profile_id: string
+  kind: 'incremental' | 'full' | 'retry_failed' | 'changes' | 'record'
+  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
+  phase?: string | null
+  started_at: string | null
+  finished_at: string | null
+  stats: { seen: number; created: number; updated: number; deleted: number; skipped: number; failed: number; conflicts: number }
+  total: number | null
+  error: string | null
+}
+
+export interface SyncProgressMessage {
+  items: SyncRunEvent[]
+}
+
+export interface SyncConflictEvent {
+  profile_id: string
+  local_name: string | null
+  external_id: string | null
+  fields: string[]
+  detected_at: string
+}
+
+export interface SyncConflictMessage {
+  items: SyncConflictEvent[]
+}
+
+/** A Sync Log row in lists (`list_records`, `list_conflicts`). */
+export interface SyncRecordRow {
+  name: string
+  profile: string
+  local_doctype: string | null
+  local_name: string | null
+  external_id: string | null
+  status: SyncRecordStatus
+  last_direction: 'push' | 'pull' | 'none'
+  last_synced_at: string | null
+  attempts: number
+  next_retry_at: string | null
+  error: string | null
+  modified: string | null
+  /** `list_conflicts` only: the fields changed on both sides, and when. */
+  fields?: string[]
+  detected_at?: string | null
+}
+
+/** One mapped field of a conflict, side by side. */
+export interface SyncConflictField {
+  field: string
+  remote_field: string
+  base: unknown
+  local: unknown
+  remote: unknown
+  conflict: boolean
+  changed_local: boolean
+  changed_remote: boolean
+}
+
+/** `integrations_app.api.sync.get_conflict` */
+export interface SyncConflict {
+  name: string
+  profile: string
+  local_doctype: string | null
+  local_name: string | null
+  external_id: string | null
+  status: SyncRecordStatus
+  detected_at: string | null
+  fields: string[]
+  rows: SyncConflictField[]
+}
+
+export interface SyncTimelineEvent {
+  at?: string
+  action?: string
+  status?: string
+  detail?: string
+  direction?: string
+  run_id?: string
+}
+
+/** `integrations_app.api.sync.record_timeline` */
+export interface SyncTimeline {
+  name: string
+  profile: string
+  local_doctype: string | null
+  local_name: string | null
+  external_id: string | null
+  status: SyncRecordStatus
+  last_direction: string | null
+  last_synced_at: string | null
+  attempts: number
+  next_retry_at: string | null
+  error: string | null
+  events: SyncTimelineEvent[]
+}

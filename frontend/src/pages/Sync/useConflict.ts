@@ -1,0 +1,48 @@
+import { ref, watch, type Ref } from 'vue'
+import { errorText } from '../../data/client'
+import { resolveConflictResource, syncConflictResource } from '../../data/sync'
+import { __ } from '../../translate'
+import { initialMerge, mergeValues } from './live'
+
+/** One conflict of the queue: its side-by-side rows, an editable merge, and the resolve actions. */
+export function useConflict(name: Ref<string | null>, onResolved: () => void) {
+  const conflict = syncConflictResource()
+  const resolver = resolveConflictResource()
+  const draft = ref<Record<string, string>>({})
+  const merging = ref(false)
+  const error = ref('')
+  const resolving = ref<'' | 'local' | 'remote' | 'merge'>('')
+
+  async function load() {
+    error.value = ''
+    merging.value = false
+    if (!name.value) return
+    const data = await conflict.fetch({ log: name.value }).catch((e: Error) => {
+      error.value = errorText(e)
+      return null
+    })
+    if (data) draft.value = initialMerge(data)
+  }
+  watch(name, load, { immediate: true })
+
+  async function resolve(take: 'local' | 'remote' | 'merge') {
+    const data = conflict.data
+    if (!data || !name.value) return
+    resolving.value = take
+    error.value = ''
+    try {
+      const args: { log: string; take: typeof take; values?: Record<string, unknown> } = { log: name.value, take }
+      if (take === 'merge') args.values = mergeValues(data, draft.value)
+      const answer = await resolver.submit(args)
+      // the engine wrote both sides before answering: Failed means a side refused the values
+      if (answer?.status === 'Failed') error.value = answer.error || __('The sync could not write the chosen values.')
+      else onResolved()
+    } catch (e) {
+      error.value = errorText(e as Error)
+    } finally {
+      resolving.value = ''
+    }
+  }
+
+  return { conflict, draft, merging, error, resolving, resolve, reload: load }
+}
