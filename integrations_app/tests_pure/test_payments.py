@@ -70,6 +70,10 @@ class TestObserve(unittest.TestCase):
 		self.assertEqual(refunded.status, REFUNDED)
 		self.assertIsNone(observe.from_event("stripe", {"type": "charge.refunded", "data": {"object": {"payment_intent": "pi_1", "refunded": False, "amount": 500}}}))
 		self.assertIsNone(observe.from_event("stripe", {"type": "customer.created", "data": {"object": {}}}))
+		session = {"object": "checkout.session", "id": "cs_test_1", "status": "complete", "payment_status": "paid", "amount_total": 1300, "currency": "jpy", "metadata": {"integration_payment": "PAY-9"}}
+		paid = observe.from_event("stripe", {"type": "checkout.session.completed", "data": {"object": session}})
+		self.assertEqual((paid.payment_id, paid.status, paid.amount_minor, paid.currency, paid.payment_name), ("cs_test_1", SUCCEEDED, 1300, "JPY", "PAY-9"))
+		self.assertEqual(observe.from_object("stripe", {**session, "status": "open", "payment_status": "unpaid"}).status, PENDING)
 
 	def test_paypal(self):
 		capture = {"id": "CAP1", "status": "COMPLETED", "amount": {"currency_code": "JPY", "value": "500"}, "custom_id": "Sales Invoice/SINV-1", "supplementary_data": {"related_ids": {"order_id": "ORDER1"}}}
@@ -121,12 +125,15 @@ class SqliteStore:
 	def __init__(self, path: str):
 		self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
 
-	def locked(self, provider, payment_id):
+	def locked(self, seen):
 		self.db.execute("BEGIN IMMEDIATE")
-		r = self.db.execute("select name, status, amount, currency, provider from payment where provider = ? and payment_id = ?", (provider, payment_id)).fetchone()
+		r = self.db.execute(
+			"select name, status, amount, currency, provider from payment where provider = ? and (payment_id = ? or name = ?)",
+			(seen.provider, seen.payment_id, seen.payment_name),
+		).fetchone()
 		return Row(*r) if r else None
 
-	def transition(self, name, from_status, to_status, settled, event):
+	def transition(self, name, from_status, to_status, settled, event, capture_id):
 		cur = self.db.execute(
 			"update payment set status = ?, settled = settled + ? where name = ? and status = ?", (to_status, 1 if settled else 0, name, from_status)
 		)
@@ -212,6 +219,16 @@ class TestSettledExactlyOnce(unittest.TestCase):
 		store.commit()
 		self.assertFalse(outcome.settled)
 		self.assertEqual(sqlite3.connect(self.path).execute("select status from payment").fetchone(), ("Pending",))
+
+	def test_a_checkout_sessions_payment_intent_finds_its_row_by_metadata(self):
+		store = SqliteStore(self.path)
+		seen = observe.from_event(
+			"stripe",
+			{"type": "payment_intent.succeeded", "data": {"object": {"object": "payment_intent", "id": "pi_later", "status": "succeeded", "amount": 500, "currency": "usd", "metadata": {"integration_payment": "PAY-1"}}}},
+		)
+		outcome = settle.apply(store, seen, "webhook", "t")
+		store.commit()
+		self.assertEqual((outcome.payment, outcome.settled), ("PAY-1", True))
 
 	def test_unknown_payment_is_nothing_to_do(self):
 		store = SqliteStore(self.path)

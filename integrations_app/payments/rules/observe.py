@@ -23,6 +23,11 @@ class Observation:
 	reference_doctype: str | None = None
 	reference_name: str | None = None
 	detail: dict = field(default_factory=dict)
+	payment_name: str | None = None
+	"""The Integration Payment the provider's metadata names (`integration_payment`): how a
+	Stripe Checkout Session's PaymentIntent, created after the row, still finds it."""
+	capture_id: str | None = None
+	"""What a refund needs: Stripe's charge, PayPal's capture, Razorpay's payment."""
 
 
 def _ref(meta) -> tuple[str | None, str | None]:
@@ -50,7 +55,8 @@ def stripe_intent(pi: dict) -> Observation | None:
 	error = pi.get("last_payment_error") or None
 	if pi["status"] == "requires_payment_method" and error:
 		status = FAILED  # declined; the customer may still try again
-	doctype, name = _ref(pi.get("metadata"))
+	meta = pi.get("metadata") if isinstance(pi.get("metadata"), dict) else {}
+	doctype, name = _ref(meta)
 	return Observation(
 		"stripe",
 		pi["id"],
@@ -60,10 +66,30 @@ def stripe_intent(pi: dict) -> Observation | None:
 		doctype,
 		name,
 		{"stripe_status": pi["status"], **({"decline": error.get("decline_code") or error.get("code")} if isinstance(error, dict) else {})},
+		meta.get("integration_payment") or None,
+		pi.get("latest_charge") if isinstance(pi.get("latest_charge"), str) else None,
 	)
 
 
-STRIPE_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled", "payment_intent.processing", "charge.refunded")
+def stripe_session(cs: dict) -> Observation | None:
+	"""A Checkout Session (mode payment): paid, open (Pending) or expired (Cancelled)."""
+	if not isinstance(cs, dict) or cs.get("object") != "checkout.session":
+		return None
+	if cs.get("payment_status") in ("paid", "no_payment_required"):
+		status = SUCCEEDED
+	elif cs.get("status") == "expired":
+		status = CANCELLED
+	else:
+		status = PENDING
+	meta = cs.get("metadata") if isinstance(cs.get("metadata"), dict) else {}
+	amount = cs.get("amount_total")
+	return Observation(
+		"stripe", cs["id"], status, int(amount) if amount is not None else None, (cs.get("currency") or "").upper() or None,
+		*_ref(meta), {"stripe_status": f"{cs.get('status')}/{cs.get('payment_status')}"}, meta.get("integration_payment") or None,
+	)
+
+
+STRIPE_EVENTS = ("checkout.session.completed", "checkout.session.expired", "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled", "payment_intent.processing", "charge.refunded")
 
 
 def stripe_event(event: dict) -> Observation | None:
@@ -74,7 +100,7 @@ def stripe_event(event: dict) -> Observation | None:
 			return None  # a partial refund leaves the payment Succeeded
 		return Observation("stripe", obj["payment_intent"], REFUNDED, int(obj["amount"]), (obj.get("currency") or "").upper(), *_ref(obj.get("metadata")), {"event": kind})
 	if kind in STRIPE_EVENTS:
-		seen = stripe_intent(obj)
+		seen = stripe_session(obj) if kind.startswith("checkout.") else stripe_intent(obj)
 		return Observation(**{**seen.__dict__, "detail": {**seen.detail, "event": kind}}) if seen else None
 	return None
 
@@ -113,7 +139,8 @@ def paypal_order(order: dict) -> Observation | None:
 	else:
 		return None
 	minor, currency = _paypal_amount(unit.get("amount"))
-	return Observation("paypal", order["id"], status, minor, currency, *_split_custom_id(unit.get("custom_id")), {"paypal_status": order["status"]})
+	capture_id = captures[0].get("id") if captures else None
+	return Observation("paypal", order["id"], status, minor, currency, *_split_custom_id(unit.get("custom_id")), {"paypal_status": order["status"]}, None, capture_id)
 
 
 PAYPAL_CAPTURE_EVENTS = {"PAYMENT.CAPTURE.COMPLETED": SUCCEEDED, "PAYMENT.CAPTURE.DENIED": FAILED, "PAYMENT.CAPTURE.DECLINED": FAILED}
@@ -126,7 +153,7 @@ def paypal_event(event: dict) -> Observation | None:
 	if kind not in PAYPAL_CAPTURE_EVENTS or not order_id:
 		return None
 	minor, currency = _paypal_amount(capture.get("amount"))
-	return Observation("paypal", order_id, PAYPAL_CAPTURE_EVENTS[kind], minor, currency, *_split_custom_id(capture.get("custom_id")), {"event": kind, "capture_id": capture.get("id")})
+	return Observation("paypal", order_id, PAYPAL_CAPTURE_EVENTS[kind], minor, currency, *_split_custom_id(capture.get("custom_id")), {"event": kind}, None, capture.get("id"))
 
 
 # --- Razorpay (https://razorpay.com/docs/api/payments/, webhook payloads)
@@ -145,7 +172,9 @@ def razorpay_payment(payment: dict) -> Observation | None:
 		int(payment["amount"]),
 		(payment.get("currency") or "").upper() or None,
 		*_ref(notes),
-		{"razorpay_status": payment["status"], "razorpay_payment_id": payment.get("id")},
+		{"razorpay_status": payment["status"]},
+		notes.get("integration_payment") or None,
+		payment.get("id"),
 	)
 
 
@@ -154,7 +183,7 @@ def razorpay_order(order: dict) -> Observation | None:
 	if not isinstance(order, dict) or order.get("status") != "paid":
 		return None
 	notes = order.get("notes") if isinstance(order.get("notes"), dict) else {}
-	return Observation("razorpay", order["id"], SUCCEEDED, int(order["amount"]), (order.get("currency") or "").upper(), *_ref(notes), {"razorpay_status": "paid"})
+	return Observation("razorpay", order["id"], SUCCEEDED, int(order["amount"]), (order.get("currency") or "").upper(), *_ref(notes), {"razorpay_status": "paid"}, notes.get("integration_payment") or None)
 
 
 RAZORPAY_EVENTS = ("payment.authorized", "payment.captured", "payment.failed", "order.paid")
@@ -172,7 +201,7 @@ def razorpay_event(event: dict) -> Observation | None:
 def from_object(provider: str, obj: dict) -> Observation | None:
 	"""A retrieved object (what the redirect re-reads) → Observation."""
 	if provider == "stripe":
-		return stripe_intent(obj)
+		return stripe_session(obj) if (obj or {}).get("object") == "checkout.session" else stripe_intent(obj)
 	if provider == "paypal":
 		return paypal_order(obj)
 	if provider == "razorpay":

@@ -26,12 +26,13 @@ class PaymentRow(Protocol):
 
 
 class PaymentStore(Protocol):
-	def locked(self, provider: str, payment_id: str) -> PaymentRow | None:
-		"""The row, locked until the caller's transaction ends; None when there is none."""
+	def locked(self, seen: Observation) -> PaymentRow | None:
+		"""The row `seen` is about (by provider payment id, else by the Integration Payment its
+		metadata names), locked until the caller's transaction ends; None when there is none."""
 
-	def transition(self, name: str, from_status: str, to_status: str, settled: bool, event: dict) -> bool:
-		"""UPDATE … SET status = to_status (and settled_at when `settled`) WHERE name AND
-		status = from_status, appending `event`; False when no row matched."""
+	def transition(self, name: str, from_status: str, to_status: str, settled: bool, event: dict, capture_id: str | None) -> bool:
+		"""UPDATE … SET status = to_status (and settled_at when `settled`, capture_id when
+		given) WHERE name AND status = from_status, appending `event`; False when no row matched."""
 
 	def note(self, name: str, event: dict) -> None:
 		"""Append `event` without changing the status."""
@@ -47,7 +48,7 @@ class Outcome:
 
 def apply(store: PaymentStore, seen: Observation, source: str, at: str) -> Outcome:
 	"""Apply what the provider said (`source`: webhook, redirect, api) to the stored payment."""
-	row = store.locked(seen.provider, seen.payment_id)
+	row = store.locked(seen)
 	if row is None:
 		return Outcome(None, None, False)
 	event = {"at": at, "source": source, "observed": seen.status, **seen.detail}
@@ -59,5 +60,5 @@ def apply(store: PaymentStore, seen: Observation, source: str, at: str) -> Outco
 	if not decision.changed:
 		store.note(row.name, {**event, "ignored": decision.reason})
 		return Outcome(row.name, decision, False)
-	moved = store.transition(row.name, row.status, decision.status, decision.settles, {**event, "applied": decision.reason})
+	moved = store.transition(row.name, row.status, decision.status, decision.settles, {**event, "applied": decision.reason}, seen.capture_id)
 	return Outcome(row.name, decision, moved and decision.status == SUCCEEDED and decision.settles)
