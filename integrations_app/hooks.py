@@ -52,7 +52,7 @@ scheduler_events = {
 
 # Delivery and inbound event rows are logs: they must not stop anyone deleting the documents
 # they mention (the Delivery's Dynamic Link would otherwise block every referenced document).
-ignore_links_on_delete = ["Integration Webhook Delivery", "Integration Inbound Event", "Integration Connection Call Log"]
+ignore_links_on_delete = ["Integration Webhook Delivery", "Integration Inbound Event", "Integration Connection Call Log", "Integration Payment"]
 
 # Retention of Integration Webhook Delivery / Integration Inbound Event (one per status, failures
 # kept longer for replay) and Integration Connection Call Log is governed by Integration Settings >
@@ -61,3 +61,13 @@ ignore_links_on_delete = ["Integration Webhook Delivery", "Integration Inbound E
 
 # Apps register inbound handlers here; see integrations_app/inbound/events.py.
 # integration_inbound_handlers = {"stripe": {"payment_intent.succeeded": "my_app.payments.on_paid"}}
+# Ours: provider webhooks move Integration Payments (payments/inbound.py), settling them once.
+_PAYMENT_EVENT = "integrations_app.payments.inbound.on_payment_event"
+integration_inbound_handlers = {
+	"stripe": {t: _PAYMENT_EVENT for t in ("checkout.session.completed", "checkout.session.expired", "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled", "payment_intent.processing", "charge.refunded")},
+	"paypal": {t: _PAYMENT_EVENT for t in ("PAYMENT.CAPTURE.COMPLETED", "PAYMENT.CAPTURE.DENIED", "PAYMENT.CAPTURE.DECLINED")},
+	"razorpay": {t: _PAYMENT_EVENT for t in ("payment.authorized", "payment.captured", "payment.failed", "order.paid")},
+}
+# A site's apps settle their documents here: `hook(payment)` once a payment first succeeds
+# (integrations_app/payments/ledger.py), e.g.
+# integrations_payment_settled = "my_app.billing.on_paid"
