@@ -25,7 +25,7 @@ def list_payments(status: str | None = None, connection: str | None = None, limi
 		filters["connection"] = connection
 	rows = frappe.get_list(ledger.PAYMENT, fields=list(ledger.LIST_FIELDS), filters=filters, order_by="creation desc", limit_page_length=min(max(cint(limit), 1), MAX_ROWS))
 	for row in rows:
-		row["amount"] = str(row["amount"])
+		row["amount"] = ledger.amount_text(row["amount"], row["currency"], row["provider"])
 	return rows
 
 

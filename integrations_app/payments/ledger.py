@@ -15,7 +15,7 @@ import json
 import frappe
 from frappe.utils import now, now_datetime
 
-from integrations_app.payments.rules import settle
+from integrations_app.payments.rules import money, settle
 from integrations_app.payments.rules.observe import Observation
 from integrations_app.payments.rules.state import CREATED, STATUSES
 
@@ -29,26 +29,46 @@ LIST_FIELDS = (
 )  # fmt: skip
 
 
+def amount_text(amount, currency: str, provider: str) -> str:
+	"""The stored amount (a float from the Currency column) as the currency writes it: "2.50"."""
+	try:
+		return money.normalize(str(amount), currency, provider)
+	except ValueError:
+		return str(amount)
+
+
 class _Row:
 	def __init__(self, row: dict):
 		self.name, self.status, self.provider, self.currency = row["name"], row["status"], row["provider"], row["currency"]
 		self.amount = str(row["amount"])
+		self.events = row["events"]
 
 
 class DbStore:
-	"""`settle.PaymentStore` on MariaDB: `SELECT … FOR UPDATE` holds the row until commit."""
+	"""`settle.PaymentStore` on MariaDB. The row is found first, then locked by its primary key
+	(`SELECT … FOR UPDATE`, held until commit): a locking read by another column could lock every
+	row it scans. Status and events come from that locking read — the latest committed version,
+	whatever snapshot the transaction began with."""
+
+	def __init__(self):
+		self.rows: dict[str, _Row] = {}
 
 	def locked(self, seen: Observation):
+		name = frappe.db.get_value(PAYMENT, {"provider_payment_id": seen.payment_id, "provider": seen.provider}, "name") or seen.payment_name
+		if not name:
+			return None
 		rows = frappe.db.sql(
-			f"""select name, status, amount, currency, provider from `tab{PAYMENT}`
-			where provider = %(provider)s and (provider_payment_id = %(id)s or name = %(name)s) for update""",
-			{"provider": seen.provider, "id": seen.payment_id, "name": seen.payment_name or ""},
+			f"select name, status, amount, currency, provider, events from `tab{PAYMENT}` where name = %s and provider = %s for update",
+			(name, seen.provider),
 			as_dict=True,
 		)
-		return _Row(rows[0]) if rows else None
+		if not rows:
+			return None
+		self.rows[name] = _Row(rows[0])
+		return self.rows[name]
 
 	def _events(self, name: str, event: dict) -> str:
-		raw = frappe.db.get_value(PAYMENT, name, "events")
+		raw = self.rows[name].events
 		try:
 			events = json.loads(raw) if raw else []
 		except ValueError:
@@ -131,7 +151,7 @@ def _settle(name: str) -> None:
 def summary(name: str) -> dict | None:
 	row = frappe.db.get_value(PAYMENT, name, list(LIST_FIELDS), as_dict=True)
 	if row:
-		row["amount"] = str(row["amount"])
+		row["amount"] = amount_text(row["amount"], row["currency"], row["provider"])
 	return row
 
 

@@ -56,6 +56,9 @@ class TestMoney(unittest.TestCase):
 				money.to_minor(bad, "USD", "stripe")
 		with self.assertRaises(ValueError):
 			money.to_minor("500.5", "JPY", "stripe")
+		for currency in ("XX", "US1", "", None):
+			with self.assertRaises(ValueError, msg=repr(currency)):
+				money.to_minor("1", currency, "stripe")
 
 
 class TestObserve(unittest.TestCase):

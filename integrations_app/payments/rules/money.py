@@ -4,6 +4,7 @@ the amounts stored and compared are the ones the provider charged. Same tables, 
 zero-decimal currencies (Stripe's list of 16), three-decimal BHD JOD KWD OMR TND, Stripe's ISK
 two-decimal in the API, PayPal's decimal strings (HUF, JPY, TWD without decimals)."""
 
+import re
 from decimal import Decimal, InvalidOperation
 
 ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
@@ -11,7 +12,10 @@ THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
 
 
 def exponent(currency: str, provider: str) -> int:
-	"""Digits after the point the provider's integer amounts stand for."""
+	"""Digits after the point the provider's integer amounts stand for; ValueError for a code
+	that is not three letters."""
+	if not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z]{3}", currency):
+		raise ValueError(f"{currency!r} is not a three-letter ISO 4217 currency code")
 	c = currency.upper()
 	if c in ZERO_DECIMAL:
 		return 0
