@@ -9,6 +9,7 @@ export const router = createRouter({
     { path: '/inbound', name: 'Inbound', component: () => import('./pages/Inbound/InboundPage.vue') },
     { path: '/streams', name: 'Streams', component: () => import('./pages/Streams/StreamsPage.vue') },
     { path: '/connections', name: 'Connections', component: () => import('./pages/Connections/ConnectionsPage.vue') },
+    { path: '/payments', name: 'Payments', component: () => import('./pages/Payments/PaymentsPage.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 })

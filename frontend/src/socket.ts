@@ -27,6 +27,8 @@ export const REALTIME_DOCTYPES = [
   'Integration Webhook Delivery',
   'Integration Webhook',
   'Integration Inbound Event',
+  // published by the site itself (integrations_app/payments/ledger.py), not the sidecar
+  'Integration Payment',
 ] as const
 
 const state = ref<ConnectionState>('connecting')
