@@ -164,6 +164,8 @@ export interface Standin {
   addApiKey(key: string, secret: string, user: string): void
   /** Emit a realtime event to the site's namespace, as Frappe's socket.io server would. */
   emit(event: RealtimeEvent, message: unknown): void
+  /** Emit an event the site itself publishes (`frappe.publish_realtime(event, message, room=…)`). */
+  emitTo(room: string, event: string, message: unknown): void
   connectedSockets(): number
   close(): Promise<void>
 }
@@ -304,6 +306,9 @@ export async function startStandin(options: { siteName?: string; timeZone?: stri
     emit(event, message) {
       // The room the sidecar publishes this event to: the SPA only hears it if it subscribed.
       namespace.to(REALTIME_ROOMS[event]).emit(event, message)
+    },
+    emitTo(room, event, message) {
+      namespace.to(room).emit(event, message)
     },
     connectedSockets: () => namespace.sockets.size,
     async close() {
