@@ -8,6 +8,7 @@ import unittest
 from dataclasses import dataclass
 from pathlib import Path
 
+from integrations_app.connections.presets import catalogue
 from integrations_app.payments.rules import money, observe, settle, signature
 from integrations_app.payments.rules.state import CANCELLED, CREATED, FAILED, PENDING, REFUNDED, STATUSES, SUCCEEDED, decide
 
@@ -110,6 +111,15 @@ class TestRazorpaySignature(unittest.TestCase):
 		self.assertFalse(signature.verify_razorpay_checkout(self.ORDER, "pay_Other", self.SIGNATURE, self.SECRET))
 		self.assertFalse(signature.verify_razorpay_checkout(self.ORDER, self.PAYMENT, self.SIGNATURE, "webhook-secret"))
 		self.assertFalse(signature.verify_razorpay_checkout(self.ORDER, self.PAYMENT, "", self.SECRET))
+
+
+class TestPresets(unittest.TestCase):
+	def test_payment_presets_name_their_api(self):
+		entries = {e["title"]: e["defaults"] for e in catalogue([{"name": "PayPal", "preset": "PayPal", "api_base_url": "https://api-m.paypal.com"}, {"name": "Other IdP"}])}
+		self.assertEqual(entries["PayPal"]["api_provider"], "PayPal")
+		self.assertNotIn("api_provider", entries["Other IdP"])
+		self.assertEqual(entries["Stripe"]["api_provider"], "Stripe")
+		self.assertEqual(entries["Razorpay"], {"auth_type": "Basic Auth", "base_url": "https://api.razorpay.com", "test_path": "/v1/payments", "api_provider": "Razorpay"})
 
 
 @dataclass
