@@ -116,9 +116,9 @@ def create(
 			"events": json.dumps([{"at": now(), "source": "api", "observed": status, "provider_status": provider_status}], indent=1),
 		}
 	)
-	if name:
-		doc.name = name
-	doc.insert(ignore_permissions=True)
+	# The name may already be in the provider's metadata (how a Checkout Session's PaymentIntent
+	# finds its row): keep it, never a fresh hash.
+	doc.insert(ignore_permissions=True, set_name=name)
 	publish(doc.name)
 	return doc
 
