@@ -84,6 +84,7 @@ describe('payments in Chromium', () => {
     await fill(tryIt, 'currency', 'JPY')
     await tryIt.getByRole('button', { name: 'Create test payment' }).click()
     await expect.poll(() => tryIt.getByTestId('try-it-result').innerText().catch(() => '')).toMatch(/^Payment pi_\w+ of 500 JPY: Succeeded/)
+    await app.screenshot('payments-try-it')
 
     const sent = stripe.seen(/^\/v1\/payment_intents$/).at(-1)!
     expect(sent.headers['stripe-version']).toBe('2024-06-20')
@@ -125,6 +126,7 @@ describe('payments in Chromium', () => {
     }
     await expect.poll(() => row.getByTestId('payment-status').innerText(), { timeout: 15_000 }).toBe('Succeeded')
     expect(paySite.settled.filter((n) => n === payment.name)).toEqual([payment.name])
+    await app.screenshot('payments-log')
 
     const forged = await fetch(`${sidecar.url}/v1/inbound/stripe-pay`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header.replace(/v1=\w/, 'v1=0') }, body: payload })
     expect(forged.status).toBe(401)
