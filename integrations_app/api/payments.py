@@ -45,10 +45,12 @@ def register_gateway(connection: str) -> dict:
 	return {"payment_gateway": gateway.register(connection)}
 
 
-@frappe.whitelist(allow_guest=True, methods=["GET"])
+@frappe.whitelist(allow_guest=True, methods=["GET", "POST"])
 def payment_return(payment: str | None = None, **args):
 	"""Where the provider sends the payer back (`return_url`): the payment is re-read at the
-	provider before anything is recorded; the payer sees how it went."""
+	provider before anything is recorded; the payer sees how it went. Stripe and PayPal come back
+	with a GET; Razorpay Checkout's `callback_url` POSTs its three fields (a logged-in payer's POST
+	carries no CSRF token: let Checkout's `handler` open this URL with them as a GET instead)."""
 	try:
 		if not payment:
 			raise frappe.DoesNotExistError
