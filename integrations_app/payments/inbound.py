@@ -1,16 +1,10 @@
 """Webhook handlers (registered in hooks.py `integration_inbound_handlers`): a verified event
 about a payment moves its Integration Payment, and settles it if it just succeeded. Events about
-payments this site did not make through a connection have no row and change nothing."""
+payments this site did not make through a connection have no row and change nothing. The event
+types registered are those `rules/observe.py` reads (tests_pure/test_payments.py keeps them equal)."""
 
 from integrations_app.payments import ledger
 from integrations_app.payments.rules import observe
-
-HANDLER = "integrations_app.payments.inbound.on_payment_event"
-EVENTS = {
-	"stripe": observe.STRIPE_EVENTS,
-	"paypal": tuple(observe.PAYPAL_CAPTURE_EVENTS),
-	"razorpay": observe.RAZORPAY_EVENTS,
-}
 
 
 def on_payment_event(event, payload) -> None:

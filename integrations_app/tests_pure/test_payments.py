@@ -113,6 +113,18 @@ class TestRazorpaySignature(unittest.TestCase):
 		self.assertFalse(signature.verify_razorpay_checkout(self.ORDER, self.PAYMENT, "", self.SECRET))
 
 
+class TestHooks(unittest.TestCase):
+	def test_every_event_the_rules_read_has_its_handler_in_hooks(self):
+		from integrations_app import hooks
+
+		registered = {provider: set(by_type) for provider, by_type in hooks.integration_inbound_handlers.items()}
+		self.assertEqual(registered["stripe"], set(observe.STRIPE_EVENTS))
+		self.assertEqual(registered["paypal"], set(observe.PAYPAL_CAPTURE_EVENTS))
+		self.assertEqual(registered["razorpay"], set(observe.RAZORPAY_EVENTS))
+		paths = {path for by_type in hooks.integration_inbound_handlers.values() for path in by_type.values()}
+		self.assertEqual(paths, {"integrations_app.payments.inbound.on_payment_event"})
+
+
 class TestPresets(unittest.TestCase):
 	def test_payment_presets_name_their_api(self):
 		entries = {e["title"]: e["defaults"] for e in catalogue([{"name": "PayPal", "preset": "PayPal", "api_base_url": "https://api-m.paypal.com"}, {"name": "Other IdP"}])}
