@@ -91,7 +91,7 @@ export function servePayments(site: Standin, options: { sidecarUrl: string; side
   const publish = (p: PaymentRecord) => site.emitTo('doctype:Integration Payment', 'integrations_payment', { items: [{ ...p }] })
 
   /** settle.apply: amount check, decide, conditional move, settle once. */
-  function apply(pi: any, source: string) {
+  function apply(pi: any) {
     const name = [...payments.values()].find((p) => p.provider_payment_id === pi.id)?.name ?? pi.metadata?.integration_payment
     const p = name ? payments.get(name) : undefined
     const observed = INTENT[pi.status]
@@ -105,7 +105,6 @@ export function servePayments(site: Standin, options: { sidecarUrl: string; side
         settled.push(p.name)
       }
     }
-    void source
     publish(p)
   }
 
@@ -153,7 +152,7 @@ export function servePayments(site: Standin, options: { sidecarUrl: string; side
     }
     payments.set(name, row)
     publish(row)
-    apply(pi, 'api')
+    apply(pi)
     return json({ ok: true, area: 'payments', summary: `Payment ${pi.id} of ${amount} ${currency}: ${row.status}`, payment: name, status: row.status, provider_payment_id: pi.id, url: null })
   })
 
@@ -167,7 +166,7 @@ export function servePayments(site: Standin, options: { sidecarUrl: string; side
     if (!isManager(call.user)) return forbidden()
     const p = payments.get(String(call.args.payment))
     if (!p) return frappeError(404, 'DoesNotExistError', 'Integration Payment not found')
-    apply(await callOperation(connections.get(p.connection)!, { operation: 'payment_intents.retrieve', params: { id: p.provider_payment_id } }), 'api')
+    apply(await callOperation(connections.get(p.connection)!, { operation: 'payment_intents.retrieve', params: { id: p.provider_payment_id } }))
     return json({ ...p })
   })
 
@@ -177,7 +176,7 @@ export function servePayments(site: Standin, options: { sidecarUrl: string; side
     for (const e of (call.args.events as Array<Record<string, any>>) ?? []) {
       accepted.push(e.sidecar_id)
       const event = JSON.parse(e.payload)
-      if (e.provider === 'stripe' && String(e.event_type).startsWith('payment_intent.')) apply(event.data.object, 'webhook')
+      if (e.provider === 'stripe' && String(e.event_type).startsWith('payment_intent.')) apply(event.data.object)
     }
     return json({ accepted, duplicates: [], rejected: [] })
   })
