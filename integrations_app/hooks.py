@@ -60,6 +60,7 @@ ignore_links_on_delete = [
 	"Integration Connection Call Log",
 	"Integration Sync Log",
 	"Integration Sync Run",
+	"Integration Payment",
 ]
 
 # Retention of Integration Webhook Delivery / Integration Inbound Event (one per status, failures
@@ -69,3 +70,13 @@ ignore_links_on_delete = [
 
 # Apps register inbound handlers here; see integrations_app/inbound/events.py.
 # integration_inbound_handlers = {"stripe": {"payment_intent.succeeded": "my_app.payments.on_paid"}}
+# Ours: provider webhooks move Integration Payments (payments/inbound.py), settling them once.
+_PAYMENT_EVENT = "integrations_app.payments.inbound.on_payment_event"
+integration_inbound_handlers = {
+	"stripe": {t: _PAYMENT_EVENT for t in ("checkout.session.completed", "checkout.session.expired", "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled", "payment_intent.processing", "charge.refunded")},
+	"paypal": {t: _PAYMENT_EVENT for t in ("PAYMENT.CAPTURE.COMPLETED", "PAYMENT.CAPTURE.DENIED", "PAYMENT.CAPTURE.DECLINED")},
+	"razorpay": {t: _PAYMENT_EVENT for t in ("payment.authorized", "payment.captured", "payment.failed", "order.paid")},
+}
+# A site's apps settle their documents here: `hook(payment)` once a payment first succeeds
+# (integrations_app/payments/ledger.py), e.g.
+# integrations_payment_settled = "my_app.billing.on_paid"

@@ -10,6 +10,7 @@ export const router = createRouter({
     { path: '/streams', name: 'Streams', component: () => import('./pages/Streams/StreamsPage.vue') },
     { path: '/connections', name: 'Connections', component: () => import('./pages/Connections/ConnectionsPage.vue') },
     { path: '/sync', name: 'Sync', component: () => import('./pages/Sync/SyncPage.vue') },
+    { path: '/payments', name: 'Payments', component: () => import('./pages/Payments/PaymentsPage.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 })

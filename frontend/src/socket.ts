@@ -28,6 +28,8 @@ export const REALTIME_DOCTYPES = [
   'Integration Webhook',
   'Integration Inbound Event',
   'Integration Sync Profile',
+  // published by the site itself (integrations_app/payments/ledger.py), not the sidecar
+  'Integration Payment',
 ] as const
 
 const state = ref<ConnectionState>('connecting')

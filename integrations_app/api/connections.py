@@ -17,6 +17,7 @@ from integrations_app.connections.presets import catalogue as build_catalogue
 from integrations_app.connections.rules.stats import summarize as summarize_stats
 from integrations_app.outbound.access import is_system_manager
 from integrations_app.permissions import is_integration_manager, require_manager
+from integrations_app.providers.catalogue import area_of
 from integrations_app.sidecar import config_sync
 from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarNotFound
 from integrations_app.sitetime import now_iso_utc
@@ -37,6 +38,7 @@ LIST_FIELDS = [
 	"connected_at",
 	"sidecar_id",
 	"sidecar_synced",
+	"api_provider",
 ]
 
 
@@ -60,6 +62,7 @@ def list_connections() -> list[dict]:
 		row["token_expires_at"] = _iso(row["token_expires_at"])
 		row["connected_at"] = _iso(row["connected_at"])
 		row["oauth"] = row["auth_type"] in ("OAuth 2 Client Credentials", "OAuth 2 Authorization Code")
+		row["area"] = area_of(row["api_provider"])  # which "Try it" action the SPA offers
 	return rows
 
 

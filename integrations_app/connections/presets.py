@@ -66,7 +66,10 @@ API_PRESETS: dict[str, dict] = {
 		"base_url": "https://api.stripe.com",
 		"headers": "Stripe-Version: 2024-06-20",
 		"test_path": "/v1/balance",
+		"api_provider": "Stripe",
 	},
+	# Basic auth: Key ID as username, Key Secret as the secret (also what Checkout signatures use).
+	"Razorpay": {"auth_type": "Basic Auth", "base_url": "https://api.razorpay.com", "test_path": "/v1/payments", "api_provider": "Razorpay"},
 	"API Key": {"auth_type": "API Key (Header)", "key_name": "X-API-Key"},
 	"Bearer Token": {"auth_type": "Bearer Token"},
 	"Basic Auth": {"auth_type": "Basic Auth"},
@@ -90,7 +93,13 @@ def catalogue(providers: list[dict]) -> list[dict]:
 				"title": p["name"],
 				"kind": "oauth",
 				"configured": bool(p.get("client_id")),
-				"defaults": {"auth_type": oauth_type, "provider": p["name"], "base_url": p.get("api_base_url") or ""},
+				"defaults": {
+					"auth_type": oauth_type,
+					"provider": p["name"],
+					"base_url": p.get("api_base_url") or "",
+					# a connection made from the PayPal preset offers PayPal's payment operations
+					**({"api_provider": "PayPal"} if p.get("preset") == "PayPal" else {}),
+				},
 			}
 		)
 	for title, defaults in API_PRESETS.items():

@@ -107,6 +107,53 @@ export interface ConnectionRow {
   sidecar_id: string
   sidecar_synced: 0 | 1
   oauth: boolean
+  /** The provider API's desk label (`Stripe`), or null for a proxy-only connection. */
+  api_provider?: string | null
+  /** What the API is for: which "Try it" action the connection's card offers. */
+  area?: ProviderArea | null
+}
+
+export type ProviderArea = 'payments' | 'email' | 'sms' | 'storage'
+
+/** `integrations_app.api.providers.test_operation`: at least `ok` and a sentence; the rest per area. */
+export interface TestOperationResult {
+  ok: boolean
+  area: ProviderArea
+  summary: string
+  code?: string
+  /** Payments: the Integration Payment and where the payer would go. */
+  payment?: string
+  status?: PaymentStatus
+  provider_payment_id?: string
+  url?: string | null
+  [detail: string]: unknown
+}
+
+export type PaymentStatus = 'Created' | 'Pending' | 'Succeeded' | 'Failed' | 'Refunded' | 'Cancelled'
+
+/** A row of `integrations_app.api.payments.list_payments` (also the items of `integrations_payment`). */
+export interface PaymentRow {
+  name: string
+  provider: 'stripe' | 'paypal' | 'razorpay'
+  provider_payment_id: string
+  connection: string | null
+  status: PaymentStatus
+  /** A decimal string with the currency's decimals ("5.00", "500", "5.000"). */
+  amount: string
+  currency: string
+  reference_doctype: string | null
+  reference_name: string | null
+  settled_at: string | null
+  description: string | null
+  checkout_url: string | null
+  last_error: string | null
+  creation: string
+  modified: string
+}
+
+/** Realtime `integrations_payment` (room `doctype:Integration Payment`), published after commit. */
+export interface PaymentRealtimeMessage {
+  items: PaymentRow[]
 }
 
 /** An entry of `integrations_app.api.connections.catalogue`. */

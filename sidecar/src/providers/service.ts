@@ -1,4 +1,6 @@
-import { notFound } from '../errors';
+import { createHmac } from 'node:crypto';
+import { AppError, notFound } from '../errors';
+import type { Auth } from '../connections/schemas';
 import type { ProxyService } from '../connections/proxy';
 import type { ConnectionStore } from '../connections/store';
 import { parseInput } from '../http/validate';
@@ -33,7 +35,16 @@ export class OperationService {
       sandbox: rt.config.sandbox,
       idempotencyKey: body.idempotency_key,
       request: (req) => this.proxy.call(id, req),
+      hmacWithSecret: (message) => createHmac('sha256', apiSecret(id, rt.auth)).update(message).digest('hex'),
     };
     return { provider: provider.name, operation: body.operation, result: await op.run(ctx, params) };
   }
+}
+
+/** The secret a provider's own signatures are keyed with: what the connection authenticates with. */
+function apiSecret(id: string, auth: Auth): string {
+  if (auth.type === 'basic') return auth.password;
+  if (auth.type === 'bearer') return auth.token;
+  if (auth.type === 'api_key') return auth.value;
+  throw new AppError('invalid_request', `Connection ${id} authenticates with ${auth.type}: it holds no API secret to sign with.`);
 }

@@ -22,6 +22,13 @@ export interface CallContext {
   readonly idempotencyKey: string | undefined;
   /** One request under the connection's policy; any upstream status is a result. */
   request(req: ProxyBody): Promise<ProxyResult>;
+  /**
+   * Hex HMAC-SHA256 of `message` keyed with the connection's own API secret (the Basic auth
+   * password, bearer token or API key value), for checkout signatures made with it (Razorpay's
+   * `order_id|payment_id`). The secret never leaves the sidecar; throws `invalid_request` when
+   * the connection's auth has none.
+   */
+  hmacWithSecret(message: string): string;
 }
 
 export interface Operation<S extends z.ZodType = z.ZodType, R = unknown> {

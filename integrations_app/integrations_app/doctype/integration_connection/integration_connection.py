@@ -6,6 +6,7 @@ from frappe.utils import cint, flt
 from integrations_app.connections import config as cfg
 from integrations_app.connections.rules import auth as auth_rules
 from integrations_app.connections.tokens import forget_tokens
+from integrations_app.payments import gateway
 from integrations_app.sidecar import config_sync
 from integrations_app.retention import schedule_purge
 from integrations_app.urls import is_private_host, parse_allow_list, validate_webhook_url
@@ -213,3 +214,10 @@ class IntegrationConnection(Document):
 	def on_trash(self):
 		config_sync.schedule_delete(cfg.CONNECTION, self.sidecar_id)
 		schedule_purge(self.doctype, self.name)  # its call log, in the background
+
+	# Payment Gateway controller (payments app / ERPNext Payment Request): see payments/gateway.py.
+	def validate_transaction_currency(self, currency):
+		gateway.validate_transaction_currency(self.name, currency)
+
+	def get_payment_url(self, **data):
+		return gateway.get_payment_url(self.name, **data)
