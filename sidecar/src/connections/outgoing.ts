@@ -120,9 +120,10 @@ export function authorize(rt: RuntimeConnection, o: Outgoing, headers: Record<st
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'content-length']);
 const TEXTUAL = /^(text\/|application\/([\w.+-]*\+)?(json|xml|javascript|x-www-form-urlencoded|graphql)\b)/i;
 
-export function endToEnd(h: Record<string, string | string[]>): Record<string, string | string[]> {
+/** The answer's headers a caller may see; providers' own requests keep Content-Length (an object's size). */
+export function endToEnd(h: Record<string, string | string[]>, keepLength = false): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const k in h) if (!HOP_BY_HOP.has(k)) out[k] = h[k]!;
+  for (const k in h) if (!HOP_BY_HOP.has(k) || (keepLength && k === 'content-length')) out[k] = h[k]!;
   return out;
 }
 

@@ -96,7 +96,7 @@ export class ProxyService {
     const o = fromRaw(req);
     return this.observed(id, o, async (started) => {
       const { r, attempts } = await this.run(id, o, 'buffer');
-      const out = { status: r.status!, headers: endToEnd(r.headers), body: r.body, attempts, duration_ms: elapsed(started) };
+      const out = { status: r.status!, headers: endToEnd(r.headers, true), body: r.body, attempts, duration_ms: elapsed(started) };
       return { out, status: out.status, snippet: out.status >= 400 ? r.body.toString('utf8', 0, SNIPPET_CHARS * 2) : null };
     });
   }
@@ -106,7 +106,7 @@ export class ProxyService {
     const o = fromRaw(req);
     return this.observed(id, o, async (started) => {
       const { r, attempts } = await this.run(id, o, 'stream');
-      const out = { status: r.status!, headers: endToEnd(r.headers), body: r.body!, attempts, duration_ms: elapsed(started) };
+      const out = { status: r.status!, headers: endToEnd(r.headers, true), body: r.body!, attempts, duration_ms: elapsed(started) };
       return { out, status: out.status, snippet: null };
     });
   }

@@ -1,7 +1,10 @@
+import { amazonS3 } from './amazon_s3';
 import type { Provider } from './types';
 
 /**
  * Every provider the sidecar offers. Each lives in its own folder (`providers/<name>/`) and is
  * listed here once; nothing else in the sidecar names a provider.
  */
-export const ALL_PROVIDERS: readonly Provider[] = [];
+export const ALL_PROVIDERS: readonly Provider[] = [
+  amazonS3,
+];
