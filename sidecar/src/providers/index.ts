@@ -1,4 +1,5 @@
 import { amazonS3 } from './amazon_s3';
+import { azureBlob } from './azure_blob';
 import type { Provider } from './types';
 
 /**
@@ -7,4 +8,5 @@ import type { Provider } from './types';
  */
 export const ALL_PROVIDERS: readonly Provider[] = [
   amazonS3,
+  azureBlob,
 ];

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { presignSigV4 } from '../../connections/auth/sigv4';
 import type { RawResult } from '../../connections/proxy';
@@ -18,7 +17,6 @@ import type { CallContext, Uploaded } from '../types';
 
 export const S3 = 'amazon_s3';
 
-const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
 const etagOf = (h: Record<string, string | string[]>) => (typeof h.etag === 'string' ? h.etag : null);
 
 function check(res: RawResult, what: string, also: number[] = []): RawResult {
@@ -27,7 +25,7 @@ function check(res: RawResult, what: string, also: number[] = []): RawResult {
 }
 
 export async function putObject(ctx: CallContext, key: string, body: Buffer, contentType: string): Promise<Uploaded> {
-  const res = check(await ctx.raw({ method: 'PUT', path: keyPath(key), headers: { 'content-type': contentType, 'content-md5': md5(body) }, body }), `put ${key}`);
+  const res = check(await ctx.raw({ method: 'PUT', path: keyPath(key), headers: { 'content-type': contentType }, body }), `put ${key}`);
   return { key, size: body.length, etag: etagOf(res.headers), parts: 1 };
 }
 
@@ -95,10 +93,14 @@ export async function abortUpload(ctx: CallContext, key: string, uploadId: strin
   check(await ctx.raw({ method: 'DELETE', path: keyPath(key), query: [['uploadId', uploadId]] }), `abort upload of ${key}`, [404]);
 }
 
+/** Parts of one upload on their way at once: the next part is read while others are sent. */
+const PARTS_IN_FLIGHT = 3;
+
 /**
  * Streams `body` to `key`: one PUT when it fits in one part, else a multipart upload whose parts
- * are sent one at a time as they fill (each one retryable, MD5-checked by S3). Any failure —
- * the upstream's, or the sender dropping mid-stream — aborts the upload, so no parts linger.
+ * are sent as they fill, up to {@link PARTS_IN_FLIGHT} at a time (each one retryable; S3 checks
+ * each body against its signed SHA-256, so no Content-MD5 is needed). Any failure — the
+ * upstream's, or the sender dropping mid-stream — aborts the upload, so no parts linger.
  */
 export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: { contentType: string; partSize: number }): Promise<Uploaded> {
   const parts = readParts(body, o.partSize);
@@ -111,18 +113,30 @@ export async function uploadStream(ctx: CallContext, key: string, body: Readable
   const uploadId = await createUpload(ctx, key, o.contentType);
   const etags: string[] = [];
   let size = 0;
+  const inFlight = new Set<Promise<void>>();
   try {
-    const send = async (part: Buffer) => {
-      const n = etags.length + 1;
-      const res = check(await ctx.raw({
-        method: 'PUT', path: keyPath(key), query: [['partNumber', String(n)], ['uploadId', uploadId]], headers: { 'content-md5': md5(part) }, body: part,
-      }), `upload part ${n} of ${key}`);
-      etags.push(etagOf(res.headers) ?? '');
+    let failed: unknown = null;
+    const send = (part: Buffer) => {
+      const n = etags.push('');
       size += part.length;
+      const p = ctx.raw({ method: 'PUT', path: keyPath(key), query: [['partNumber', String(n)], ['uploadId', uploadId]], body: part })
+        .then((res) => void (etags[n - 1] = etagOf(check(res, `upload part ${n} of ${key}`).headers) ?? ''))
+        .catch((err: unknown) => void (failed ??= err))
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
     };
-    await send(head);
-    await send(second.value);
-    for await (const part of parts) await send(part);
+    const room = async () => {
+      while (inFlight.size >= PARTS_IN_FLIGHT) await Promise.race(inFlight);
+      if (failed) throw failed;
+    };
+    send(head);
+    send(second.value);
+    for await (const part of parts) {
+      await room();
+      send(part);
+    }
+    await Promise.all(inFlight);
+    if (failed) throw failed;
     const xml = `<CompleteMultipartUpload>${etags.map((e, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${escapeXml(e)}</ETag></Part>`).join('')}</CompleteMultipartUpload>`;
     const done = check(await ctx.raw({ method: 'POST', path: keyPath(key), query: [['uploadId', uploadId]], headers: { 'content-type': 'application/xml' }, body: Buffer.from(xml), idempotent: true }), `complete upload of ${key}`);
     // S3 can answer 200 and put the error in the body (the completion failed after it began).
@@ -130,6 +144,8 @@ export async function uploadStream(ctx: CallContext, key: string, body: Readable
     if (answer.includes('<Error>')) throw storageError(S3, 500, answer, `complete upload of ${key}`);
     return { key, size, etag: text(answer, 'ETag'), parts: etags.length };
   } catch (err) {
+    // Parts still on their way would land after the abort and outlive it.
+    await Promise.allSettled(inFlight);
     await abortUpload(ctx, key, uploadId).catch(() => undefined);
     throw err;
   }

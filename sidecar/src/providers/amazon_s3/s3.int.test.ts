@@ -75,7 +75,7 @@ describe('amazon_s3 against moto', () => {
     const date = new Date('2026-11-30T21:00:00Z');
     const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
     const cases = [
-      { method: 'GET', path: '/bucket/test.txt', query: [['response-content-disposition', 'attachment; filename="rapport été.txt"']] as Array<[string, string]>, headers: {} },
+      { method: 'GET', path: '/bucket/test.txt', query: [['response-content-disposition', 'attachment; filename="rapport été.txt"']] as Array<[string, string]>, headers: {} as Record<string, string> },
       { method: 'PUT', path: '/bucket/dir/a%20b%2Bc%28d%29.txt', query: [] as Array<[string, string]>, headers: { 'content-type': 'text/plain' } },
     ];
     for (const c of cases) {
