@@ -1,5 +1,6 @@
 import { amazonS3 } from './amazon_s3';
 import { azureBlob } from './azure_blob';
+import { gcs } from './gcs';
 import type { Provider } from './types';
 
 /**
@@ -9,4 +10,5 @@ import type { Provider } from './types';
 export const ALL_PROVIDERS: readonly Provider[] = [
   amazonS3,
   azureBlob,
+  gcs,
 ];
