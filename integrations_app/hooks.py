@@ -61,3 +61,8 @@ ignore_links_on_delete = ["Integration Webhook Delivery", "Integration Inbound E
 
 # Apps register inbound handlers here; see integrations_app/inbound/events.py.
 # integration_inbound_handlers = {"stripe": {"payment_intent.succeeded": "my_app.payments.on_paid"}}
+
+# File attachments on a connected bucket, when a site turns it on (integrations_app.file_storage);
+# otherwise both fall through to Frappe's own file-system behaviour.
+write_file = "integrations_app.file_storage.hooks.write_file"
+delete_file_data_content = "integrations_app.file_storage.hooks.delete_file_data_content"
