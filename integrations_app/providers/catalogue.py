@@ -16,6 +16,27 @@ API_PROVIDERS: dict[str, str] = {
 }
 
 
+# What each provider API is for: the desk's "Try it" panel offers one test action per area
+# (api/providers.py TEST_ACTIONS).
+AREAS: dict[str, str] = {
+	"stripe": "payments",
+	"paypal": "payments",
+	"razorpay": "payments",
+	"sendgrid": "email",
+	"mailgun": "email",
+	"amazon_ses": "email",
+	"twilio": "sms",
+	"amazon_s3": "storage",
+	"gcs": "storage",
+	"azure_blob": "storage",
+}
+
+
+def area_of(label: str | None) -> str | None:
+	"""`payments`, `email`, `sms` or `storage` for a desk label; None for a proxy-only connection."""
+	return AREAS.get(sidecar_provider(label) or "")
+
+
 def sidecar_provider(label: str | None) -> str | None:
 	"""The sidecar's provider name for a desk label; None for a proxy-only connection."""
 	return API_PROVIDERS.get(label) if label else None
