@@ -16,9 +16,9 @@ def download(key: str) -> None:
 	"""Redirects to a short-lived signed URL of the object `key`, after Frappe's own check that
 	the user may read a File stored there (the File's permission rules: public files for all,
 	private ones for their owner and whoever can read the document they are attached to)."""
-	candidates = frappe.get_all(
-		"File", filters={"file_url": ["like", "%" + keys.like_escape(keys.url_suffix(key))]}, pluck="name", ignore_permissions=True
-	)
+	# By the URL's end: the site URL it was stored with may differ from this request's. (Raw
+	# parameterised SQL: get_all's `like` escapes again, which breaks the escaped _ and %.)
+	candidates = [r[0] for r in frappe.db.sql("select name from `tabFile` where file_url like %s", ("%" + keys.like_escape(keys.url_suffix(key)),))]
 	files = [frappe.get_doc("File", name) for name in candidates]
 	files = [f for f in files if keys.key_of(f.file_url) == key]
 	if not files:

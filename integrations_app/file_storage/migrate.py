@@ -2,6 +2,7 @@
 cursor — the last File done — is kept in Integration Settings after each file), with progress
 in the settings and as realtime `integrations_file_migration` events for desk."""
 
+import mimetypes
 import os
 
 import frappe
@@ -72,7 +73,7 @@ def _move(connection: str, prefix: str, f: dict, site_url: str) -> None:
 			content_hash = get_content_hash(fh.read())
 	key = keys.object_key(prefix, content_hash, doc.file_name or os.path.basename(path), cint(doc.is_private))
 	with open(path, "rb") as fh:
-		storage.upload(connection, key, fh, doc.content_type or "application/octet-stream")
+		storage.upload(connection, key, fh, mimetypes.guess_type(doc.file_name or path)[0] or "application/octet-stream")
 	new_url = keys.file_url_for(site_url, key)
 	old_url = doc.file_url
 	# Every File row sharing these bytes, and the field of the document each is attached to.
