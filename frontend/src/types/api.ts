@@ -231,3 +231,16 @@ export interface StreamConsumer {
 
 /** `integrations_app.api.streams.consumers` */
 export type StreamConsumers = { available: true; clients: StreamConsumer[] } | { available: false; reason: string }
+
+/** `integrations_app.api.files.migration_status` and the `integrations_file_migration` event. */
+export interface FileMigrationStatus {
+  status: '' | 'Queued' | 'Running' | 'Completed' | 'Failed'
+  done: number
+  total: number
+  percent: number
+  error: string | null
+  /** File storage is on and has a connection. */
+  enabled: boolean
+  /** Files whose bytes are still on the site's disk. */
+  remaining_on_disk: number
+}
