@@ -3,13 +3,14 @@
  * (`PUT`/`GET /v1/connections/{id}/objects/{key}`, an amazon_s3 connection) against the same
  * transfers made directly with the AWS SDK (`@aws-sdk/client-s3`), to the same local S3 peer
  * (moto server, a child process), in the same run.
- *  - files: BENCH_SMALL_FILES (200) of 1 MiB, BENCH_CONCURRENCY (8) in flight, then 2 of 64 MiB
- *    side by side; each path writes its own keys;
+ *  - files: BENCH_SMALL_FILES (200) of 1 MiB, BENCH_CONCURRENCY (8) in flight, then 2 of
+ *    BENCH_LARGE_MIB (64) MiB side by side; each path writes its own keys;
  *  - order: direct upload, sidecar upload, direct download, sidecar download; MiB/s over all the
  *    bytes of a phase (wall time); `ratio` is the lower of sidecar/direct for upload and download;
  *  - rss_mb: the sidecar process's peak resident memory (VmHWM) over the run; rss_base_mb: its
  *    resident memory before the first transfer; rss_64mib_mb: the highest resident memory sampled
- *    (every 50 ms) while the two 64 MiB files went through it. Buffered whole, two files would add
+ *    (every 50 ms) while the two large files went through it (run with BENCH_LARGE_MIB=256 to
+ *    see that it does not follow the file size). Buffered whole, two files would add
  *    at least 128 MiB (twice that counting copies); streamed, an upload holds its parts in flight
  *    (3 × 8 MiB) and a download a few socket buffers, whatever the file's size.
  * moto is slow itself (Python); both paths pay it. Not a test. The last line is JSON.
@@ -20,10 +21,12 @@ import { performance } from 'node:perf_hooks';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { dropPrefix } from '../test/helpers';
 import { startMoto } from '../test/connections/moto';
-import { REDIS_URL, startBenchSidecar } from './processes';
+import { cpuMsOf, REDIS_URL, startBenchSidecar } from './processes';
 
 const SMALL = Number(process.env.BENCH_SMALL_FILES ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+/** Size of each of the two large files, in MiB (64; raise it to see that the sidecar's memory does not follow). */
+const LARGE_MIB = Number(process.env.BENCH_LARGE_MIB ?? 64);
 const MiB = 1024 * 1024;
 const TOKEN = 'bench-token-0123456789abcdef';
 const CREDS = { accessKeyId: 'AKIABENCH0000000000', secretAccessKey: 'bench-secret-key' };
@@ -59,8 +62,8 @@ async function main() {
     if (put.status !== 200) throw new Error(`connection: ${put.status} ${await put.text()}`);
 
     const small = Array.from({ length: SMALL }, () => randomBytes(MiB));
-    const large = [randomBytes(64 * MiB), randomBytes(64 * MiB)];
-    const bytes = SMALL * MiB + 128 * MiB;
+    const large = [randomBytes(LARGE_MIB * MiB), randomBytes(LARGE_MIB * MiB)];
+    const bytes = SMALL * MiB + 2 * LARGE_MIB * MiB;
     const r2 = (x: number) => Math.round(x * 100) / 100;
     const rssBase = memKb(sc.child.pid!, 'VmRSS');
 
@@ -94,7 +97,7 @@ async function main() {
         clearInterval(timer);
       }
     };
-    const split = (label: string, smallS: number, largeS: number) => console.log(`  ${label}: 1 MiB files ${r2((SMALL) / smallS)} MiB/s, 64 MiB files ${r2(128 / largeS)} MiB/s`);
+    const split = (label: string, smallS: number, largeS: number) => console.log(`  ${label}: 1 MiB files ${r2(SMALL / smallS)} MiB/s, ${LARGE_MIB} MiB files ${r2((2 * LARGE_MIB) / largeS)} MiB/s`);
     const phase = (p: string, send: (key: string, body: Buffer) => Promise<void>) => timed(bytes, async () => {
       const t0 = performance.now();
       await pool(SMALL, CONCURRENCY, (i) => send(`${p}/small-${i}.bin`, small[i]!));
@@ -106,24 +109,29 @@ async function main() {
       const t0 = performance.now();
       await pool(SMALL, CONCURRENCY, (i) => get(`${p}/small-${i}.bin`, MiB));
       const t1 = performance.now();
-      await sampling(() => Promise.all(large.map((_, i) => get(`${p}/large-${i}.bin`, 64 * MiB))));
+      await sampling(() => Promise.all(large.map((_, i) => get(`${p}/large-${i}.bin`, LARGE_MIB * MiB))));
       split(`${p} download`, (t1 - t0) / 1000, (performance.now() - t1) / 1000);
     });
 
     const directUp = await phase('direct', directPut);
     // Only the sidecar's transfers count for its memory.
     rss64 = 0;
+    const cpu0 = cpuMsOf(sc.child.pid!);
     const up = await phase('sidecar', sidecarPut);
+    const upCpuMsPerMiB = (cpuMsOf(sc.child.pid!) - cpu0) / (bytes / MiB);
     const sidecarRss64 = rss64;
     const directDown = await fetchPhase('direct', directGet);
     rss64 = sidecarRss64;
+    const cpu1 = cpuMsOf(sc.child.pid!);
     const down = await fetchPhase('sidecar', sidecarGet);
+    const downCpuMsPerMiB = (cpuMsOf(sc.child.pid!) - cpu1) / (bytes / MiB);
     const rssPeak = memKb(sc.child.pid!, 'VmHWM');
 
-    console.log(`files: ${SMALL} × 1 MiB (${CONCURRENCY} in flight) + 2 × 64 MiB; ${bytes / MiB} MiB per phase`);
+    console.log(`files: ${SMALL} × 1 MiB (${CONCURRENCY} in flight) + 2 × ${LARGE_MIB} MiB; ${bytes / MiB} MiB per phase`);
     console.log(`upload   direct ${r2(directUp)} MiB/s   sidecar ${r2(up)} MiB/s`);
     console.log(`download direct ${r2(directDown)} MiB/s   sidecar ${r2(down)} MiB/s`);
-    console.log(`sidecar RSS: ${r2(rssBase / 1024)} MB before, ${r2(rss64 / 1024)} MB at most during the 64 MiB transfers, ${r2(rssPeak / 1024)} MB peak`);
+    console.log(`sidecar CPU: ${r2(upCpuMsPerMiB)} ms per MiB uploaded, ${r2(downCpuMsPerMiB)} ms per MiB downloaded`);
+    console.log(`sidecar RSS: ${r2(rssBase / 1024)} MB before, ${r2(rss64 / 1024)} MB at most during the ${LARGE_MIB} MiB transfers, ${r2(rssPeak / 1024)} MB peak`);
     console.log(JSON.stringify({
       upload_mib_s: r2(up), direct_upload_mib_s: r2(directUp), download_mib_s: r2(down), direct_download_mib_s: r2(directDown),
       ratio: r2(Math.min(up / directUp, down / directDown)), rss_mb: r2(rssPeak / 1024), rss_base_mb: r2(rssBase / 1024), rss_64mib_mb: r2(rss64 / 1024),
