@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { presignSigV4 } from '../../connections/auth/sigv4';
 import type { RawResult } from '../../connections/proxy';
-import { ProviderUnsetError } from '../errors';
+import { AppError } from '../../errors';
 import { storageError, expectStatus } from '../storage/answer';
 import { readParts } from '../storage/parts';
 import { keyPath, attachment, type ObjectInfo, type SignedUrl } from '../storage/params';
@@ -68,7 +68,7 @@ export async function listObjects(ctx: CallContext, p: { prefix: string; continu
 /** A presigned URL for one GET or PUT of `key` (query-string SigV4, payload unsigned). */
 export async function presign(ctx: CallContext, p: { key: string; method: 'GET' | 'PUT'; expires_s: number; content_type?: string | undefined; download_name?: string | undefined }): Promise<SignedUrl> {
   const t = await ctx.target();
-  if (t.auth.type !== 'aws_sigv4') throw new ProviderUnsetError(ctx.connectionId);
+  if (t.auth.type !== 'aws_sigv4') throw new AppError('invalid_request', 'Signed URLs need the connection\'s auth to be aws_sigv4.');
   const a = t.auth;
   const path = `${t.basePath}${keyPath(p.key)}`;
   const query: Array<[string, string]> = [];

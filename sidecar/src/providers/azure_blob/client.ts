@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { RawResult } from '../../connections/proxy';
-import { ProviderUnsetError } from '../errors';
+import { AppError } from '../../errors';
 import { expectStatus } from '../storage/answer';
 import { readParts } from '../storage/parts';
 import { attachment, keyPath, type ObjectInfo, type SignedUrl } from '../storage/params';
@@ -116,7 +116,7 @@ const sasTime = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
  */
 export async function sasUrl(ctx: CallContext, p: { key: string; method: 'GET' | 'PUT'; expires_s: number; content_type?: string | undefined; download_name?: string | undefined }): Promise<SignedUrl> {
   const t = await ctx.target();
-  if (t.auth.type !== 'azure_shared_key') throw new ProviderUnsetError(ctx.connectionId);
+  if (t.auth.type !== 'azure_shared_key') throw new AppError('invalid_request', 'Signed URLs need the connection\'s auth to be azure_shared_key.');
   const { account, key } = t.auth;
   // On an emulator the path starts with the account; the signed resource never names it twice.
   const segments = t.basePath.split('/').filter(Boolean);

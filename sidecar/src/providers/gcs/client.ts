@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { RawResult } from '../../connections/proxy';
-import { ProviderUnsetError } from '../errors';
+import { AppError } from '../../errors';
 import { expectStatus, storageError } from '../storage/answer';
 import { readParts } from '../storage/parts';
 import { attachment, keyPath, type ObjectInfo, type SignedUrl } from '../storage/params';
@@ -105,7 +105,7 @@ export async function uploadStream(ctx: CallContext, key: string, body: Readable
 
 export async function signedUrl(ctx: CallContext, p: { key: string; method: 'GET' | 'PUT'; expires_s: number; content_type?: string | undefined; download_name?: string | undefined }): Promise<SignedUrl> {
   const t = await ctx.target();
-  if (t.auth.type !== 'google_service_account') throw new ProviderUnsetError(ctx.connectionId);
+  if (t.auth.type !== 'google_service_account') throw new AppError('invalid_request', 'Signed URLs need the connection\'s auth to be google_service_account.');
   const bucket = await bucketOf(ctx);
   const headers: Record<string, string> = p.method === 'PUT' && p.content_type ? { 'content-type': p.content_type } : {};
   const query: Record<string, string> = p.method === 'GET' && p.download_name ? { 'response-content-disposition': attachment(p.download_name) } : {};
