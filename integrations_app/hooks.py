@@ -80,3 +80,8 @@ integration_inbound_handlers = {
 # A site's apps settle their documents here: `hook(payment)` once a payment first succeeds
 # (integrations_app/payments/ledger.py), e.g.
 # integrations_payment_settled = "my_app.billing.on_paid"
+
+# File attachments on a connected bucket, when a site turns it on (integrations_app.file_storage);
+# otherwise both fall through to Frappe's own file-system behaviour.
+write_file = "integrations_app.file_storage.hooks.write_file"
+delete_file_data_content = "integrations_app.file_storage.hooks.delete_file_data_content"

@@ -42,10 +42,11 @@ ensure_chromium() {
 ensure_python_venv() {
   # jinja2: the payload-template sandbox (outbound/rules/template.py) is Frappe-free and tested here.
   # moto[server]: the AWS emulator the sidecar's SigV4 tests start (sidecar/test/connections/moto.ts).
-  if [ ! -x .venv/bin/pytest ] || [ ! -x .venv/bin/moto_server ] || ! .venv/bin/python -c 'import jinja2' 2>/dev/null; then
+  # gcp-storage-emulator: Cloud Storage for the gcs provider's tests (sidecar/test/providers/gcs-emulator.ts).
+  if [ ! -x .venv/bin/pytest ] || [ ! -x .venv/bin/moto_server ] || [ ! -x .venv/bin/gcp-storage-emulator ] || ! .venv/bin/python -c 'import jinja2' 2>/dev/null; then
     log "creating .venv with pytest, jinja2 and moto[server]"
     [ -x .venv/bin/python ] || python3 -m venv .venv || { apt_install python3-venv && python3 -m venv .venv; }
-    .venv/bin/pip install -q --disable-pip-version-check pytest jinja2 'moto[server]==5.2.5'
+    .venv/bin/pip install -q --disable-pip-version-check pytest jinja2 'moto[server]==5.2.5' 'gcp-storage-emulator==2026.7.19'
   fi
 }
 

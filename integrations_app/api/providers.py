@@ -17,6 +17,7 @@ from integrations_app.providers.catalogue import area_of
 
 TEST_ACTIONS: dict[str, str] = {
 	"payments": "integrations_app.payments.tryit.create_test_payment",
+	"storage": "integrations_app.file_storage.tryit.upload_test_file",
 }
 
 

@@ -28,6 +28,7 @@ AUTH_TYPES = {
 	"OAuth 2 Authorization Code": "oauth2_authorization_code",
 	auth_rules.AWS_SIGV4: "aws_sigv4",
 	auth_rules.GOOGLE_SERVICE_ACCOUNT: "google_service_account",
+	auth_rules.AZURE_SHARED_KEY: "azure_shared_key",
 }
 OAUTH_TYPES = ("OAuth 2 Client Credentials", "OAuth 2 Authorization Code")
 SIDECAR_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
@@ -139,6 +140,8 @@ def build_auth(doc, provider=None) -> dict:
 	secret = password(doc, "secret") if not is_oauth(doc) else None
 	if kind == "aws_sigv4":
 		return auth_rules.aws_sigv4_auth(doc.aws_access_key_id, secret, password(doc, "aws_session_token"), doc.aws_region, doc.aws_service)
+	if kind == "azure_shared_key":
+		return auth_rules.azure_shared_key_auth(doc.azure_account, secret)
 	if kind == "google_service_account":
 		return auth_rules.google_service_account_auth(
 			doc.google_client_email,

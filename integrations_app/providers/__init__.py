@@ -4,6 +4,14 @@
 (`payments`, `email`, `sms`, `storage`) are thin, documented wrappers over it.
 """
 
-from integrations_app.providers.call import call
-
 __all__ = ["call"]
+
+
+def __getattr__(name: str):
+	# Imported on first use: connections.config imports providers.catalogue, and call imports
+	# connections.config — loading call with the package would close that cycle.
+	if name == "call":
+		from integrations_app.providers.call import call
+
+		return call
+	raise AttributeError(name)

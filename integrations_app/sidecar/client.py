@@ -311,6 +311,22 @@ class SidecarClient:
 			"POST", f"/v1/connections/{_quote(connection_id)}/proxy", body, retry_once=False, read_timeout=read_timeout
 		)
 
+	def put_object(self, connection_id: str, key: str, data, content_type: str, read_timeout: float) -> dict:
+		"""`PUT /v1/connections/{id}/objects/{key}`: `data` (bytes or a binary file) streamed to the
+		connection's bucket; → {key, size, etag, parts}. Never repeated here: a failed upload has
+		already been aborted by the sidecar, and the caller decides whether to try again."""
+		path = f"/v1/connections/{_quote(connection_id)}/objects/{quote(key, safe='/')}"
+		headers = {"Accept": "application/json", "Content-Type": content_type}
+		if self._token:
+			headers["Authorization"] = f"Bearer {self._token}"
+		try:
+			response = self._session.put(self.base_url + path, data=data, headers=headers, timeout=(self.timeout[0], read_timeout), allow_redirects=False)
+		except requests.Timeout:
+			raise SidecarUnavailable(f"Sidecar at {self.base_url} did not finish PUT {path} in time") from None
+		except requests.RequestException:
+			raise SidecarUnavailable(f"The upload to the sidecar at {self.base_url} failed") from None
+		return self._handle("PUT", path, response, True)
+
 	def call_operation(self, connection_id: str, body: dict, read_timeout: float) -> dict:
 		"""→ {provider, operation, result}. Never repeated here: the operation's idempotency key
 		and the sidecar's policy decide what may be retried."""

@@ -230,6 +230,18 @@ export function serveConnections(
   const isReply = (value: ConnectionRecord | MethodReply): value is MethodReply => !('sidecar_id' in value)
   const postOnly = (call: SiteCall) => (call.httpMethod === 'POST' ? null : frappeError(405, 'PermissionError', 'Not permitted'))
 
+  // api/files.py on a site whose files are still on disk (File Storage off), as the Python
+  // answers it: status from Integration Settings, starting refused until storage is on.
+  site.serve('integrations_app.api.files.migration_status', async (call) => {
+    if (!isManager(call.user)) return permissionError('Only a System Manager or an Integration Manager may do this')
+    return json({ status: '', done: 0, total: 0, percent: 100, error: null, enabled: false, remaining_on_disk: 0 })
+  })
+  site.serve('integrations_app.api.files.start_migration', async (call) => {
+    if (call.httpMethod !== 'POST') return frappeError(405, 'PermissionError', 'Not permitted')
+    if (!isManager(call.user)) return permissionError('Only a System Manager or an Integration Manager may do this')
+    return thrown('Turn on file storage and pick a storage connection in Integration Settings first')
+  })
+
   site.serve('integrations_app.api.connections.list_connections', async (call) => {
     if (!isManager(call.user)) return permissionError('Only a System Manager or an Integration Manager may do this')
     const rows = [...connections.values()]

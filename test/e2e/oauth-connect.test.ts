@@ -155,6 +155,9 @@ describe('Connect with authorization code + PKCE, in Chromium', () => {
     })
     await app.page.goto(`${site.url}/integrations/connections`)
     await expect.poll(() => card().getByTestId('connection-status').innerText()).toBe('Not Connected')
+    // The file storage card, on a site whose files are on disk: it says how to turn storage on, and offers no move.
+    await expect.poll(() => app.page.getByTestId('file-migration').innerText()).toContain('Integration Settings')
+    expect(await app.page.getByTestId('file-migration-start').count()).toBe(0)
     await card().getByRole('button', { name: 'Connect', exact: true }).click()
 
     await signInAndConsent(app.page, 'alice')

@@ -474,4 +474,15 @@ export interface SyncTimeline {
   next_retry_at: string | null
   error: string | null
   events: SyncTimelineEvent[]
+/** `integrations_app.api.files.migration_status` and the `integrations_file_migration` event. */
+export interface FileMigrationStatus {
+  status: '' | 'Queued' | 'Running' | 'Completed' | 'Failed'
+  done: number
+  total: number
+  percent: number
+  error: string | null
+  /** File storage is on and has a connection. */
+  enabled: boolean
+  /** Files whose bytes are still on the site's disk. */
+  remaining_on_disk: number
 }

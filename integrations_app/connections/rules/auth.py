@@ -7,6 +7,7 @@ user the reason at save time instead of a refused push.
   region and service (the signing name).
 - Google service account: client email, private key (PEM, as in the account's JSON key file),
   optional private key id, token URI, scopes, optional subject (domain-wide delegation).
+- Azure Shared Key: storage account name and one of its access keys (the form's `secret`, base64).
 """
 
 import base64
@@ -16,6 +17,8 @@ import re
 AWS_SIGV4 = "AWS SigV4"
 GOOGLE_SERVICE_ACCOUNT = "Google Service Account"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+AZURE_SHARED_KEY = "Azure Shared Key"
+AZURE_ACCOUNT_RE = re.compile(r"^[a-z0-9]{3,24}$")
 
 AWS_ACCESS_KEY_RE = re.compile(r"^[A-Za-z0-9]{1,128}$")
 AWS_REGION_RE = re.compile(r"^[a-z0-9-]{1,32}$")
@@ -130,3 +133,17 @@ def google_service_account_auth(
 			raise ValueError("Subject must be the email of the user the account acts as")
 		auth["subject"] = subject
 	return auth
+
+
+def azure_shared_key_auth(account: str | None, key: str | None) -> dict:
+	"""→ the sidecar's `azure_shared_key` auth; ValueError naming the first bad field."""
+	account = (account or "").strip()
+	if not AZURE_ACCOUNT_RE.match(account):
+		raise ValueError("Storage Account must be the account's name: 3–24 lower-case letters and digits")
+	key = _one_line("Account Key", key)
+	try:
+		if len(base64.b64decode(key, validate=True)) < 16:
+			raise ValueError
+	except (binascii.Error, ValueError):
+		raise ValueError("Account Key must be one of the account's access keys, in base64 as the portal shows it") from None
+	return {"type": "azure_shared_key", "account": account, "key": key}

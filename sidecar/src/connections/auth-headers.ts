@@ -1,7 +1,7 @@
 import { AppError } from '../errors';
 import type { TokenManager } from '../oauth/tokens';
 import { ConnectionDisabledError, ConnectionExpiredError, NotConnectedError } from './errors';
-import { applyStaticAuth } from './proxy';
+import { applyStaticAuth } from './outgoing';
 import { usesTokens } from './schemas';
 import type { ConnectionStore } from './store';
 
@@ -44,7 +44,7 @@ export class ConnectionAuthInjector {
     if (status === 'disabled') throw new ConnectionDisabledError(id);
     if (status === 'not_connected') throw new NotConnectedError(id);
     if (status === 'expired') throw new ConnectionExpiredError(id, 'the provider no longer accepts its tokens');
-    if (rt.auth.type === 'aws_sigv4') throw new AppError('invalid_request', `Connection ${id} signs requests with AWS SigV4, which a stream connection cannot use.`);
+    if (rt.auth.type === 'aws_sigv4' || rt.auth.type === 'azure_shared_key') throw new AppError('invalid_request', `Connection ${id} signs each request (${rt.auth.type}), which a stream connection cannot use.`);
     const headers: Record<string, string> = {};
     for (const k in rt.headers) headers[k.toLowerCase()] = rt.headers[k]!;
     const query = new URLSearchParams();

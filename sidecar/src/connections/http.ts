@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { createSsrfGuard, SsrfRefusedError, type Resolver } from '../delivery/ssrf';
 
@@ -40,8 +41,27 @@ export interface HttpResult {
   error: null | { kind: HttpErrorKind; message: string };
 }
 
+/** A request whose body may be a stream (sent once) and whose answer's body is streamed back. */
+export interface StreamRequest extends Omit<HttpRequest, 'body' | 'maxResponseBytes'> {
+  body?: string | Buffer | Readable;
+}
+
+export interface StreamResult {
+  status: number | null;
+  headers: Record<string, string | string[]>;
+  /** The answer's body, to be read or destroyed by the caller; null on error. */
+  body: Readable | null;
+  durationMs: number;
+  error: null | { kind: HttpErrorKind; message: string };
+}
+
 export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResult>;
+  /**
+   * As `request`, but the body is streamed both ways: `timeoutMs` bounds the wait for the
+   * answer's headers and every pause between its body's chunks, not the whole transfer.
+   */
+  stream(req: StreamRequest): Promise<StreamResult>;
   /** Throws {@link SsrfRefusedError} for a forbidden IP-literal host (names are checked at connect). */
   checkHost(hostname: string): void;
   close(): Promise<void>;
@@ -78,6 +98,24 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
           handler.onError(err as Error);
         }
       });
+    },
+    async stream(req) {
+      const started = performance.now();
+      try {
+        const r = await agent.request({
+          origin: req.origin, path: req.path, method: req.method as Dispatcher.HttpMethod, headers: req.headers, body: req.body ?? null,
+          headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs,
+        });
+        const headers: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) headers[k.toLowerCase()] = k.toLowerCase() === 'set-cookie' || !Array.isArray(v) ? v : v.join(', ');
+        return { status: r.statusCode, headers, body: r.body, durationMs: performance.now() - started, error: null };
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        const error = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+          ? { kind: 'timeout' as const, message: `no answer within ${req.timeoutMs} ms` }
+          : classify(err, false);
+        return { status: null, headers: {}, body: null, durationMs: performance.now() - started, error };
+      }
     },
     close: () => agent.close(),
   };

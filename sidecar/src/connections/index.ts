@@ -9,6 +9,7 @@ import { TokenEndpoint } from '../oauth/token-endpoint';
 import { TokenManager, type TokenManagerOptions } from '../oauth/tokens';
 import { ALL_PROVIDERS } from '../providers';
 import { ProviderRegistry } from '../providers/registry';
+import { objectRoutes } from '../providers/objects-route';
 import { OperationService } from '../providers/service';
 import type { Provider } from '../providers/types';
 import { AdmitCache } from './admit-cache';
@@ -78,7 +79,7 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
     routes({ private: r }) {
       connectionRoutes(r, { store, guard, flow, disconnector, stats: (ids, minutes) => readStats(ctx.redis, keys, ids, minutes), changed: (id) => tokens.forget(id), providers, operations });
     },
-    fastRoutes: () => [proxyRoute(proxy)],
+    fastRoutes: () => [proxyRoute(proxy), ...objectRoutes(operations)],
     async start() {
       refresher.start();
       recorder.start();

@@ -6,13 +6,16 @@ import {
   ResponseTooLargeError, UpstreamError,
 } from './errors';
 import type { CallGuard, GuardLimits, Verdict } from './guard';
-import type { HttpClient, HttpResult } from './http';
+import type { Readable } from 'node:stream';
+import type { HttpClient, HttpResult, StreamResult } from './http';
 import { BREAKER_VALUE, type ConnectionMetrics } from './metrics';
 import { decideRetry, isBreakerFailure, type AttemptOutcome } from './policy';
-import { awsPath, awsQuery, payloadHash, signSigV4 } from './auth/sigv4';
+import { authorize, elapsed, endToEnd, fromProxyBody, fromRaw, passBack, type Outgoing, type ProxyResult, type RawRequest, type RawResult } from './outgoing';
 import { SNIPPET_CHARS, type CallRecorder } from './recorder';
 import { redactSnippet } from './redact';
 import { SECRET_FIELDS, usesTokens, type ProxyBody } from './schemas';
+
+export type { ProxyResult, RawRequest, RawResult } from './outgoing';
 import type { ConnectionStore, RuntimeConnection, StoredTokens } from './store';
 
 /**
@@ -21,20 +24,23 @@ import type { ConnectionStore, RuntimeConnection, StoredTokens } from './store';
  * breaker (admit script, one round trip per attempt), retries as `policy.ts` allows — and the
  * upstream's answer passed back whole (up to `max_response_bytes`). An upstream answer of any
  * status is a result; only a call the policy or the network stopped is an error.
+ * Providers' own requests (`raw`, `stream`) run through the same loop: bytes in, and bytes or a
+ * stream out (`stream`: the answer's body is piped, never held whole, e.g. a 64 MiB object).
  */
 
-export interface ProxyResult {
+/** A streamed answer: the caller reads `body` to its end or destroys it. */
+export interface StreamedResult {
   status: number;
   headers: Record<string, string | string[]>;
-  body: string;
-  body_encoding: 'utf8' | 'base64';
+  body: Readable;
   attempts: number;
   duration_ms: number;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'content-length']);
-const TEXTUAL = /^(text\/|application\/([\w.+-]*\+)?(json|xml|javascript|x-www-form-urlencoded|graphql)\b)/i;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Mode = 'buffer' | 'stream';
+type Answer<M extends Mode> = M extends 'buffer' ? { r: HttpResult; attempts: number } : { r: StreamResult; attempts: number };
 
 export interface ProxyDeps {
   store: ConnectionStore;
@@ -59,25 +65,6 @@ function limits(rt: RuntimeConnection, timeoutMs: number): GuardLimits {
   };
 }
 
-/** Builds the parts of the request that do not change between attempts. */
-function buildRequest(rt: RuntimeConnection, req: ProxyBody) {
-  const headers: Record<string, string> = { 'user-agent': 'integrations-app-sidecar' };
-  for (const k in rt.headers) headers[k.toLowerCase()] = rt.headers[k]!;
-  if (req.headers) for (const k in req.headers) headers[k.toLowerCase()] = req.headers[k]!;
-  let body: string | undefined;
-  if (req.body !== undefined) {
-    if (typeof req.body === 'string' && headers['content-type']) body = req.body;
-    else {
-      body = JSON.stringify(req.body);
-      headers['content-type'] ??= 'application/json';
-    }
-  }
-  if (req.idempotency_key) headers[(req.idempotency_header ?? 'idempotency-key').toLowerCase()] = req.idempotency_key;
-  const query = new URLSearchParams(rt.baseQuery);
-  if (req.query) for (const [k, v] of Object.entries(req.query)) for (const one of Array.isArray(v) ? v : [v]) query.append(k, one);
-  return { headers, body, query };
-}
-
 /** The connection's own secret values: never in a kept error or response snippet. */
 function connectionSecrets(rt: RuntimeConnection): string[] {
   const out = Object.values(rt.headers);
@@ -88,52 +75,58 @@ function connectionSecrets(rt: RuntimeConnection): string[] {
   return out;
 }
 
-/** Sets the credentials last, so neither defaults nor the caller can replace them. */
-export function applyStaticAuth(rt: RuntimeConnection, headers: Record<string, string>, query: URLSearchParams): void {
-  const a = rt.auth;
-  if (a.type === 'api_key') {
-    if (a.in === 'header') headers[a.name.toLowerCase()] = a.prefix + a.value;
-    else query.set(a.name, a.value);
-  } else if (a.type === 'bearer') headers.authorization = `Bearer ${a.token}`;
-  else if (a.type === 'basic') headers.authorization = `Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}`;
-}
-
-function passBack(r: HttpResult, attempts: number, started: number): ProxyResult {
-  const headers: Record<string, string | string[]> = {};
-  for (const k in r.headers) if (!HOP_BY_HOP.has(k)) headers[k] = r.headers[k]!;
-  const type = r.headers['content-type'];
-  const textual = typeof type === 'string' ? TEXTUAL.test(type) : r.body.length === 0;
-  return {
-    status: r.status!,
-    headers,
-    body: textual ? r.body.toString('utf8') : r.body.toString('base64'),
-    body_encoding: textual ? 'utf8' : 'base64',
-    attempts,
-    duration_ms: Math.round((performance.now() - started) * 100) / 100,
-  };
-}
-
 export class ProxyService {
   private readonly random: () => number;
   constructor(private readonly d: ProxyDeps) {
     this.random = d.random ?? Math.random;
   }
 
+  /** `POST /v1/connections/{id}/proxy`. */
   async call(id: string, req: ProxyBody): Promise<ProxyResult> {
+    const o = fromProxyBody(req);
+    return this.observed(id, o, async (started) => {
+      const { r, attempts } = await this.run(id, o, 'buffer');
+      const out = passBack(r, attempts, started);
+      return { out, status: out.status, snippet: out.body_encoding === 'utf8' ? out.body : null };
+    });
+  }
+
+  /** A provider's request with a byte body; the answer whole (up to `max_response_bytes`). */
+  async raw(id: string, req: RawRequest): Promise<RawResult> {
+    const o = fromRaw(req);
+    return this.observed(id, o, async (started) => {
+      const { r, attempts } = await this.run(id, o, 'buffer');
+      const out = { status: r.status!, headers: endToEnd(r.headers, true), body: r.body, attempts, duration_ms: elapsed(started) };
+      return { out, status: out.status, snippet: out.status >= 400 ? r.body.toString('utf8', 0, SNIPPET_CHARS * 2) : null };
+    });
+  }
+
+  /** As `raw`, but the answer's body streams (a download); only its headers count as the call. */
+  async stream(id: string, req: RawRequest): Promise<StreamedResult> {
+    const o = fromRaw(req);
+    return this.observed(id, o, async (started) => {
+      const { r, attempts } = await this.run(id, o, 'stream');
+      const out = { status: r.status!, headers: endToEnd(r.headers, true), body: r.body!, attempts, duration_ms: elapsed(started) };
+      return { out, status: out.status, snippet: null };
+    });
+  }
+
+  /** Metrics, stats and the call log around one call, whatever its mode. */
+  private async observed<T>(id: string, o: Outgoing, go: (started: number) => Promise<{ out: T & { attempts: number; duration_ms: number }; status: number; snippet: string | null }>): Promise<T> {
     const started = performance.now();
     const m = this.d.metrics;
     let result = 'error';
     try {
-      const out = await this.run(id, req, started);
-      result = `${Math.floor(out.status / 100)}xx`;
-      if (out.status >= 400) this.failed(id, req, out.status, 'upstream_status', `The API answered ${out.status}`, out.attempts, out.duration_ms, out);
+      const { out, status, snippet } = await go(started);
+      result = `${Math.floor(status / 100)}xx`;
+      if (status >= 400) this.failed(id, o, status, 'upstream_status', `The API answered ${status}`, out.attempts, out.duration_ms, snippet);
       return out;
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (typeof code === 'string' && code !== 'not_found') {
         result = code;
         const details = (err as { details?: { attempts?: number } }).details;
-        this.failed(id, req, null, code, (err as Error).message, details?.attempts ?? 1, performance.now() - started, null);
+        this.failed(id, o, null, code, (err as Error).message, details?.attempts ?? 1, performance.now() - started, null);
       }
       throw err;
     } finally {
@@ -146,19 +139,19 @@ export class ProxyService {
   }
 
   /** Keeps a failed call for the desk's call log, its answer's start redacted. */
-  private failed(id: string, req: ProxyBody, status: number | null, code: string, message: string, attempts: number, durationMs: number, out: ProxyResult | null): void {
+  private failed(id: string, o: Outgoing, status: number | null, code: string, message: string, attempts: number, durationMs: number, snippet: string | null): void {
     const rt = this.d.store.cached(id);
     const secrets = rt ? [...connectionSecrets(rt), ...this.d.tokens.peekSecrets(id)] : [];
     this.d.recorder.failure({
       connection_id: id,
-      method: req.method,
-      path: req.path,
+      method: o.method,
+      path: o.path,
       status_code: status,
       error_code: code,
       error: redactSnippet(message, secrets).slice(0, 1000),
       attempts,
       duration_ms: Math.round(durationMs * 100) / 100,
-      response_snippet: out && out.body_encoding === 'utf8' && out.body ? redactSnippet(out.body.slice(0, SNIPPET_CHARS * 2), secrets).slice(0, SNIPPET_CHARS) : null,
+      response_snippet: snippet ? redactSnippet(snippet.slice(0, SNIPPET_CHARS * 2), secrets).slice(0, SNIPPET_CHARS) : null,
       at: new Date().toISOString(),
     });
   }
@@ -198,14 +191,14 @@ export class ProxyService {
     return { rt: conn, v, slotAt: now + v.waitMs };
   }
 
-  private async run(id: string, req: ProxyBody, started: number): Promise<ProxyResult> {
+  private async run<M extends Mode>(id: string, o: Outgoing, mode: M): Promise<Answer<M>> {
     const { guard, http, tokens, metrics } = this.d;
     let rt: RuntimeConnection | undefined;
-    let built: ReturnType<typeof buildRequest> | null = null;
+    let built: ReturnType<Outgoing['build']> | null = null;
     let builtFor = '';
     let retriedAuth = false;
     for (let attempt = 1; ; attempt++) {
-      const admitted = await this.admit(id, rt, req.timeout_ms);
+      const admitted = await this.admit(id, rt, o.timeoutMs);
       rt = admitted.rt;
       const v = admitted.v;
       if (v.probe) this.breakerSeen(id, 'half_open');
@@ -218,40 +211,22 @@ export class ProxyService {
         } catch (err) {
           throw new UpstreamError(id, 'ssrf', (err as Error).message, attempt - 1);
         }
-        built = buildRequest(rt, req);
+        built = o.build(rt);
         builtFor = rt.ver;
       }
       const headers = { ...built!.headers };
       const query = new URLSearchParams(built!.query);
-      applyStaticAuth(rt, headers, query);
       let token: StoredTokens | null = null;
       if (usesTokens(rt.auth)) {
         token = await tokens.accessToken(rt, v.tokAt);
         headers.authorization = `${token.token_type} ${token.access_token}`;
       }
-      let path = rt.basePath + req.path;
-      let qs = query.toString();
-      if (rt.auth.type === 'aws_sigv4') {
-        // Signed per attempt (the date is part of the signature), on exactly the bytes sent.
-        const pairs = [...query];
-        path = awsPath(path);
-        qs = awsQuery(pairs);
-        const a = rt.auth;
-        Object.assign(headers, signSigV4(
-          { method: req.method, host: new URL(rt.origin).host, path, query: pairs, headers, payloadHash: payloadHash(built!.body) },
-          { credentials: { accessKeyId: a.access_key_id, secretAccessKey: a.secret_access_key, sessionToken: a.session_token }, region: a.region, service: a.service },
-        ));
-      }
-      const timeoutMs = req.timeout_ms ?? rt.config.timeout_ms;
-      const r = await http.request({
-        origin: rt.origin,
-        path: path + (qs ? `?${qs}` : ''),
-        method: req.method,
-        headers,
-        body: built!.body,
-        timeoutMs,
-        maxResponseBytes: rt.config.max_response_bytes,
-      });
+      const path = authorize(rt, o, headers, query, built!.body);
+      const timeoutMs = o.timeoutMs ?? rt.config.timeout_ms;
+      const request = { origin: rt.origin, path, method: o.method, headers, body: built!.body, timeoutMs };
+      const r: HttpResult | StreamResult = mode === 'buffer'
+        ? await http.request({ ...request, maxResponseBytes: rt.config.max_response_bytes })
+        : await http.stream(request);
       const outcome: AttemptOutcome = r.error ? { kind: 'error', error: r.error.kind } : { kind: 'response', status: r.status!, headers: r.headers };
       const failed = isBreakerFailure(outcome);
       if (failed || v.probe || v.fails > 0) {
@@ -261,6 +236,7 @@ export class ProxyService {
       // A rejected token (revoked early, rotated elsewhere): one forced refresh, then again.
       if (token && r.status === 401 && !retriedAuth && attempt < rt.config.max_attempts) {
         retriedAuth = true;
+        discard(r);
         await tokens.refreshAfterRejection(rt, token);
         metrics.retries.inc({ connection: id });
         continue;
@@ -268,21 +244,28 @@ export class ProxyService {
       const decision = decideRetry({
         attempt,
         maxAttempts: rt.config.max_attempts,
-        method: req.method,
-        hasIdempotencyKey: req.idempotency_key !== undefined,
+        method: o.method,
+        hasIdempotencyKey: o.repeatable,
         outcome,
         maxWaitMs: rt.config.max_wait_ms,
         now: Date.now(),
         random: this.random(),
       });
       if (!decision.retry) {
-        if (!r.error) return passBack(r, attempt, started);
+        if (!r.error) return { r, attempts: attempt } as Answer<M>;
         if (r.error.kind === 'timeout') throw new CallTimeoutError(id, timeoutMs, attempt);
         if (r.error.kind === 'too_large') throw new ResponseTooLargeError(id, r.status ?? 0, rt.config.max_response_bytes);
         throw new UpstreamError(id, r.error.kind, r.error.message, attempt);
       }
+      discard(r);
       metrics.retries.inc({ connection: id });
       await sleep(decision.delayMs);
     }
   }
+}
+
+/** A streamed answer that will not be passed on: its socket goes back to the pool or is closed. */
+function discard(r: HttpResult | StreamResult): void {
+  const body = r.body as unknown;
+  if (body && typeof (body as Readable).destroy === 'function') (body as Readable).resume().on('error', () => {}).destroy();
 }

@@ -125,7 +125,18 @@ const GoogleServiceAccountAuth = z
   })
   .strict();
 
-export const Auth = z.discriminatedUnion('type', [ApiKeyAuth, BearerAuth, BasicAuth, ClientCredentialsAuth, AuthorizationCodeAuth, AwsSigV4Auth, GoogleServiceAccountAuth]);
+/** Azure Storage Shared Key: every request signed with the storage account's key (`Authorization: SharedKey`). */
+const AzureSharedKeyAuth = z
+  .object({
+    type: z.literal('azure_shared_key'),
+    /** The storage account name (`devstoreaccount1` on azurite). */
+    account: z.string().regex(/^[a-z0-9]{3,24}$/, 'a storage account name: 3–24 lower-case letters and digits'),
+    /** One of the account's two access keys, base64 as the portal shows it. */
+    key: Secret.refine((k) => /^[A-Za-z0-9+/]+={0,2}$/.test(k) && Buffer.from(k, 'base64').length >= 16, 'the account key in base64'),
+  })
+  .strict();
+
+export const Auth = z.discriminatedUnion('type', [ApiKeyAuth, BearerAuth, BasicAuth, ClientCredentialsAuth, AuthorizationCodeAuth, AwsSigV4Auth, GoogleServiceAccountAuth, AzureSharedKeyAuth]);
 export type Auth = z.infer<typeof Auth>;
 export type OAuthConfig = Extract<Auth, { type: 'oauth2_client_credentials' | 'oauth2_authorization_code' }>;
 export const isOAuth = (a: Auth): a is OAuthConfig => a.type === 'oauth2_client_credentials' || a.type === 'oauth2_authorization_code';
@@ -143,6 +154,7 @@ export const SECRET_FIELDS: Record<Auth['type'], readonly string[]> = {
   oauth2_authorization_code: ['client_secret'],
   aws_sigv4: ['secret_access_key', 'session_token'],
   google_service_account: ['private_key'],
+  azure_shared_key: ['key'],
 };
 
 /** Tokens as Frappe keeps them (its recovery copy, pushed back after a Redis loss). */

@@ -15,11 +15,16 @@ import { withRedisUnavailable } from './middleware/redis-unavailable';
  */
 
 export interface FastRoute {
-  method: 'POST';
-  /** Express-style, `:name` for a whole segment; also the metrics label. */
+  method: 'POST' | 'PUT' | 'GET';
+  /** Express-style, `:name` for a whole segment, a last `*name` for the rest of the path; also the metrics label. */
   path: string;
-  /** Params decoded; `body` as the API's JSON parser left it (undefined without a body). */
-  handle(params: Record<string, string>, body: unknown, res: ServerResponse): Promise<void>;
+  /**
+   * `json` (default): the body is read and parsed before `handle`; `stream`: it is left unread
+   * in `req`, for the handler to pipe (object uploads).
+   */
+  body?: 'json' | 'stream';
+  /** Params decoded; `body` as the API's JSON parser left it (undefined without a body, or in `stream` mode). */
+  handle(params: Record<string, string>, body: unknown, res: ServerResponse, req: IncomingMessage): Promise<void>;
 }
 
 export interface FastRouteDeps {
@@ -41,7 +46,11 @@ function compile(route: FastRoute): Compiled {
   const names: string[] = [];
   const source = route.path
     .split('/')
-    .map((seg) => (seg.startsWith(':') ? (names.push(seg.slice(1)), '([^/]+)') : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .map((seg) => {
+      if (seg.startsWith(':')) return names.push(seg.slice(1)), '([^/?]+)';
+      if (seg.startsWith('*')) return names.push(seg.slice(1)), '([^?]+?)';
+      return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
     .join('/');
   return { route, re: new RegExp(`^${source}/?(?:\\?|$)`, 'i'), names };
 }
@@ -55,9 +64,14 @@ export function fastRoutes(routes: FastRoute[], d: FastRouteDeps): (req: Incomin
   async function serve(c: Compiled, m: RegExpExecArray, req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const params: Record<string, string> = {};
-      c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+      try {
+        c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1]!)));
+      } catch {
+        throw new AppError('invalid_request', 'The path holds a malformed percent-encoding.');
+      }
       if (!authorized(req.headers.authorization)) throw new AppError('unauthenticated');
-      await c.route.handle(params, await readJsonBody(req, d.bodyLimit, d.bodyTimeoutMs), res);
+      const body = c.route.body === 'stream' ? undefined : await readJsonBody(req, d.bodyLimit, d.bodyTimeoutMs);
+      await c.route.handle(params, body, res, req);
     } catch (err) {
       if (res.headersSent) {
         d.log.error({ err, method: req.method, path: c.route.path }, 'error after the response started');

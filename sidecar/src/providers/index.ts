@@ -1,6 +1,9 @@
 import { paypal } from './paypal/index';
 import { razorpay } from './razorpay/index';
 import { stripe } from './stripe/index';
+import { amazonS3 } from './amazon_s3';
+import { azureBlob } from './azure_blob';
+import { gcs } from './gcs';
 import type { Provider } from './types';
 
 /**
@@ -11,4 +14,7 @@ export const ALL_PROVIDERS: readonly Provider[] = [
   stripe,
   paypal,
   razorpay,
+  amazonS3,
+  azureBlob,
+  gcs,
 ];

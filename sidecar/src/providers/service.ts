@@ -7,7 +7,7 @@ import { parseInput } from '../http/validate';
 import { ProviderUnsetError } from './errors';
 import type { ProviderRegistry } from './registry';
 import type { CallBody } from './schemas';
-import type { CallContext } from './types';
+import type { CallContext, Provider } from './types';
 
 export interface CallAnswer {
   provider: string;
@@ -24,20 +24,32 @@ export class OperationService {
   ) {}
 
   async call(id: string, body: CallBody): Promise<CallAnswer> {
-    const rt = this.store.cached(id) ?? (await this.store.load(id));
-    const provider = this.registry.get(rt.config.provider);
-    if (!provider) throw new ProviderUnsetError(id);
+    const { provider, ctx } = await this.open(id, body.idempotency_key);
     const op = Object.hasOwn(provider.operations, body.operation) ? provider.operations[body.operation] : undefined;
     if (!op) throw notFound(`Operation ${body.operation} of ${provider.name}`);
     const params = parseInput(op.params, body.params, 'params');
+    return { provider: provider.name, operation: body.operation, result: await op.run(ctx, params) };
+  }
+
+  /** The connection's provider and a context whose requests go through the connection's proxy. */
+  async open(id: string, idempotencyKey?: string): Promise<{ provider: Provider; ctx: CallContext }> {
+    const rt = this.store.cached(id) ?? (await this.store.load(id));
+    const provider = this.registry.get(rt.config.provider);
+    if (!provider) throw new ProviderUnsetError(id);
     const ctx: CallContext = {
       connectionId: id,
       sandbox: rt.config.sandbox,
-      idempotencyKey: body.idempotency_key,
+      idempotencyKey,
       request: (req) => this.proxy.call(id, req),
       hmacWithSecret: (message) => createHmac('sha256', apiSecret(id, rt.auth)).update(message).digest('hex'),
+      raw: (req) => this.proxy.raw(id, req),
+      stream: (req) => this.proxy.stream(id, req),
+      target: async () => {
+        const now = this.store.cached(id) ?? (await this.store.load(id));
+        return { origin: now.origin, basePath: now.basePath, auth: now.auth };
+      },
     };
-    return { provider: provider.name, operation: body.operation, result: await op.run(ctx, params) };
+    return { provider, ctx };
   }
 }
 

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
-import type { ProxyResult } from '../connections/proxy';
-import type { ProxyBody } from '../connections/schemas';
+import type { Readable } from 'node:stream';
+import type { ProxyResult, RawRequest, RawResult, StreamedResult } from '../connections/proxy';
+import type { Auth, ProxyBody } from '../connections/schemas';
 
 /**
  * A provider is a typed client of one third-party API (Stripe, SendGrid, S3…), written as named
@@ -29,6 +30,23 @@ export interface CallContext {
    * the connection's auth has none.
    */
   hmacWithSecret(message: string): string;
+  /** The same with a byte body (replayable) and the answer's bytes, e.g. an object's part. */
+  raw(req: RawRequest): Promise<RawResult>;
+  /** The same with the answer's body streamed (downloads); read it to its end or destroy it. */
+  stream(req: RawRequest): Promise<StreamedResult>;
+  /**
+   * Where the connection points and its credentials, for what is signed locally without a
+   * request (presigned and SAS URLs). Never returned to a caller.
+   */
+  target(): Promise<ConnectionTarget>;
+}
+
+export interface ConnectionTarget {
+  /** `https://host[:port]` */
+  origin: string;
+  /** The base URL's path without its trailing slash (a bucket or container, for storage). */
+  basePath: string;
+  auth: Auth;
 }
 
 export interface Operation<S extends z.ZodType = z.ZodType, R = unknown> {
@@ -45,7 +63,32 @@ export interface Provider {
   readonly area: ProviderArea;
   readonly title: string;
   readonly operations: Readonly<Record<string, Operation<any, unknown>>>;
+  /** Storage providers: streamed uploads and downloads (`/v1/connections/{id}/objects/{key}`). */
+  readonly objects?: ObjectStreams;
 }
 
 /** Declares an operation with its params type inferred from the schema. */
 export const operation = <S extends z.ZodType, R>(op: Operation<S, R>): Operation<S, R> => op;
+
+/** What a streamed upload stored. */
+export interface Uploaded {
+  key: string;
+  size: number;
+  etag: string | null;
+  /** 1 for a single request; the number of parts (blocks) otherwise. */
+  parts: number;
+}
+
+/**
+ * A storage provider's streaming side (`PUT`/`GET /v1/connections/{id}/objects/{key}`): bodies
+ * of any size pass through in parts, never whole.
+ */
+export interface ObjectStreams {
+  /**
+   * Stores `body` under `key`. Up to one part it is one request; above, the provider's
+   * multipart form, aborted (parts deleted) if anything fails on the way.
+   */
+  upload(ctx: CallContext, key: string, body: Readable, opts: { contentType: string; partSize: number }): Promise<Uploaded>;
+  /** The object's bytes as the provider answers them (status, headers, body streamed). */
+  download(ctx: CallContext, key: string, opts: { range?: string }): Promise<StreamedResult>;
+}

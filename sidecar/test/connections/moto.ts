@@ -52,3 +52,22 @@ export async function startMoto(o: { noAuthActions?: number } = {}): Promise<Mot
     await sleep(100);
   }
 }
+
+/**
+ * Spends a moto server's three unauthenticated actions (see `startMoto({ noAuthActions: 3 })`)
+ * on an IAM user allowed everything, through the harness's proxy; returns its access key.
+ */
+export async function motoUser(moto: MotoServer, h: { put(id: string, body: Record<string, unknown>): Promise<unknown>; proxy(id: string, body: Record<string, unknown>): Promise<{ status: number; body: Record<string, any> }> }): Promise<{ id: string; secret: string }> {
+  await h.put('moto-iam-setup', { base_url: moto.url, auth: { type: 'aws_sigv4', access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'setup-secret', region: 'us-east-1', service: 'iam' } });
+  const call = (params: Record<string, string>) => h.proxy('moto-iam-setup', {
+    method: 'POST', path: '/', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body: new URLSearchParams({ ...params, Version: '2010-05-08' }).toString(),
+  });
+  const steps = [
+    await call({ Action: 'CreateUser', UserName: 'sidecar' }),
+    await call({ Action: 'CreateAccessKey', UserName: 'sidecar' }),
+    await call({ Action: 'PutUserPolicy', UserName: 'sidecar', PolicyName: 'all', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) }),
+  ];
+  if (steps.some((s) => s.body.status !== 200)) throw new Error(`moto IAM setup failed: ${JSON.stringify(steps.map((s) => s.body))}`);
+  const xml = steps[1]!.body.body as string;
+  return { id: /<AccessKeyId>(\w+)<\/AccessKeyId>/.exec(xml)![1]!, secret: /<SecretAccessKey>([^<]+)<\/SecretAccessKey>/.exec(xml)![1]! };
+}

@@ -42,3 +42,17 @@ export async function smithySign(
   );
   return signed.headers as Record<string, string>;
 }
+
+/** A presigned URL's query from the AWS SDK's own signer (S3 rules), for comparison with ours. */
+export async function smithyPresign(
+  req: { method: string; host: string; path: string; query: Record<string, string>; headers?: Record<string, string> },
+  o: { credentials: AwsCredentials; region: string; date: Date; expiresS: number },
+): Promise<Record<string, string>> {
+  const signer = new SignatureV4({ credentials: o.credentials, region: o.region, service: 's3', sha256: NodeSha256, uriEscapePath: false });
+  const signed = await signer.presign(
+    // As @aws-sdk/s3-request-presigner does: the payload is declared unsigned, the header itself not signed.
+    { method: req.method, protocol: 'https:', hostname: req.host, path: req.path, query: req.query, headers: { ...req.headers, host: req.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
+    { signingDate: o.date, expiresIn: o.expiresS, unsignableHeaders: new Set(['x-amz-content-sha256']), unhoistableHeaders: new Set(['x-amz-content-sha256']) },
+  );
+  return signed.query as Record<string, string>;
+}

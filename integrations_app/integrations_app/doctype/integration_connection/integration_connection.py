@@ -54,6 +54,11 @@ class IntegrationConnection(Document):
 				frappe.throw(_("Username is required and may not contain a colon"))
 			if self.auth_type == auth_rules.AWS_SIGV4:
 				self.validate_aws_sigv4()
+			if self.auth_type == auth_rules.AZURE_SHARED_KEY:
+				try:
+					auth_rules.azure_shared_key_auth(self.azure_account, self.plain_password("secret"))
+				except ValueError as e:
+					frappe.throw(_(str(e)))
 			return
 		if not self.provider:
 			frappe.throw(_("Pick an OAuth Provider"))
@@ -78,6 +83,8 @@ class IntegrationConnection(Document):
 		if self.auth_type != auth_rules.GOOGLE_SERVICE_ACCOUNT:
 			for field in GOOGLE_FIELDS:
 				self.set(field, None)
+		if self.auth_type != auth_rules.AZURE_SHARED_KEY:
+			self.azure_account = None
 
 	def plain_password(self, fieldname):
 		"""The value typed now, or the stored one when the form holds its ***** placeholder."""

@@ -3,12 +3,15 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint
 
+from integrations_app.file_storage.keys import normalize_prefix
 from integrations_app.outbound.rules.retry import format_retry_schedule, parse_retry_schedule
 from integrations_app.retention import RETENTION_DEFAULTS
 from integrations_app.urls import inbound_public_url, parse_allow_list, validate_base_url
 
 INBOUND_ENDPOINT = "Integration Inbound Endpoint"
 MIN_TIMEOUT_MS, MAX_TIMEOUT_MS = 1000, 60_000  # the sidecar's maximum
+# Integration Connection's "API" labels (providers/catalogue.py) of the storage providers.
+STORAGE_APIS = ("Amazon S3", "Google Cloud Storage", "Azure Blob Storage")
 
 
 class IntegrationSettings(Document):
@@ -18,7 +21,19 @@ class IntegrationSettings(Document):
 		self.validate_site_public_url()
 		self.validate_delivery_defaults()
 		self.validate_retention()
+		self.validate_file_storage()
 		self.outbound_allow_hosts = "\n".join(parse_allow_list(self.outbound_allow_hosts))
+
+	def validate_file_storage(self):
+		try:
+			self.file_storage_prefix = normalize_prefix(self.file_storage_prefix)
+		except ValueError as e:
+			frappe.throw(_("Key Prefix: {0}").format(e))
+		if not cint(self.file_storage_enabled):
+			return
+		api = frappe.db.get_value("Integration Connection", self.file_storage_connection, "api_provider")
+		if api not in STORAGE_APIS:
+			frappe.throw(_("Storage Connection {0} must be a connection whose API is {1}").format(frappe.bold(self.file_storage_connection), ", ".join(STORAGE_APIS)))
 
 	def validate_sidecar_url(self):
 		try:

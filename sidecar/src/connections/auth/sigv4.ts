@@ -115,6 +115,46 @@ function signingKey(secret: string, day: string, region: string, service: string
 /** `20261130T210000Z` */
 const amzDate = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
 
+export interface PresignTarget {
+  method: string;
+  host: string;
+  /** As in {@link SigV4Target}. */
+  path: string;
+  query: ReadonlyArray<readonly [string, string]>;
+  /** Headers the URL's user must send as given (lower-case), signed with `host`. */
+  headers?: Readonly<Record<string, string>>;
+  /** 1 s to 7 days (SigV4's limit). */
+  expiresS: number;
+}
+
+/**
+ * A presigned URL's query (SigV4 in the query string, `X-Amz-*` parameters): anyone holding the
+ * URL may make that one request until it expires. The payload is unsigned, as S3 requires for
+ * presigned requests. Returns the full query string to append after `?`.
+ */
+export function presignSigV4(req: PresignTarget, scope: SigV4Scope): string {
+  const { credentials, region, service } = scope;
+  const longDate = amzDate(scope.date ?? new Date());
+  const day = longDate.slice(0, 8);
+  const credentialScope = `${day}/${region}/${service}/aws4_request`;
+  const headers: Record<string, string> = { ...req.headers, host: req.host };
+  const names = Object.keys(headers).sort();
+  const query: Array<readonly [string, string]> = [
+    ...req.query,
+    ['X-Amz-Algorithm', 'AWS4-HMAC-SHA256'],
+    ['X-Amz-Credential', `${credentials.accessKeyId}/${credentialScope}`],
+    ['X-Amz-Date', longDate],
+    ['X-Amz-Expires', String(req.expiresS)],
+    ['X-Amz-SignedHeaders', names.join(';')],
+  ];
+  if (credentials.sessionToken) query.push(['X-Amz-Security-Token', credentials.sessionToken]);
+  const canonicalHeaders = names.map((n) => `${n}:${headers[n]!.trim()}\n`).join('');
+  const canonicalRequest = [req.method.toUpperCase(), canonicalUri(req.path, service), awsQuery(query), canonicalHeaders, names.join(';'), UNSIGNED_PAYLOAD].join('\n');
+  const stringToSign = ['AWS4-HMAC-SHA256', longDate, credentialScope, sha256Hex(canonicalRequest)].join('\n');
+  const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, day, region, service)).update(stringToSign, 'utf8').digest('hex');
+  return `${awsQuery(query)}&X-Amz-Signature=${signature}`;
+}
+
 /**
  * The headers to add to the request: `authorization`, `x-amz-date`, and
  * `x-amz-content-sha256` / `x-amz-security-token` where they apply.

@@ -11,6 +11,8 @@ export const REDIS_RETRY_AFTER_S = 5;
  * fail at once rather than queueing, so this comes in well under a second.
  */
 export function withRedisUnavailable(err: unknown): unknown {
+  // An AppError is already classified: an upstream's `ECONNRESET` in its message is not Redis's.
+  if (err instanceof AppError) return err;
   return isRedisUnavailable(err) ? new AppError('unavailable', 'Redis is unavailable; retry later.', undefined, REDIS_RETRY_AFTER_S) : err;
 }
 

@@ -1,0 +1,148 @@
+/**
+ * `npm run bench:storage`: object uploads and downloads through the sidecar's streaming route
+ * (`PUT`/`GET /v1/connections/{id}/objects/{key}`, an amazon_s3 connection) against the same
+ * transfers made directly with the AWS SDK (`@aws-sdk/client-s3`), to the same local S3 peer
+ * (moto server, a child process), in the same run.
+ *  - files: BENCH_SMALL_FILES (200) of 1 MiB, BENCH_CONCURRENCY (8) in flight, then 2 of
+ *    BENCH_LARGE_MIB (64) MiB side by side; each path writes its own keys;
+ *  - order: direct upload, sidecar upload, direct download, sidecar download; MiB/s over all the
+ *    bytes of a phase (wall time); `ratio` is the lower of sidecar/direct for upload and download;
+ *  - rss_mb: the sidecar process's peak resident memory (VmHWM) over the run; rss_base_mb: its
+ *    resident memory before the first transfer; rss_64mib_mb: the highest resident memory sampled
+ *    (every 50 ms) while the two large files went through it (run with BENCH_LARGE_MIB=256 to
+ *    see that it does not follow the file size). Buffered whole, two files would add
+ *    at least 128 MiB (twice that counting copies); streamed, an upload holds its parts in flight
+ *    (3 × 8 MiB) and a download a few socket buffers, whatever the file's size.
+ * moto is slow itself (Python); both paths pay it. Not a test. The last line is JSON.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { dropPrefix } from '../test/helpers';
+import { startMoto } from '../test/connections/moto';
+import { cpuMsOf, REDIS_URL, startBenchSidecar } from './processes';
+
+const SMALL = Number(process.env.BENCH_SMALL_FILES ?? 200);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+/** Size of each of the two large files, in MiB (64; raise it to see that the sidecar's memory does not follow). */
+const LARGE_MIB = Number(process.env.BENCH_LARGE_MIB ?? 64);
+const MiB = 1024 * 1024;
+const TOKEN = 'bench-token-0123456789abcdef';
+const CREDS = { accessKeyId: 'AKIABENCH0000000000', secretAccessKey: 'bench-secret-key' };
+
+const memKb = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+
+/** `n` jobs, `width` at a time. */
+async function pool(n: number, width: number, job: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, n) }, async () => {
+    for (let i = next++; i < n; i = next++) await job(i);
+  }));
+}
+
+async function timed(bytes: number, run: () => Promise<void>): Promise<number> {
+  const t = performance.now();
+  await run();
+  return bytes / MiB / ((performance.now() - t) / 1000);
+}
+
+async function main() {
+  const moto = await startMoto();
+  const prefix = `bench-storage-${Date.now()}`;
+  const sc = await startBenchSidecar(prefix, TOKEN, { OUTBOUND_ALLOW_PRIVATE: 'true' });
+  const api = (path: string, init: RequestInit = {}) => fetch(`${sc.url}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, ...(init.headers as Record<string, string>) } });
+  try {
+    const sdk = new S3Client({ endpoint: moto.url, forcePathStyle: true, region: 'us-east-1', credentials: CREDS });
+    await sdk.send(new CreateBucketCommand({ Bucket: 'bench' }));
+    const put = await api('/v1/connections/bench-s3', {
+      method: 'PUT', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ base_url: `${moto.url}/bench`, provider: 'amazon_s3', timeout_ms: 120_000, auth: { type: 'aws_sigv4', access_key_id: CREDS.accessKeyId, secret_access_key: CREDS.secretAccessKey, region: 'us-east-1', service: 's3' } }),
+    });
+    if (put.status !== 200) throw new Error(`connection: ${put.status} ${await put.text()}`);
+
+    const small = Array.from({ length: SMALL }, () => randomBytes(MiB));
+    const large = [randomBytes(LARGE_MIB * MiB), randomBytes(LARGE_MIB * MiB)];
+    const bytes = SMALL * MiB + 2 * LARGE_MIB * MiB;
+    const r2 = (x: number) => Math.round(x * 100) / 100;
+    const rssBase = memKb(sc.child.pid!, 'VmRSS');
+
+    const sidecarPut = async (key: string, body: Buffer) => {
+      const r = await api(`/v1/connections/bench-s3/objects/${key}`, { method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' } });
+      if (r.status !== 201) throw new Error(`sidecar PUT ${key}: ${r.status} ${await r.text()}`);
+      await r.arrayBuffer();
+    };
+    const sidecarGet = async (key: string, size: number) => {
+      const r = await api(`/v1/connections/bench-s3/objects/${key}`);
+      if (r.status !== 200) throw new Error(`sidecar GET ${key}: ${r.status}`);
+      let got = 0;
+      for await (const c of r.body!) got += (c as Uint8Array).length;
+      if (got !== size) throw new Error(`sidecar GET ${key}: ${got} bytes`);
+    };
+    const directPut = async (key: string, body: Buffer) => {
+      await sdk.send(new PutObjectCommand({ Bucket: 'bench', Key: key, Body: body, ContentType: 'application/octet-stream' }));
+    };
+    const directGet = async (key: string, size: number) => {
+      const r = await sdk.send(new GetObjectCommand({ Bucket: 'bench', Key: key }));
+      let got = 0;
+      for await (const c of r.Body as AsyncIterable<Uint8Array>) got += c.length;
+      if (got !== size) throw new Error(`direct GET ${key}: ${got} bytes`);
+    };
+    let rss64 = 0;
+    const sampling = async <T>(run: () => Promise<T>): Promise<T> => {
+      const timer = setInterval(() => (rss64 = Math.max(rss64, memKb(sc.child.pid!, 'VmRSS'))), 50);
+      try {
+        return await run();
+      } finally {
+        clearInterval(timer);
+      }
+    };
+    const split = (label: string, smallS: number, largeS: number) => console.log(`  ${label}: 1 MiB files ${r2(SMALL / smallS)} MiB/s, ${LARGE_MIB} MiB files ${r2((2 * LARGE_MIB) / largeS)} MiB/s`);
+    const phase = (p: string, send: (key: string, body: Buffer) => Promise<void>) => timed(bytes, async () => {
+      const t0 = performance.now();
+      await pool(SMALL, CONCURRENCY, (i) => send(`${p}/small-${i}.bin`, small[i]!));
+      const t1 = performance.now();
+      await sampling(() => Promise.all(large.map((b, i) => send(`${p}/large-${i}.bin`, b))));
+      split(`${p} upload`, (t1 - t0) / 1000, (performance.now() - t1) / 1000);
+    });
+    const fetchPhase = (p: string, get: (key: string, size: number) => Promise<void>) => timed(bytes, async () => {
+      const t0 = performance.now();
+      await pool(SMALL, CONCURRENCY, (i) => get(`${p}/small-${i}.bin`, MiB));
+      const t1 = performance.now();
+      await sampling(() => Promise.all(large.map((_, i) => get(`${p}/large-${i}.bin`, LARGE_MIB * MiB))));
+      split(`${p} download`, (t1 - t0) / 1000, (performance.now() - t1) / 1000);
+    });
+
+    const directUp = await phase('direct', directPut);
+    // Only the sidecar's transfers count for its memory.
+    rss64 = 0;
+    const cpu0 = cpuMsOf(sc.child.pid!);
+    const up = await phase('sidecar', sidecarPut);
+    const upCpuMsPerMiB = (cpuMsOf(sc.child.pid!) - cpu0) / (bytes / MiB);
+    const sidecarRss64 = rss64;
+    const directDown = await fetchPhase('direct', directGet);
+    rss64 = sidecarRss64;
+    const cpu1 = cpuMsOf(sc.child.pid!);
+    const down = await fetchPhase('sidecar', sidecarGet);
+    const downCpuMsPerMiB = (cpuMsOf(sc.child.pid!) - cpu1) / (bytes / MiB);
+    const rssPeak = memKb(sc.child.pid!, 'VmHWM');
+
+    console.log(`files: ${SMALL} × 1 MiB (${CONCURRENCY} in flight) + 2 × ${LARGE_MIB} MiB; ${bytes / MiB} MiB per phase`);
+    console.log(`upload   direct ${r2(directUp)} MiB/s   sidecar ${r2(up)} MiB/s`);
+    console.log(`download direct ${r2(directDown)} MiB/s   sidecar ${r2(down)} MiB/s`);
+    console.log(`sidecar CPU: ${r2(upCpuMsPerMiB)} ms per MiB uploaded, ${r2(downCpuMsPerMiB)} ms per MiB downloaded`);
+    console.log(`sidecar RSS: ${r2(rssBase / 1024)} MB before, ${r2(rss64 / 1024)} MB at most during the ${LARGE_MIB} MiB transfers, ${r2(rssPeak / 1024)} MB peak`);
+    console.log(JSON.stringify({
+      upload_mib_s: r2(up), direct_upload_mib_s: r2(directUp), download_mib_s: r2(down), direct_download_mib_s: r2(directDown),
+      ratio: r2(Math.min(up / directUp, down / directDown)), rss_mb: r2(rssPeak / 1024), rss_base_mb: r2(rssBase / 1024), rss_64mib_mb: r2(rss64 / 1024),
+    }));
+  } finally {
+    await moto.stop();
+    await dropPrefix(prefix, REDIS_URL);
+  }
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.error(err);
+  process.exit(1);
+});

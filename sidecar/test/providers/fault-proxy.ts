@@ -1,0 +1,46 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FaultProxy {
+  url: string;
+  /** Requests seen, as `METHOD path?query`. */
+  seen: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * An HTTP relay in front of a real peer (moto) that drops the connection of every request
+ * `drop` picks after part of its body arrived, as a peer failing mid-upload does; the rest pass
+ * through untouched (Host header included, so signatures still verify at the peer).
+ */
+export async function startFaultProxy(target: string, drop: (method: string, url: string) => boolean): Promise<FaultProxy> {
+  const seen: string[] = [];
+  const t = new URL(target);
+  const server: Server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    if (drop(req.method!, req.url!)) {
+      let got = 0;
+      req.on('data', (c: Buffer) => {
+        got += c.length;
+        if (got > 1024 * 1024) req.socket.destroy();
+      });
+      req.on('end', () => req.socket.destroy());
+      return;
+    }
+    const up = request({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode!, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise<void>((ok) => {
+      server.close(() => ok());
+      server.closeAllConnections();
+    }),
+  };
+}
