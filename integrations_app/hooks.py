@@ -61,3 +61,18 @@ ignore_links_on_delete = ["Integration Webhook Delivery", "Integration Inbound E
 
 # Apps register inbound handlers here; see integrations_app/inbound/events.py.
 # integration_inbound_handlers = {"stripe": {"payment_intent.succeeded": "my_app.payments.on_paid"}}
+_MESSAGE_EVENTS = "integrations_app.messaging.messages.on_inbound_event"
+integration_inbound_handlers = {
+	# delivery / bounce / complaint events of the email and SMS we sent (Integration Message)
+	"sendgrid": {"*": _MESSAGE_EVENTS},
+	"mailgun": {"*": _MESSAGE_EVENTS},
+	"ses": {"*": _MESSAGE_EVENTS},
+	"twilio": {"*": _MESSAGE_EVENTS},
+}
+
+# The site's own email through a connection when Integration Settings says so, SMTP otherwise
+# (integrations_app/messaging/routing.py says what v15 allows).
+override_email_send = "integrations_app.messaging.routing.send_queued_email"
+override_whitelisted_methods = {
+	"frappe.core.doctype.sms_settings.sms_settings.send_sms": "integrations_app.messaging.routing.send_sms_whitelisted",
+}
