@@ -196,6 +196,18 @@ describe('email and SMS providers', () => {
     });
   });
 
+  describe('proxy body_encoding base64', () => {
+    it('sends the decoded bytes, and refuses a base64 body without a content-type', async () => {
+      const before = mg.requests.length;
+      const bad = await h.proxy('mg', { method: 'POST', path: '/v3/example.com/messages', body: BINARY.toString('base64'), body_encoding: 'base64' });
+      expect(bad.status).toBe(400);
+      expect(mg.requests.length).toBe(before);
+      const ok = await h.proxy('mg', { method: 'POST', path: '/v3/example.com/messages', headers: { 'content-type': 'application/octet-stream' }, body: BINARY.toString('base64'), body_encoding: 'base64' });
+      expect(ok.status).toBe(200);
+      expect(mg.requests.at(-1)!.body.equals(BINARY)).toBe(true);
+    });
+  });
+
   describe('Twilio', () => {
     it('posts the form with Basic AccountSid:AuthToken and a status callback; answers the SID', async () => {
       const r = await call('tw', {
