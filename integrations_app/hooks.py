@@ -72,10 +72,16 @@ ignore_links_on_delete = [
 # integration_inbound_handlers = {"stripe": {"payment_intent.succeeded": "my_app.payments.on_paid"}}
 # Ours: provider webhooks move Integration Payments (payments/inbound.py), settling them once.
 _PAYMENT_EVENT = "integrations_app.payments.inbound.on_payment_event"
+_MESSAGE_EVENTS = "integrations_app.messaging.messages.on_inbound_event"
 integration_inbound_handlers = {
 	"stripe": {t: _PAYMENT_EVENT for t in ("checkout.session.completed", "checkout.session.expired", "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled", "payment_intent.processing", "charge.refunded")},
 	"paypal": {t: _PAYMENT_EVENT for t in ("PAYMENT.CAPTURE.COMPLETED", "PAYMENT.CAPTURE.DENIED", "PAYMENT.CAPTURE.DECLINED")},
 	"razorpay": {t: _PAYMENT_EVENT for t in ("payment.authorized", "payment.captured", "payment.failed", "order.paid")},
+	# delivery / bounce / complaint events of the email and SMS we sent (Integration Message)
+	"sendgrid": {"*": _MESSAGE_EVENTS},
+	"mailgun": {"*": _MESSAGE_EVENTS},
+	"ses": {"*": _MESSAGE_EVENTS},
+	"twilio": {"*": _MESSAGE_EVENTS},
 }
 # A site's apps settle their documents here: `hook(payment)` once a payment first succeeds
 # (integrations_app/payments/ledger.py), e.g.
@@ -85,3 +91,10 @@ integration_inbound_handlers = {
 # otherwise both fall through to Frappe's own file-system behaviour.
 write_file = "integrations_app.file_storage.hooks.write_file"
 delete_file_data_content = "integrations_app.file_storage.hooks.delete_file_data_content"
+
+# The site's own email through a connection when Integration Settings says so, SMTP otherwise
+# (integrations_app/messaging/routing.py says what v15 allows).
+override_email_send = "integrations_app.messaging.routing.send_queued_email"
+override_whitelisted_methods = {
+	"frappe.core.doctype.sms_settings.sms_settings.send_sms": "integrations_app.messaging.routing.send_sms_whitelisted",
+}

@@ -18,6 +18,8 @@ from integrations_app.providers.catalogue import area_of
 TEST_ACTIONS: dict[str, str] = {
 	"payments": "integrations_app.payments.tryit.create_test_payment",
 	"storage": "integrations_app.file_storage.tryit.upload_test_file",
+	"email": "integrations_app.messaging.tryit.send_test_email",
+	"sms": "integrations_app.messaging.tryit.send_test_sms",
 }
 
 

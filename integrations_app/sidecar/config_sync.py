@@ -107,6 +107,9 @@ def inbound_config(doc) -> dict:
 		}
 	elif doc.provider == "ses":
 		config["options"] = {"allowed_topic_arns": parse_topic_arns(doc.allowed_topic_arn)}
+	elif doc.provider == "twilio":
+		# Twilio signs the URL it posts to, which the sidecar behind a proxy never sees.
+		config["options"] = {"public_url": doc.twilio_signed_url or doc.public_url}
 	return config
 
 

@@ -49,9 +49,9 @@ export function fromProxyBody(req: ProxyBody): Outgoing {
       const headers: Record<string, string> = { 'user-agent': 'integrations-app-sidecar' };
       for (const k in rt.headers) headers[k.toLowerCase()] = rt.headers[k]!;
       if (req.headers) for (const k in req.headers) headers[k.toLowerCase()] = req.headers[k]!;
-      let body: string | undefined;
+      let body: string | Buffer | undefined;
       if (req.body !== undefined) {
-        if (typeof req.body === 'string' && headers['content-type']) body = req.body;
+        if (typeof req.body === 'string' && headers['content-type']) body = req.body_encoding === 'base64' ? Buffer.from(req.body, 'base64') : req.body;
         else {
           body = JSON.stringify(req.body);
           headers['content-type'] ??= 'application/json';

@@ -242,6 +242,8 @@ export const ProxyBody = z
       .optional(),
     /** JSON value (sent as JSON), or a string sent as it is when `headers` set a content-type. */
     body: z.unknown().optional(),
+    /** `base64`: `body` is a base64 string sent as the bytes it encodes (binary multipart, files). @defaultValue utf8 */
+    body_encoding: z.enum(['utf8', 'base64']).optional(),
     /** Makes a POST/PATCH retryable; sent as `Idempotency-Key` unless `idempotency_header` names another. */
     idempotency_key: z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII').optional(),
     idempotency_header: HeaderName.optional(),
@@ -249,7 +251,11 @@ export const ProxyBody = z
     timeout_ms: z.number().int().min(100).max(300_000).optional(),
   })
   .strict()
-  .refine((b) => !(b.body !== undefined && (b.method === 'GET' || b.method === 'HEAD')), { path: ['body'], message: 'GET and HEAD take no body' });
+  .refine((b) => !(b.body !== undefined && (b.method === 'GET' || b.method === 'HEAD')), { path: ['body'], message: 'GET and HEAD take no body' })
+  .refine((b) => b.body_encoding !== 'base64' || (typeof b.body === 'string' && b.headers !== undefined && Object.keys(b.headers).some((k) => k.toLowerCase() === 'content-type')), {
+    path: ['body_encoding'],
+    message: 'a base64 body is a string sent with a content-type header',
+  });
 export type ProxyBody = z.infer<typeof ProxyBody>;
 
 export const OAuthStartBody = z

@@ -20,7 +20,7 @@ export function jsonBody(res: ProxyResult): unknown {
 
 /**
  * A 2xx answer's JSON, or the provider's error as a typed error: 4xx → `provider_rejected`
- * (the request itself is wrong; retrying will not help), anything else → `provider_error`.
+ * (the request itself is wrong; retrying will not help), anything else (429 included) → `provider_error`.
  * `fault` reads the provider's documented error shape; its message is the provider's own.
  */
 export function expectOk(provider: string, res: ProxyResult, fault: (body: unknown) => ProviderFault | undefined): unknown {
@@ -28,6 +28,7 @@ export function expectOk(provider: string, res: ProxyResult, fault: (body: unkno
   if (res.status >= 200 && res.status < 300) return body;
   const f = fault(body) ?? { message: `answered ${res.status}` };
   const details: ProviderErrorDetails = { provider, status: res.status, ...(f.code ? { provider_code: f.code } : {}), ...f.extra };
-  if (res.status >= 400 && res.status < 500) throw new ProviderRejectedError(`${provider}: ${f.message}`, details);
+  // 429 is the one 4xx where the same request can succeed later: a failure, not a rejection.
+  if (res.status >= 400 && res.status < 500 && res.status !== 429) throw new ProviderRejectedError(`${provider}: ${f.message}`, details);
   throw new ProviderFailedError(`${provider}: ${f.message}`, details);
 }

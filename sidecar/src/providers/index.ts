@@ -4,6 +4,10 @@ import { stripe } from './stripe/index';
 import { amazonS3 } from './amazon_s3';
 import { azureBlob } from './azure_blob';
 import { gcs } from './gcs';
+import { amazonSes } from './amazon_ses';
+import { mailgun } from './mailgun';
+import { sendgrid } from './sendgrid';
+import { twilio } from './twilio';
 import type { Provider } from './types';
 
 /**
@@ -17,4 +21,8 @@ export const ALL_PROVIDERS: readonly Provider[] = [
   amazonS3,
   azureBlob,
   gcs,
+  sendgrid,
+  mailgun,
+  amazonSes,
+  twilio,
 ];

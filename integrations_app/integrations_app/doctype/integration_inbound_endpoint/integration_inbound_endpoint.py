@@ -9,7 +9,7 @@ from integrations_app.outbound.rules.naming import is_valid_slug
 from integrations_app.outbound.rules.signing import decode_standard_secret
 from integrations_app.retention import schedule_purge
 from integrations_app.sidecar import config_sync as endpoints
-from integrations_app.urls import inbound_public_url
+from integrations_app.urls import inbound_public_url, validate_webhook_url
 
 HMAC_HEADER_RE = re.compile(r"^[A-Za-z0-9-]{1,100}$")
 TOPIC_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$")
@@ -54,11 +54,24 @@ class IntegrationInboundEndpoint(Document):
 			self.hmac_header = (self.hmac_header or "").strip()
 			if not HMAC_HEADER_RE.match(self.hmac_header):
 				frappe.throw(_("Signature Header must be a header name (letters, digits and -)"))
+		if self.provider == "twilio":
+			self.validate_twilio_url()
 		if self.provider == "ses":
 			arns = endpoints.parse_topic_arns(self.allowed_topic_arn)
 			if not arns or not all(TOPIC_ARN_RE.match(arn) for arn in arns):
 				frappe.throw(_("Allowed Topic ARN must list SNS topic ARNs (arn:aws:sns:region:account:topic)"))
 			self.allowed_topic_arn = ", ".join(arns)
+
+	def validate_twilio_url(self):
+		"""Twilio signs the URL it requested: without one the sidecar cannot check a signature."""
+		self.twilio_signed_url = (self.twilio_signed_url or "").strip() or None
+		if self.twilio_signed_url:
+			try:
+				validate_webhook_url(self.twilio_signed_url)
+			except ValueError as e:
+				frappe.throw(_("URL Configured at Twilio: {0}").format(e))
+		elif not frappe.db.get_single_value("Integration Settings", "site_public_url"):
+			frappe.throw(_("Twilio signs the URL it posts to: set Public URL for Inbound Webhooks in Integration Settings, or URL Configured at Twilio here"))
 
 	def on_update(self):
 		endpoints.schedule_sync(self.doctype, self.name)

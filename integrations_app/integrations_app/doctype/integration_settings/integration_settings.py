@@ -5,6 +5,7 @@ from frappe.utils import cint
 
 from integrations_app.file_storage.keys import normalize_prefix
 from integrations_app.outbound.rules.retry import format_retry_schedule, parse_retry_schedule
+from integrations_app.messaging.routing import validate_messaging_settings
 from integrations_app.retention import RETENTION_DEFAULTS
 from integrations_app.urls import inbound_public_url, parse_allow_list, validate_base_url
 
@@ -23,6 +24,7 @@ class IntegrationSettings(Document):
 		self.validate_retention()
 		self.validate_file_storage()
 		self.outbound_allow_hosts = "\n".join(parse_allow_list(self.outbound_allow_hosts))
+		validate_messaging_settings(self)
 
 	def validate_file_storage(self):
 		try:
@@ -81,6 +83,8 @@ class IntegrationSettings(Document):
 		for slug in frappe.get_all(INBOUND_ENDPOINT, pluck="name"):
 			url = inbound_public_url(self.site_public_url, slug)
 			frappe.db.set_value(INBOUND_ENDPOINT, slug, "public_url", url, update_modified=False)
+		# A twilio endpoint's sidecar config holds the URL it checks signatures against.
+		frappe.db.set_value(INBOUND_ENDPOINT, {"provider": "twilio", "twilio_signed_url": ("is", "not set")}, "sidecar_synced", 0, update_modified=False)
 
 	def mark_endpoints_unsynced(self):
 		"""A different sidecar knows none of our endpoints: the minutely job pushes them all."""

@@ -9,10 +9,11 @@ import { ses } from './ses';
 import { shopify } from './shopify';
 import { standard } from './standard';
 import { stripe } from './stripe';
+import { twilio } from './twilio';
 import type { Provider, Verify, VerifyDeps } from './types';
 
 /** Every provider the sidecar verifies, by the name used in `PUT /v1/inbound-endpoints`. */
-const PROVIDERS = [stripe, github, razorpay, paypal, shopify, sendgrid, mailgun, ses, standard, hmacSha256Provider] as const;
+const PROVIDERS = [stripe, github, razorpay, paypal, shopify, sendgrid, mailgun, ses, standard, hmacSha256Provider, twilio] as const;
 
 const byName = new Map<string, Provider>(PROVIDERS.map((p) => [p.name, p as unknown as Provider]));
 
@@ -28,6 +29,7 @@ export const EndpointConfigSchema = z.discriminatedUnion('provider', [
   ses.schema,
   standard.schema,
   hmacSha256Provider.schema,
+  twilio.schema,
 ]);
 
 export type EndpointConfig = z.infer<typeof EndpointConfigSchema>;
