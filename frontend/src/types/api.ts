@@ -474,6 +474,8 @@ export interface SyncTimeline {
   next_retry_at: string | null
   error: string | null
   events: SyncTimelineEvent[]
+}
+
 /** `integrations_app.api.files.migration_status` and the `integrations_file_migration` event. */
 export interface FileMigrationStatus {
   status: '' | 'Queued' | 'Running' | 'Completed' | 'Failed'
