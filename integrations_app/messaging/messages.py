@@ -48,6 +48,9 @@ def record_sent(
 			"reference_name": reference_name,
 		}
 	)
+	# The log must never fail a send: the reference may be a row of the same, uncommitted
+	# transaction (an Email Queue being sent) or gone by now.
+	doc.flags.ignore_links = True
 	doc.insert(ignore_permissions=True)
 	_publish(doc)
 	return doc.name
