@@ -75,6 +75,7 @@ def apply_update(provider: str, update: MessageUpdate, inbound_event: str | None
 		doc.status_at = update.at or now_datetime()
 		if update.detail:
 			doc.status_detail = update.detail[:MAX_DETAIL]
+	doc.flags.ignore_links = True  # as when it was recorded: the reference may be gone
 	doc.save(ignore_permissions=True)
 	_publish(doc)
 	return doc.name
