@@ -121,6 +121,8 @@ export function servePayments(site: Standin, options: { sidecarUrl: string; side
   site.serve('integrations_app.api.connections.catalogue', async () => json([]))
   site.serve('integrations_app.api.connections.connection_stats', async () => json({ at: new Date().toISOString(), minutes: 30, connections: {}, error: null }))
   site.serve('integrations_app.api.connections.recent_failures', async () => json({}))
+  // The Connections page's file-storage card: files still on disk, storage off.
+  site.serve('integrations_app.api.files.migration_status', async () => json({ status: '', done: 0, total: 0, percent: 100, error: null, enabled: false, remaining_on_disk: 0 }))
 
   site.serve('integrations_app.api.providers.test_operation', async (call: SiteCall) => {
     if (call.httpMethod !== 'POST') return frappeError(405, 'PermissionError', 'Not permitted')

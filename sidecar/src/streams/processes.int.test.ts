@@ -58,8 +58,10 @@ describe('streams across real sidecar processes', () => {
     for (const c of [onA, onB1, onB2]) await c.waitEvents(1);
     type Listed = { transport: string; last_event_id: string | null; process: string };
     const listed = async (p: SidecarProcess) => ((await p.api('GET', '/v1/streams/watched')).body.stats.clients as Listed[]);
+    // Another process's figures are up to one heartbeat old: wait until both list all three at the event.
+    const current = (all: Listed[]) => all.length === 3 && all.every((c) => c.last_event_id === id);
     const until = Date.now() + 10_000;
-    while ((await listed(a)).length < 3 || (await listed(b)).length < 3) {
+    while (!current(await listed(a)) || !current(await listed(b))) {
       if (Date.now() > until) throw new Error(`consumers not listed: ${JSON.stringify(await listed(a))}`);
       await sleep(100);
     }
