@@ -35,6 +35,33 @@ export function tryItAction(area: ProviderArea | null | undefined): TryItAction 
       ],
     }
   }
+  if (area === 'email') {
+    return {
+      label: __('Send test email'),
+      description: __('A short email through the provider, recorded in Integration Message; delivery events update it.'),
+      fields: [
+        { key: 'to', label: __('To'), example: 'ana@example.org', initial: '', pattern: /^[^@\s]+@[^@\s]+$/, invalid: __('To is an email address') },
+        { key: 'sender', label: __('From'), example: 'billing@example.com', initial: '' },
+      ],
+    }
+  }
+  if (area === 'sms') {
+    return {
+      label: __('Send test SMS'),
+      description: __('A short SMS through the provider, recorded in Integration Message; status callbacks update it.'),
+      fields: [
+        { key: 'to', label: __('To'), example: '+14155550100', initial: '', pattern: /^\+[1-9]\d{6,14}$/, invalid: __('To is a phone number in E.164 form such as +14155550100') },
+        { key: 'sender', label: __('From'), example: '+14155550111', initial: '' },
+      ],
+    }
+  }
+  if (area === 'storage') {
+    return {
+      label: __('Upload test file'),
+      description: __('A small text file put in the bucket, read back, and offered through a 5-minute signed URL.'),
+      fields: [],
+    }
+  }
   return null
 }
 
