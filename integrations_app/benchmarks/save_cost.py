@@ -50,6 +50,7 @@ import subprocess
 import sys
 import time
 import traceback
+from urllib.parse import urlsplit
 
 import frappe
 import psutil
@@ -137,12 +138,21 @@ def _background_processes() -> dict[str, list[psutil.Process]]:
 			workers.append(psutil.Process(worker.pid))
 		except (psutil.Error, TypeError):
 			pass
-	sidecars = []
-	for proc in psutil.process_iter(["cmdline"]):
-		cmdline = " ".join(proc.info["cmdline"] or [])
-		if "node" in cmdline and "src/main.ts" in cmdline:
-			sidecars.append(proc)
-	return {"workers": workers, "sidecar": sidecars}
+	return {"workers": workers, "sidecar": _sidecar_processes()}
+
+
+def _sidecar_processes() -> list[psutil.Process]:
+	"""The process listening on the Sidecar URL's port: matching command lines would also count
+	any other sidecar on the machine (a test run's, another bench's)."""
+	port = urlsplit(frappe.db.get_single_value("Integration Settings", "sidecar_url") or "").port
+	if not port:
+		return []
+	pids = {
+		conn.pid
+		for conn in psutil.net_connections(kind="tcp")
+		if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid
+	}
+	return [psutil.Process(pid) for pid in pids if psutil.pid_exists(pid)]
 
 
 def _cpu_ms(procs: dict[str, list[psutil.Process]]) -> float:
