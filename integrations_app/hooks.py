@@ -22,6 +22,12 @@ website_route_rules = [
 	{"from_route": "/integrations/<path:app_path>", "to_route": "integrations"},
 ]
 
+# The event pickers of both forms share one label table (appended to each form's own script).
+doctype_js = {
+	"Integration Webhook": "public/js/document_events.js",
+	"Integration Stream": "public/js/document_events.js",
+}
+
 before_install = "integrations_app.install.before_install"
 after_install = "integrations_app.install.after_install"
 after_migrate = "integrations_app.install.after_migrate"

@@ -1,23 +1,5 @@
 const STREAM_API = "integrations_app.api.streams";
 
-// The same event names as Integration Webhook's picker: a person picks what happens to the document.
-const STREAM_EVENT_LABELS = {
-	after_insert: __("Created"),
-	on_update: __("Updated"),
-	on_submit: __("Submitted"),
-	on_cancel: __("Cancelled"),
-	on_trash: __("Deleted"),
-	on_update_after_submit: __("Updated after submit"),
-};
-
-function label_stream_events(frm) {
-	const grid = frm.get_field("sources").grid;
-	const options = Object.entries(STREAM_EVENT_LABELS).map(([value, label]) => ({ value, label }));
-	grid.update_docfield_property("event", "options", options);
-	grid.update_docfield_property("event", "formatter", (value) => STREAM_EVENT_LABELS[value] || value);
-	frm.refresh_field("sources");
-}
-
 // The token is in create_token's answer only: show it now; it cannot be read back later.
 function show_new_token(created) {
 	const dialog = new frappe.ui.Dialog({
@@ -68,10 +50,10 @@ function new_token(frm) {
 
 frappe.ui.form.on("Integration Stream", {
 	onload(frm) {
-		label_stream_events(frm);
+		integrations_app.label_document_events(frm, "sources");
 	},
 	refresh(frm) {
-		label_stream_events(frm);
+		integrations_app.label_document_events(frm, "sources");
 		if (frm.is_new()) return;
 		frm.add_custom_button(__("New Token"), () => new_token(frm));
 		frm.add_custom_button(__("Live Tail"), () =>

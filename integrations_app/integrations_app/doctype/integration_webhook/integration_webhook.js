@@ -21,24 +21,6 @@ function show_new_secret(secret) {
 	dialog.show();
 }
 
-// The stored values are Frappe's hook names; a person picks what happens to the document.
-const EVENT_LABELS = {
-	after_insert: __("Created"),
-	on_update: __("Updated"),
-	on_submit: __("Submitted"),
-	on_cancel: __("Cancelled"),
-	on_trash: __("Deleted"),
-	on_update_after_submit: __("Updated after submit"),
-};
-
-function label_events(frm) {
-	const grid = frm.get_field("events").grid;
-	const options = Object.entries(EVENT_LABELS).map(([value, label]) => ({ value, label }));
-	grid.update_docfield_property("event", "options", options);
-	grid.update_docfield_property("event", "formatter", (value) => EVENT_LABELS[value] || value);
-	frm.refresh_field("events");
-}
-
 frappe.ui.form.on("Integration Webhook", {
 	after_save(frm) {
 		const secret = frm.doc.__onload && frm.doc.__onload.new_secret;
@@ -49,7 +31,7 @@ frappe.ui.form.on("Integration Webhook", {
 	},
 
 	refresh(frm) {
-		label_events(frm);
+		integrations_app.label_document_events(frm, "events");
 		if (frm.is_new()) return;
 		const call = (method, args = {}) =>
 			frappe.call({ method: `${WEBHOOK_API}.${method}`, args: { webhook: frm.doc.name, ...args }, freeze: true });
