@@ -92,42 +92,6 @@ def _connection_row(connection: str) -> dict:
 	return row
 
 
-def proxy_body(
-	method: str,
-	path: str,
-	*,
-	json: Any = None,
-	data: str | bytes | None = None,
-	query: dict | None = None,
-	headers: dict | None = None,
-	idempotency_key: str | None = None,
-	idempotency_header: str | None = None,
-	timeout_ms: int | None = None,
-) -> dict:
-	method = (method or "").upper()
-	if method not in METHODS:
-		raise errors.InvalidCall(_("Method {0} is not one of {1}").format(method, ", ".join(sorted(METHODS))))
-	if json is not None and data is not None:
-		raise errors.InvalidCall(_("Pass json or data, not both"))
-	body: dict[str, Any] = {"method": method, "path": path}
-	if query:
-		body["query"] = {str(k): ([str(x) for x in v] if isinstance(v, (list, tuple)) else str(v)) for k, v in query.items()}
-	if headers:
-		body["headers"] = {str(k): str(v) for k, v in headers.items()}
-	if json is not None:
-		body["body"] = json
-	elif data is not None:
-		# Sent as it is when the caller names the content type (the sidecar's rule).
-		body["body"] = data.decode() if isinstance(data, bytes) else data
-	if idempotency_key:
-		body["idempotency_key"] = str(idempotency_key)
-	if idempotency_header:
-		body["idempotency_header"] = idempotency_header
-	if timeout_ms:
-		body["timeout_ms"] = cint(timeout_ms)
-	return body
-
-
 def call(
 	connection: str,
 	method: str,
@@ -152,18 +116,28 @@ def call(
 	No permission check: this is for server code. Desk users reach connections only through
 	`api/connections.py`, which checks roles.
 	"""
+	method = (method or "").upper()
+	if method not in METHODS:
+		raise errors.InvalidCall(_("Method {0} is not one of {1}").format(method, ", ".join(sorted(METHODS))))
+	if json is not None and data is not None:
+		raise errors.InvalidCall(_("Pass json or data, not both"))
 	row = _connection_row(connection)
-	body = proxy_body(
-		method,
-		path,
-		json=json,
-		data=data,
-		query=query,
-		headers=headers,
-		idempotency_key=idempotency_key,
-		idempotency_header=idempotency_header,
-		timeout_ms=timeout_ms,
-	)
+	body: dict[str, Any] = {"method": method, "path": path}
+	if query:
+		body["query"] = {str(k): ([str(x) for x in v] if isinstance(v, (list, tuple)) else str(v)) for k, v in query.items()}
+	if headers:
+		body["headers"] = {str(k): str(v) for k, v in headers.items()}
+	if json is not None:
+		body["body"] = json
+	elif data is not None:
+		# Sent as it is when the caller names the content type (the sidecar's rule).
+		body["body"] = data.decode() if isinstance(data, bytes) else data
+	if idempotency_key:
+		body["idempotency_key"] = str(idempotency_key)
+	if idempotency_header:
+		body["idempotency_header"] = idempotency_header
+	if timeout_ms:
+		body["timeout_ms"] = cint(timeout_ms)
 	per_attempt_s = (cint(timeout_ms) or cint(row.timeout_ms) or 30_000) / 1000
 	read_timeout = per_attempt_s * max(1, cint(row.max_attempts) or 3) + SIDECAR_WAIT_S + SLACK_S
 	try:
