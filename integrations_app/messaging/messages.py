@@ -6,13 +6,21 @@ Register nothing yourself: hooks.py maps the sendgrid, mailgun, ses and twilio i
 to `on_inbound_event`.
 """
 
+from datetime import datetime, timezone
+
 import frappe
-from frappe.utils import now_datetime
+from frappe.utils import get_system_timezone, now_datetime
 
 from integrations_app.messaging.rules.message_status import QUEUED, MessageUpdate, next_status, update_from_event
+from integrations_app.timefmt import utc_to_local
 
 MESSAGE = "Integration Message"
 REALTIME_EVENT = "integrations_message"
+#: A row of the SPA's Messages log (`api/messages.list_messages`) and of each realtime message.
+LIST_FIELDS = (
+	"name", "connection", "channel", "provider", "provider_message_id", "status", "status_detail", "recipient", "subject",
+	"sent_at", "status_at", "reference_doctype", "reference_name", "creation", "modified",
+)  # fmt: skip
 # Inbound endpoints name SES "ses" (its SNS scheme); connections name the API "amazon_ses".
 API_PROVIDER_OF_INBOUND = {"sendgrid": "sendgrid", "mailgun": "mailgun", "ses": "amazon_ses", "twilio": "twilio"}
 MAX_DETAIL = 500
@@ -52,7 +60,7 @@ def record_sent(
 	# transaction (an Email Queue being sent) or gone by now.
 	doc.flags.ignore_links = True
 	doc.insert(ignore_permissions=True)
-	_publish(doc)
+	publish(doc.name)
 	return doc.name
 
 
@@ -65,19 +73,20 @@ def apply_update(provider: str, update: MessageUpdate, inbound_event: str | None
 	if not name:
 		return None
 	doc = frappe.get_doc(MESSAGE, name)
+	at = site_time(update.at)
 	doc.append(
 		"events",
-		{"event": update.event[:140], "status": update.status, "at": update.at or now_datetime(), "detail": update.detail[:MAX_DETAIL], "inbound_event": inbound_event},
+		{"event": update.event[:140], "status": update.status, "at": at, "detail": update.detail[:MAX_DETAIL], "inbound_event": inbound_event},
 	)
 	status = next_status(doc.status, update.status)
 	if status:
 		doc.status = status
-		doc.status_at = update.at or now_datetime()
+		doc.status_at = at
 		if update.detail:
 			doc.status_detail = update.detail[:MAX_DETAIL]
 	doc.flags.ignore_links = True  # as when it was recorded: the reference may be gone
 	doc.save(ignore_permissions=True)
-	_publish(doc)
+	publish(doc.name)
 	return doc.name
 
 
@@ -91,10 +100,23 @@ def on_inbound_event(event, payload) -> None:
 	apply_update(API_PROVIDER_OF_INBOUND[event.provider], update, inbound_event=event.name)
 
 
-def _publish(doc) -> None:
-	frappe.publish_realtime(
-		REALTIME_EVENT,
-		{"name": doc.name, "status": doc.status, "channel": doc.channel, "connection": doc.connection},
-		doctype=MESSAGE,
-		after_commit=True,
-	)
+def site_time(utc: datetime | None) -> datetime:
+	"""A provider's event time (naive UTC) as Frappe keeps Datetime fields: naive, in the System
+	Settings time zone, like `sent_at` and the events that carry no time (arrival, `now_datetime`)."""
+	if utc is None:
+		return now_datetime()
+	return utc_to_local(utc.replace(tzinfo=timezone.utc), get_system_timezone())
+
+
+def summary(name: str) -> dict | None:
+	"""The message as a row of the Messages log."""
+	return frappe.db.get_value(MESSAGE, name, list(LIST_FIELDS), as_dict=True)
+
+
+def publish(name: str) -> None:
+	"""Tell the SPA's Messages page, once committed. The DocType's room, not the site's: only
+	users who may read Integration Message join it (`can_subscribe_doctype`); `doctype=` without a
+	docname would send recipients and subjects to every desk user (Frappe's `all` room)."""
+	row = summary(name)
+	if row:
+		frappe.publish_realtime(REALTIME_EVENT, {"items": [row]}, room=frappe.realtime.get_doctype_room(MESSAGE), after_commit=True)

@@ -3,13 +3,16 @@
 The sidecar is a real HTTP server answering like it (FakeSidecar)."""
 
 import json
+from datetime import datetime
 from email.message import EmailMessage
+from unittest.mock import patch
 
 import frappe
 
 from integrations_app.api import messages as messages_api
 from integrations_app.api import providers as providers_api
 from integrations_app.messaging import messages, routing
+from integrations_app.messaging.rules.message_status import MessageUpdate
 from integrations_app.providers import email, sms
 from integrations_app.sidecar.config_sync import inbound_config
 from integrations_app.tests.helpers import IM_USER, PLAIN_USER, FakeSidecar, IntegrationsTestCase, configure_sidecar
@@ -146,3 +149,45 @@ class TestIntegrationMessage(IntegrationsTestCase):
 			frappe.set_user(PLAIN_USER)
 			self.assertRaises(frappe.PermissionError, messages_api.list_messages)
 			self.assertRaises(frappe.PermissionError, providers_api.test_operation, "SendGrid T", {"to": "ana@example.org"})
+
+	def test_read_by_integration_managers_and_nobody_else(self):
+		name = messages.record_sent(connection="SendGrid T", channel="Email", provider="sendgrid", message_id="sg-r", sender="a@example.com", recipient="ana@example.org", subject="S")
+		self.as_user(IM_USER)
+		self.assertIn(name, [r["name"] for r in messages_api.list_messages(status="Queued", channel="Email")])
+		self.assertNotIn(name, [r["name"] for r in messages_api.list_messages(channel="SMS")])
+		self.assertNotIn(name, [r["name"] for r in messages_api.list_messages(status="Delivered")])
+		self.assertEqual(messages_api.get_message(name)["sender"], "a@example.com")
+		self.assertRaises(frappe.ValidationError, messages_api.list_messages, status="Opened")
+		self.assertRaises(frappe.ValidationError, messages_api.list_messages, channel="Fax")
+		frappe.set_user(PLAIN_USER)
+		self.assertRaises(frappe.PermissionError, messages_api.list_messages)
+		self.assertRaises(frappe.PermissionError, messages_api.get_message, name)
+		self.assertFalse(frappe.has_permission(MESSAGE, "read", user=PLAIN_USER))
+		self.assertTrue(frappe.has_permission(MESSAGE, "read", user=IM_USER))
+
+	def test_each_change_is_published_to_the_doctypes_readers_as_a_list_row(self):
+		with patch("frappe.publish_realtime", wraps=frappe.publish_realtime) as published:
+			name = messages.record_sent(connection="Twilio T", channel="SMS", provider="twilio", message_id="SMp", sender=None, recipient="+14155550100")
+			messages.apply_update("twilio", MessageUpdate("SMp", "delivered", "Delivered", None))
+		self.as_user(IM_USER)
+		listed = next(r for r in messages_api.list_messages(channel="SMS") if r["name"] == name)
+		rows = []
+		for call in published.call_args_list:
+			if call.args[0] != messages.REALTIME_EVENT:
+				continue  # Frappe's own doc_update / list_update
+			# the DocType's room (readers only), never the site's `all` room
+			self.assertEqual((call.kwargs["room"], call.kwargs["after_commit"]), (frappe.realtime.get_doctype_room(MESSAGE), True))
+			rows += call.args[1]["items"]
+		self.assertEqual([(r["name"], r["status"]) for r in rows], [(name, "Queued"), (name, "Delivered")])
+		self.assertEqual(set(rows[-1]), set(listed))
+		self.assertEqual(rows[-1], listed)
+
+	def test_provider_times_are_kept_in_the_sites_time_zone(self):
+		with patch.object(messages, "get_system_timezone", return_value="Asia/Kolkata"):
+			name = messages.record_sent(connection="SendGrid T", channel="Email", provider="sendgrid", message_id="sg-t", sender=None, recipient="ana@example.org")
+			# SendGrid's timestamp 1700000000 is 2023-11-14 22:13:20 UTC: 03:43:20 the next day in Kolkata
+			messages.on_inbound_event(InboundEvent(provider="sendgrid", name="e"), json.dumps({"sg_message_id": "sg-t.f", "event": "delivered", "timestamp": 1700000000}))
+		self.as_user(IM_USER)
+		out = messages_api.get_message(name)
+		self.assertEqual(out["events"][0]["at"], datetime(2023, 11, 15, 3, 43, 20))
+		self.assertEqual(out["status_at"], datetime(2023, 11, 15, 3, 43, 20))
