@@ -11,6 +11,7 @@ export const router = createRouter({
     { path: '/connections', name: 'Connections', component: () => import('./pages/Connections/ConnectionsPage.vue') },
     { path: '/sync', name: 'Sync', component: () => import('./pages/Sync/SyncPage.vue') },
     { path: '/payments', name: 'Payments', component: () => import('./pages/Payments/PaymentsPage.vue') },
+    { path: '/messages', name: 'Messages', component: () => import('./pages/Messages/MessagesPage.vue') },
     { path: '/:pathMatch(.*)*', redirect: '/' },
   ],
 })

@@ -28,8 +28,9 @@ export const REALTIME_DOCTYPES = [
   'Integration Webhook',
   'Integration Inbound Event',
   'Integration Sync Profile',
-  // published by the site itself (integrations_app/payments/ledger.py), not the sidecar
+  // published by the site itself (integrations_app/payments/ledger.py, messaging/messages.py), not the sidecar
   'Integration Payment',
+  'Integration Message',
 ] as const
 
 const state = ref<ConnectionState>('connecting')

@@ -13,11 +13,11 @@ export class IntegrationsApp {
     await this.sidebarItem('Overview').waitFor()
   }
 
-  sidebarItem(label: 'Overview' | 'Deliveries' | 'Webhooks' | 'Inbound' | 'Streams' | 'Sync'): Locator {
+  sidebarItem(label: 'Overview' | 'Deliveries' | 'Webhooks' | 'Inbound' | 'Streams' | 'Sync' | 'Payments' | 'Messages'): Locator {
     return this.page.getByRole('button', { name: label, exact: true })
   }
 
-  async navigate(label: 'Overview' | 'Deliveries' | 'Webhooks' | 'Inbound' | 'Streams' | 'Sync') {
+  async navigate(label: 'Overview' | 'Deliveries' | 'Webhooks' | 'Inbound' | 'Streams' | 'Sync' | 'Payments' | 'Messages') {
     await this.sidebarItem(label).click()
     await this.page.getByRole('heading', { level: 1, name: label }).waitFor()
   }

@@ -123,6 +123,8 @@ export interface TestOperationResult {
   code?: string
   /** Payments: the Integration Payment and where the payer would go. */
   payment?: string
+  /** Email and SMS: the Integration Message recorded for the test message. */
+  message?: string
   status?: PaymentStatus
   provider_payment_id?: string
   url?: string | null
@@ -151,10 +153,57 @@ export interface PaymentRow {
   modified: string
 }
 
-/** Realtime `integrations_payment` (room `doctype:Integration Payment`), published after commit. */
-export interface PaymentRealtimeMessage {
-  items: PaymentRow[]
+/** A realtime event the site publishes after commit with the changed rows of a log. */
+export interface RowsMessage<Row> {
+  items: Row[]
 }
+
+/** Realtime `integrations_payment` (room `doctype:Integration Payment`). */
+export type PaymentRealtimeMessage = RowsMessage<PaymentRow>
+
+export type MessageStatus = 'Queued' | 'Sent' | 'Delivered' | 'Bounced' | 'Complained' | 'Failed' | 'Undelivered'
+export type MessageChannel = 'Email' | 'SMS'
+
+/**
+ * A row of `integrations_app.api.messages.list_messages` (also the items of `integrations_message`).
+ * Times are Frappe's: naive, in the site's time zone.
+ */
+export interface MessageRow {
+  name: string
+  connection: string | null
+  channel: MessageChannel
+  /** The connection's API: `sendgrid`, `mailgun`, `amazon_ses`, `twilio`. */
+  provider: string
+  provider_message_id: string
+  status: MessageStatus
+  /** Why the status is what it is (bounce type, error code), when the provider said. */
+  status_detail: string | null
+  recipient: string
+  subject: string | null
+  sent_at: string | null
+  status_at: string | null
+  reference_doctype: string | null
+  reference_name: string | null
+  creation: string
+  modified: string
+}
+
+/** One provider event about a message; `status` is null for events that change none (a deferral, an open). */
+export interface MessageEvent {
+  event: string
+  status: MessageStatus | null
+  at: string | null
+  detail: string | null
+}
+
+/** `integrations_app.api.messages.get_message`: the row, its sender and its events in arrival order. */
+export interface MessageDetail extends MessageRow {
+  sender: string | null
+  events: MessageEvent[]
+}
+
+/** Realtime `integrations_message` (room `doctype:Integration Message`). */
+export type MessageRealtimeMessage = RowsMessage<MessageRow>
 
 /** An entry of `integrations_app.api.connections.catalogue`. */
 export interface CatalogueEntry {
