@@ -12,7 +12,8 @@
  * Payment`, as ledger.publish does after commit.
  */
 import { randomBytes } from 'node:crypto'
-import { frappeError, type MethodReply, type SiteCall, type Standin } from './standin-server'
+import { callOperation as sidecarCall, forbidden, isManager, json, serveConnectionsPage } from './site-parts'
+import { frappeError, type SiteCall, type Standin } from './standin-server'
 
 export interface PaymentConnection {
   name: string
@@ -73,20 +74,8 @@ export function servePayments(site: Standin, options: { sidecarUrl: string; side
   const connections = new Map<string, PaymentConnection>()
   const payments = new Map<string, PaymentRecord>()
   const settled: string[] = []
-  const json = (message: unknown): MethodReply => ({ status: 200, body: { message } })
-  const isManager = (user: string) => user === 'Administrator'
-  const forbidden = () => frappeError(403, 'PermissionError', 'Only a System Manager or an Integration Manager may do this')
-
-  async function callOperation(conn: PaymentConnection, body: Record<string, unknown>): Promise<any> {
-    const res = await fetch(`${options.sidecarUrl}/v1/connections/${encodeURIComponent(conn.sidecar_id)}/call`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${options.sidecarToken}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
-    })
-    const answer = (await res.json()) as any
-    if (!res.ok) throw new Error(`${conn.name}: ${answer?.error?.message ?? res.status}`)
-    return answer.result
-  }
+  const callOperation = (conn: PaymentConnection, body: Record<string, unknown>) =>
+    sidecarCall({ url: options.sidecarUrl, token: options.sidecarToken }, conn, body)
 
   const publish = (p: PaymentRecord) => site.emitToRoom('doctype:Integration Payment', 'integrations_payment', { items: [{ ...p }] })
 
@@ -108,21 +97,7 @@ export function servePayments(site: Standin, options: { sidecarUrl: string; side
     publish(p)
   }
 
-  site.serve('integrations_app.api.connections.list_connections', async (call) => {
-    if (!isManager(call.user)) return forbidden()
-    return json(
-      [...connections.values()].map((c) => ({
-        name: c.name, auth_type: 'Bearer Token', provider: null, base_url: c.base_url, sandbox: c.sandbox ? 1 : 0, enabled: 1,
-        status: 'Connected', last_error: null, last_error_at: null, token_expires_at: null, connected_by: null, connected_at: null,
-        sidecar_id: c.sidecar_id, sidecar_synced: 1, oauth: false, api_provider: 'Stripe', area: 'payments',
-      })),
-    )
-  })
-  site.serve('integrations_app.api.connections.catalogue', async () => json([]))
-  site.serve('integrations_app.api.connections.connection_stats', async () => json({ at: new Date().toISOString(), minutes: 30, connections: {}, error: null }))
-  site.serve('integrations_app.api.connections.recent_failures', async () => json({}))
-  // The Connections page's file-storage card: files still on disk, storage off.
-  site.serve('integrations_app.api.files.migration_status', async () => json({ status: '', done: 0, total: 0, percent: 100, error: null, enabled: false, remaining_on_disk: 0 }))
+  serveConnectionsPage(site, () => [...connections.values()].map((c) => ({ ...c, api_provider: 'Stripe', area: 'payments' as const })))
 
   site.serve('integrations_app.api.providers.test_operation', async (call: SiteCall) => {
     if (call.httpMethod !== 'POST') return frappeError(405, 'PermissionError', 'Not permitted')
