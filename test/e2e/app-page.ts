@@ -76,6 +76,20 @@ export class IntegrationsApp {
     return this.page.getByTestId('tokens').locator('tbody tr')
   }
 
+  // Connections: a connection's card and its "Try it" panel
+  connectionCard(name: string): Locator {
+    return this.page.getByTestId('connection').filter({ hasText: name })
+  }
+  tryIt(connection: string): Locator {
+    return this.connectionCard(connection).getByTestId('try-it')
+  }
+  /** Types into a Try it field (frappe-ui puts the test id on the input itself). */
+  async fillTryIt(tryIt: Locator, key: string, value: string) {
+    const field = tryIt.getByTestId(`try-it-${key}`)
+    const input = (await field.evaluate((el) => el.tagName)) === 'INPUT' ? field : field.locator('input')
+    await input.fill(value)
+  }
+
   /** Wait for the next `/api/method/<method>` request. */
   waitForCall(method: string): Promise<Request> {
     return this.page.waitForRequest((request) => request.url().includes(`/api/method/${method}`))

@@ -13,7 +13,7 @@
  * (the stand-in's System Settings time zone), as Frappe keeps them.
  */
 import { randomBytes } from 'node:crypto'
-import { callOperation, forbidden, isManager, json, serveConnectionsPage, type SiteConnection } from './site-parts'
+import { callOperation, forbidden, isManager, json, serveConnectionsPage, tryItCall, type SiteConnection } from './site-parts'
 import { frappeError, type SiteCall, type Standin } from './standin-server'
 
 type Status = 'Queued' | 'Sent' | 'Delivered' | 'Bounced' | 'Complained' | 'Failed' | 'Undelivered'
@@ -66,11 +66,9 @@ export function serveMessages(site: Standin, options: { sidecarUrl: string; side
   serveConnectionsPage(site, () => [...connections.values()])
 
   site.serve('integrations_app.api.providers.test_operation', async (call: SiteCall) => {
-    if (call.httpMethod !== 'POST') return frappeError(405, 'PermissionError', 'Not permitted')
-    if (!isManager(call.user)) return forbidden()
-    const conn = connections.get(String(call.args.connection))
-    if (!conn) return frappeError(404, 'DoesNotExistError', `Integration Connection ${String(call.args.connection)} not found`)
-    const params = (typeof call.args.params === 'string' ? JSON.parse(call.args.params) : call.args.params ?? {}) as Record<string, string>
+    const checked = tryItCall(call, connections)
+    if ('reply' in checked) return checked.reply
+    const { conn, params } = checked
     // providers/email.py test_email: no Email Account on this site, so From must be given
     if (!params.sender) return frappeError(417, 'ValidationError', 'Give a From address (one the provider lets you send from)')
     const subject = `Test email from ${site.boot.site_name}`

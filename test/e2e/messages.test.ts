@@ -7,14 +7,13 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto'
 import { copyFileSync, mkdirSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { newKeyEntry } from '../../sidecar/src/secrets/keyring'
-import { dropPrefix, uniquePrefix } from '../../sidecar/test/helpers'
 import type { ProviderServer } from '../../sidecar/test/providers/server'
 import { startSendgrid, type SendgridState } from '../../sidecar/test/providers/sendgrid'
-import { SidecarProcess } from '../../sidecar/test/sidecar-process'
+import type { SidecarProcess } from '../../sidecar/test/sidecar-process'
 import { IntegrationsApp } from './app-page'
 import { openBrowser, SCREENSHOT_DIR, type BrowserSession } from './browser'
 import { serveMessages, siteDatetime, type MessagesSite } from './messages-site'
+import { startSiteSidecar, stopSiteSidecar } from './site-parts'
 import { startStandin, type Standin } from './standin-server'
 
 const SIDECAR_TOKEN = 'e2e-msg-sidecar-token-0123456789'
@@ -34,14 +33,7 @@ let signingKey: KeyObject
 beforeAll(async () => {
   site = await startStandin()
   sendgrid = await startSendgrid(SENDGRID_KEY)
-  site.addApiKey('sidecar-key', 'sidecar-secret', SIDECAR_USER)
-  sidecar = await new SidecarProcess(uniquePrefix('e2e-msg'), {
-    SIDECAR_TOKEN,
-    SECRETS_KEYS: newKeyEntry('e2e'),
-    FRAPPE_URL: site.url,
-    FRAPPE_API_KEY: 'sidecar-key',
-    FRAPPE_API_SECRET: 'sidecar-secret',
-  }).start()
+  sidecar = await startSiteSidecar(site, { label: 'e2e-msg', token: SIDECAR_TOKEN, user: SIDECAR_USER })
   msgSite = serveMessages(site, { sidecarUrl: sidecar.url, sidecarToken: SIDECAR_TOKEN, sidecarUser: SIDECAR_USER })
   const put = (path: string, body: unknown) =>
     fetch(`${sidecar.url}${path}`, { method: 'PUT', headers: { authorization: `Bearer ${SIDECAR_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
@@ -58,8 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await session?.close()
-  await sidecar?.stop()
-  if (sidecar) await dropPrefix(sidecar.prefix)
+  await stopSiteSidecar(sidecar)
   await site?.close()
   await sendgrid?.close()
 })
@@ -79,18 +70,12 @@ async function postEvents(events: Record<string, unknown>[], tamper = false): Pr
 const log = () => app.page.getByTestId('messages-log')
 const detail = () => app.page.getByTestId('message-detail')
 const listCalls = () => site.requests.filter((r) => r.method === 'integrations_app.api.messages.list_messages')
-const card = (name: string) => app.page.getByTestId('connection').filter({ hasText: name })
 
-async function fill(tryIt: ReturnType<typeof card>, key: string, value: string) {
-  const field = tryIt.getByTestId(`try-it-${key}`)
-  const input = (await field.evaluate((el) => el.tagName)) === 'INPUT' ? field : field.locator('input')
-  await input.fill(value)
-}
 
 describe('messages in Chromium', () => {
   it('is in the sidebar; with no message yet it points to Connections → Try it', async () => {
     await app.page.goto(`${site.url}/integrations/connections`)
-    await card('SendGrid Mail').waitFor()
+    await app.connectionCard('SendGrid Mail').waitFor()
     await app.navigate('Messages')
     const empty = app.page.getByText('No messages yet')
     await empty.waitFor()
@@ -102,9 +87,9 @@ describe('messages in Chromium', () => {
   })
 
   it('Try it → Send test email reaches SendGrid and shows in Messages; signed delivery events move it live', async () => {
-    const tryIt = card('SendGrid Mail').getByTestId('try-it')
-    await fill(tryIt, 'to', 'ana@example.org')
-    await fill(tryIt, 'sender', 'billing@example.com')
+    const tryIt = app.tryIt('SendGrid Mail')
+    await app.fillTryIt(tryIt, 'to', 'ana@example.org')
+    await app.fillTryIt(tryIt, 'sender', 'billing@example.com')
     await tryIt.getByRole('button', { name: 'Send test email' }).click()
     await expect.poll(() => tryIt.getByTestId('try-it-result').innerText().catch(() => '')).toMatch(/^Queued at the provider as \S+/)
     expect(sendgrid.state.sent).toHaveLength(1)

@@ -13,13 +13,12 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { newKeyEntry } from '../../sidecar/src/secrets/keyring'
-import { dropPrefix, uniquePrefix } from '../../sidecar/test/helpers'
 import { CLIENTS, startOAuthServer, type TestOAuthServer } from '../../sidecar/test/oauth/provider'
-import { SidecarProcess } from '../../sidecar/test/sidecar-process'
+import type { SidecarProcess } from '../../sidecar/test/sidecar-process'
 import { IntegrationsApp } from './app-page'
 import { openBrowser, type BrowserSession } from './browser'
 import { serveConnections, type ConnectionRecord, type ConnectionsSite } from './connections-site'
+import { startSiteSidecar, stopSiteSidecar } from './site-parts'
 import { startStandin, type Standin } from './standin-server'
 
 const CALLBACK = 'integrations_app.api.connections.oauth_callback'
@@ -111,14 +110,7 @@ beforeAll(async () => {
   const callbackUrl = `${site.url}/api/method/${CALLBACK}`
   provider = await startOAuthServer({ redirectUris: [callbackUrl] })
   upstream = await startUpstream(provider)
-  site.addApiKey('sidecar-key', 'sidecar-secret', SIDECAR_USER)
-  sidecar = await new SidecarProcess(uniquePrefix('e2e-oauth'), {
-    SIDECAR_TOKEN,
-    SECRETS_KEYS: newKeyEntry('e2e'),
-    FRAPPE_URL: site.url,
-    FRAPPE_API_KEY: 'sidecar-key',
-    FRAPPE_API_SECRET: 'sidecar-secret',
-  }).start()
+  sidecar = await startSiteSidecar(site, { label: 'e2e-oauth', token: SIDECAR_TOKEN, user: SIDECAR_USER })
   connections = serveConnections(site, { sidecarUrl: sidecar.url, sidecarToken: SIDECAR_TOKEN, managers: [SECOND_MANAGER], sidecarUser: SIDECAR_USER })
   connections.providers.set('Local OIDC', {
     name: 'Local OIDC',
@@ -139,8 +131,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await session?.close()
-  await sidecar?.stop()
-  if (sidecar) await dropPrefix(sidecar.prefix)
+  await stopSiteSidecar(sidecar)
   await site?.close()
   await provider?.close()
   await new Promise((ok) => upstream?.server.close(ok))

@@ -12,7 +12,7 @@
  * Payment`, as ledger.publish does after commit.
  */
 import { randomBytes } from 'node:crypto'
-import { callOperation as sidecarCall, forbidden, isManager, json, serveConnectionsPage } from './site-parts'
+import { callOperation as sidecarCall, forbidden, isManager, json, serveConnectionsPage, tryItCall } from './site-parts'
 import { frappeError, type SiteCall, type Standin } from './standin-server'
 
 export interface PaymentConnection {
@@ -100,11 +100,9 @@ export function servePayments(site: Standin, options: { sidecarUrl: string; side
   serveConnectionsPage(site, () => [...connections.values()].map((c) => ({ ...c, api_provider: 'Stripe', area: 'payments' as const })))
 
   site.serve('integrations_app.api.providers.test_operation', async (call: SiteCall) => {
-    if (call.httpMethod !== 'POST') return frappeError(405, 'PermissionError', 'Not permitted')
-    if (!isManager(call.user)) return forbidden()
-    const conn = connections.get(String(call.args.connection))
-    if (!conn) return frappeError(404, 'DoesNotExistError', `Integration Connection ${String(call.args.connection)} not found`)
-    const params = (typeof call.args.params === 'string' ? JSON.parse(call.args.params) : call.args.params ?? {}) as Record<string, string>
+    const checked = tryItCall(call, connections)
+    if ('reply' in checked) return checked.reply
+    const { conn, params } = checked
     const currency = (params.currency || 'USD').toUpperCase()
     const amount = normalize(params.amount || '1.00', currency)
     const name = randomBytes(6).toString('hex')

@@ -5,13 +5,12 @@
  * settles a pending payment, which the open Payments page shows live.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { newKeyEntry } from '../../sidecar/src/secrets/keyring'
-import { dropPrefix, uniquePrefix } from '../../sidecar/test/helpers'
 import { STANDIN_STRIPE_KEY, startStripeStandin, type StripeStandin } from '../../sidecar/test/providers/stripe'
-import { SidecarProcess } from '../../sidecar/test/sidecar-process'
+import type { SidecarProcess } from '../../sidecar/test/sidecar-process'
 import { IntegrationsApp } from './app-page'
 import { openBrowser, type BrowserSession } from './browser'
 import { servePayments, type PaymentsSite } from './payments-site'
+import { startSiteSidecar, stopSiteSidecar } from './site-parts'
 import { startStandin, type Standin } from './standin-server'
 
 const SIDECAR_TOKEN = 'e2e-pay-sidecar-token-0123456789'
@@ -43,14 +42,7 @@ async function addConnection(name: string, sandbox: boolean) {
 beforeAll(async () => {
   site = await startStandin()
   stripe = await startStripeStandin()
-  site.addApiKey('sidecar-key', 'sidecar-secret', SIDECAR_USER)
-  sidecar = await new SidecarProcess(uniquePrefix('e2e-pay'), {
-    SIDECAR_TOKEN,
-    SECRETS_KEYS: newKeyEntry('e2e'),
-    FRAPPE_URL: site.url,
-    FRAPPE_API_KEY: 'sidecar-key',
-    FRAPPE_API_SECRET: 'sidecar-secret',
-  }).start()
+  sidecar = await startSiteSidecar(site, { label: 'e2e-pay', token: SIDECAR_TOKEN, user: SIDECAR_USER })
   paySite = servePayments(site, { sidecarUrl: sidecar.url, sidecarToken: SIDECAR_TOKEN, sidecarUser: SIDECAR_USER })
   await addConnection('Stripe Sandbox', true)
   await addConnection('Stripe Live', false)
@@ -61,27 +53,19 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await session?.close()
-  await sidecar?.stop()
-  if (sidecar) await dropPrefix(sidecar.prefix)
+  await stopSiteSidecar(sidecar)
   await site?.close()
   await stripe?.close()
 })
 
-const card = (name: string) => app.page.getByTestId('connection').filter({ hasText: name })
 
-/** Types into a Try it field (frappe-ui puts the test id on the input itself). */
-async function fill(tryIt: ReturnType<typeof card>, key: string, value: string) {
-  const field = tryIt.getByTestId(`try-it-${key}`)
-  const input = (await field.evaluate((el) => el.tagName)) === 'INPUT' ? field : field.locator('input')
-  await input.fill(value)
-}
 
 describe('payments in Chromium', () => {
   it('Try it → Create test payment: JPY 500 reaches Stripe as 500 and shows as Succeeded in Payments', async () => {
     await app.page.goto(`${site.url}/integrations/connections`)
-    const tryIt = card('Stripe Sandbox').getByTestId('try-it')
-    await fill(tryIt, 'amount', '500')
-    await fill(tryIt, 'currency', 'JPY')
+    const tryIt = app.tryIt('Stripe Sandbox')
+    await app.fillTryIt(tryIt, 'amount', '500')
+    await app.fillTryIt(tryIt, 'currency', 'JPY')
     await tryIt.getByRole('button', { name: 'Create test payment' }).click()
     await expect.poll(() => tryIt.getByTestId('try-it-result').innerText().catch(() => '')).toMatch(/^Payment pi_\w+ of 500 JPY: Succeeded/)
     await app.screenshot('payments-try-it')
@@ -104,9 +88,9 @@ describe('payments in Chromium', () => {
 
   it('a Stripe-signed webhook through the sidecar settles a pending payment once, live on the open page', async () => {
     await app.page.goto(`${site.url}/integrations/connections`)
-    const tryIt = card('Stripe Live').getByTestId('try-it')
-    await fill(tryIt, 'amount', '5')
-    await fill(tryIt, 'currency', 'kwd')
+    const tryIt = app.tryIt('Stripe Live')
+    await app.fillTryIt(tryIt, 'amount', '5')
+    await app.fillTryIt(tryIt, 'currency', 'kwd')
     await tryIt.getByRole('button', { name: 'Create test payment' }).click()
     await expect.poll(() => tryIt.getByTestId('try-it-result').innerText().catch(() => '')).toMatch(/of 5\.000 KWD: Pending/)
     expect(new URLSearchParams(stripe.seen(/^\/v1\/payment_intents$/).at(-1)!.body).get('amount')).toBe('5000')

@@ -1,9 +1,13 @@
 /**
- * Pieces every live site stand-in needs (payments-site, messages-site): Frappe's answers, the
- * Connections page's reads for flows that start at a connection's "Try it", and a connection
- * call through a real sidecar as `SidecarClient` makes it.
+ * Pieces the live site stand-ins share (payments-site, messages-site, connections-site's tests):
+ * Frappe's answers, the Connections page's reads and test_operation's checks for flows that start
+ * at a connection's "Try it", a connection call through a real sidecar as `SidecarClient` makes
+ * it, and that sidecar process.
  */
-import { frappeError, type MethodReply, type Standin } from './standin-server'
+import { newKeyEntry } from '../../sidecar/src/secrets/keyring'
+import { dropPrefix, uniquePrefix } from '../../sidecar/test/helpers'
+import { SidecarProcess } from '../../sidecar/test/sidecar-process'
+import { frappeError, type MethodReply, type SiteCall, type Standin } from './standin-server'
 
 export const json = (message: unknown): MethodReply => ({ status: 200, body: { message } })
 
@@ -51,4 +55,38 @@ export async function callOperation(sidecar: { url: string; token: string }, con
   const answer = (await res.json()) as any
   if (!res.ok) throw new Error(`${conn.name}: ${answer?.error?.message ?? res.status}`)
   return answer.result
+}
+
+/**
+ * A sidecar process that reports to the stand-in as `user` (its API key is registered here), on a
+ * Redis prefix of its own; `stopSiteSidecar` ends it and drops the prefix.
+ */
+export async function startSiteSidecar(site: Standin, options: { label: string; token: string; user: string }): Promise<SidecarProcess> {
+  site.addApiKey('sidecar-key', 'sidecar-secret', options.user)
+  return new SidecarProcess(uniquePrefix(options.label), {
+    SIDECAR_TOKEN: options.token,
+    SECRETS_KEYS: newKeyEntry('e2e'),
+    FRAPPE_URL: site.url,
+    FRAPPE_API_KEY: 'sidecar-key',
+    FRAPPE_API_SECRET: 'sidecar-secret',
+  }).start()
+}
+
+export async function stopSiteSidecar(sidecar: SidecarProcess | undefined): Promise<void> {
+  if (!sidecar) return
+  await sidecar.stop()
+  await dropPrefix(sidecar.prefix)
+}
+
+/**
+ * The checks api/providers.py test_operation makes before running a connection's Try it action:
+ * POST only, a manager, a known connection; → the connection and its params, or the refusal.
+ */
+export function tryItCall<C>(call: SiteCall, connections: Map<string, C>): { reply: MethodReply } | { conn: C; params: Record<string, string> } {
+  if (call.httpMethod !== 'POST') return { reply: frappeError(405, 'PermissionError', 'Not permitted') }
+  if (!isManager(call.user)) return { reply: forbidden() }
+  const conn = connections.get(String(call.args.connection))
+  if (!conn) return { reply: frappeError(404, 'DoesNotExistError', `Integration Connection ${String(call.args.connection)} not found`) }
+  const params = (typeof call.args.params === 'string' ? JSON.parse(call.args.params) : call.args.params ?? {}) as Record<string, string>
+  return { conn, params }
 }
