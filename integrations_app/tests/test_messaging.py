@@ -173,7 +173,8 @@ class TestIntegrationMessage(IntegrationsTestCase):
 		listed = next(r for r in messages_api.list_messages(channel="SMS") if r["name"] == name)
 		rows = []
 		for call in published.call_args_list:
-			if call.args[0] != messages.REALTIME_EVENT:
+			event = call.args[0] if call.args else call.kwargs.get("event")
+			if event != messages.REALTIME_EVENT:
 				continue  # Frappe's own doc_update / list_update
 			# the DocType's room (readers only), never the site's `all` room
 			self.assertEqual((call.kwargs["room"], call.kwargs["after_commit"]), (frappe.realtime.get_doctype_room(MESSAGE), True))
