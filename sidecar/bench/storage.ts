@@ -137,6 +137,10 @@ async function main() {
       ratio: r2(Math.min(up / directUp, down / directDown)), rss_mb: r2(rssPeak / 1024), rss_base_mb: r2(rssBase / 1024), rss_64mib_mb: r2(rss64 / 1024),
     }));
   } finally {
+    // SIGTERM, not the exit handler's SIGKILL: a sidecar run with --cpu-prof writes its profile as it stops.
+    const exited = new Promise((ok) => sc.child.once('exit', ok));
+    sc.child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((ok) => setTimeout(ok, 10_000))]);
     await moto.stop();
     await dropPrefix(prefix, REDIS_URL);
   }

@@ -3,7 +3,7 @@ import { presignSigV4 } from '../../connections/auth/sigv4';
 import type { RawResult } from '../../connections/proxy';
 import { AppError } from '../../errors';
 import { storageError, expectStatus } from '../storage/answer';
-import { readParts } from '../storage/parts';
+import { PartReader, type PartPlan } from '../storage/parts';
 import { keyPath, attachment, type ObjectInfo, type SignedUrl } from '../storage/params';
 import { blocks, escapeXml, text } from '../storage/xml';
 import type { CallContext, Uploaded } from '../types';
@@ -102,8 +102,9 @@ const PARTS_IN_FLIGHT = 3;
  * each body against its signed SHA-256, so no Content-MD5 is needed). Any failure — the
  * upstream's, or the sender dropping mid-stream — aborts the upload, so no parts linger.
  */
-export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: { contentType: string; partSize: number }): Promise<Uploaded> {
-  const parts = readParts(body, o.partSize);
+export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: PartPlan & { contentType: string }): Promise<Uploaded> {
+  const reader = new PartReader(body, o);
+  const parts = reader.parts();
   const first = await parts.next();
   const head = first.done ? Buffer.alloc(0) : first.value;
   if (head.length < o.partSize) return putObject(ctx, key, head, o.contentType);
@@ -120,7 +121,10 @@ export async function uploadStream(ctx: CallContext, key: string, body: Readable
       const n = etags.push('');
       size += part.length;
       const p = ctx.raw({ method: 'PUT', path: keyPath(key), query: [['partNumber', String(n)], ['uploadId', uploadId]], body: part })
-        .then((res) => void (etags[n - 1] = etagOf(check(res, `upload part ${n} of ${key}`).headers) ?? ''))
+        .then((res) => {
+          etags[n - 1] = etagOf(check(res, `upload part ${n} of ${key}`).headers) ?? '';
+          reader.recycle(part);
+        })
         .catch((err: unknown) => void (failed ??= err))
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
