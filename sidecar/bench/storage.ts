@@ -11,8 +11,12 @@
  *    resident memory before the first transfer; rss_64mib_mb: the highest resident memory sampled
  *    (every 50 ms) while the two large files went through it (run with BENCH_LARGE_MIB=256 to
  *    see that it does not follow the file size). Buffered whole, two files would add
- *    at least 128 MiB (twice that counting copies); streamed, an upload holds its parts in flight
- *    (3 × 8 MiB) and a download a few socket buffers, whatever the file's size.
+ *    at least 128 MiB (twice that counting copies); streamed, a 64 MiB upload (declared size,
+ *    one PUT signed chunk by chunk, as the SDK sends one PutObject) holds a 256 KiB chunk and a
+ *    download a few socket buffers, whatever the file's size.
+ *  - like for like: both paths sign the payload (the SDK hashes the 1 MiB bodies whole, as the
+ *    sidecar does; the 64 MiB ones it hashes whole too, the sidecar chunk by chunk); both send
+ *    one PUT per file.
  * moto is slow itself (Python); both paths pay it. Not a test. The last line is JSON.
  */
 import { randomBytes } from 'node:crypto';
@@ -137,6 +141,10 @@ async function main() {
       ratio: r2(Math.min(up / directUp, down / directDown)), rss_mb: r2(rssPeak / 1024), rss_base_mb: r2(rssBase / 1024), rss_64mib_mb: r2(rss64 / 1024),
     }));
   } finally {
+    // SIGTERM, not the exit handler's SIGKILL: a sidecar run with --cpu-prof writes its profile as it stops.
+    const exited = new Promise((ok) => sc.child.once('exit', ok));
+    sc.child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((ok) => setTimeout(ok, 10_000))]);
     await moto.stop();
     await dropPrefix(prefix, REDIS_URL);
   }

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { TEST_REDIS_URL } from './helpers';
 
 const SIDECAR_DIR = resolve(import.meta.dirname, '..');
-const TOKEN = 'process-test-token-0123456789';
+export const TOKEN = 'process-test-token-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const freePort = () =>

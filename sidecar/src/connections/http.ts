@@ -25,7 +25,8 @@ export interface HttpRequest {
   path: string;
   method: string;
   headers: Record<string, string>;
-  body?: string | Buffer;
+  /** A Readable is sent once, as it is read. */
+  body?: string | Buffer | Readable;
   timeoutMs: number;
   maxResponseBytes: number;
 }
@@ -42,9 +43,7 @@ export interface HttpResult {
 }
 
 /** A request whose body may be a stream (sent once) and whose answer's body is streamed back. */
-export interface StreamRequest extends Omit<HttpRequest, 'body' | 'maxResponseBytes'> {
-  body?: string | Buffer | Readable;
-}
+export type StreamRequest = Omit<HttpRequest, 'maxResponseBytes'>;
 
 export interface StreamResult {
   status: number | null;

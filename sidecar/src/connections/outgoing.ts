@@ -1,5 +1,6 @@
 import type { HttpResult } from './http';
-import { awsPath, awsQuery, payloadHash, signSigV4 } from './auth/sigv4';
+import { Readable } from 'node:stream';
+import { awsPath, awsQuery, chunkedHeaders, payloadHash, signSigV4, signSigV4Chunked } from './auth/sigv4';
 import { signSharedKey } from './auth/azure';
 import type { Method, ProxyBody } from './schemas';
 import type { RuntimeConnection } from './store';
@@ -20,12 +21,26 @@ export interface RawRequest {
   /** Lower-case names. */
   headers?: Record<string, string>;
   body?: Buffer;
+  /** Instead of `body`: bytes passing through (an upload), sent once and so never retried. */
+  stream?: BodyStream;
   /** The path starts at the origin's root, not at the base URL's path (e.g. GCS's JSON API beside its XML one). */
   fromOrigin?: boolean;
   /** A POST that may be repeated safely (S3 CompleteMultipartUpload, Azure Put Block List). */
   idempotent?: boolean;
   timeout_ms?: number;
 }
+
+/** A body read once as it arrives, of a length known in advance. */
+export interface BodyStream {
+  size: number;
+  source: AsyncIterable<Buffer>;
+}
+
+/**
+ * The chunk size of S3's signed streaming uploads: each chunk is hashed and held before it is
+ * sent, so this is what an upload holds; AWS asks for at least 8 KiB and advises 64 KiB or more.
+ */
+const AWS_CHUNK = 256 * 1024;
 
 /** A request ready for the attempt loop: everything but the credentials, which change per attempt. */
 export interface Outgoing {
@@ -34,8 +49,10 @@ export interface Outgoing {
   fromOrigin: boolean;
   /** Method-independent retry safety (an idempotency key, or a POST the provider documents as safe). */
   repeatable: boolean;
+  /** The body is a stream, read by the first attempt: there is no second. */
+  once: boolean;
   timeoutMs: number | undefined;
-  build(rt: RuntimeConnection): { headers: Record<string, string>; body: string | Buffer | undefined; query: URLSearchParams };
+  build(rt: RuntimeConnection): { headers: Record<string, string>; body: string | Buffer | undefined; stream?: BodyStream | undefined; query: URLSearchParams };
 }
 
 export function fromProxyBody(req: ProxyBody): Outgoing {
@@ -44,6 +61,7 @@ export function fromProxyBody(req: ProxyBody): Outgoing {
     path: req.path,
     fromOrigin: false,
     repeatable: req.idempotency_key !== undefined,
+    once: false,
     timeoutMs: req.timeout_ms,
     build(rt) {
       const headers: Record<string, string> = { 'user-agent': 'integrations-app-sidecar' };
@@ -71,16 +89,18 @@ export function fromRaw(req: RawRequest): Outgoing {
     path: req.path,
     fromOrigin: req.fromOrigin ?? false,
     repeatable: req.idempotent ?? false,
+    once: req.stream !== undefined,
     timeoutMs: req.timeout_ms,
     build(rt) {
       const headers: Record<string, string> = { 'user-agent': 'integrations-app-sidecar' };
       for (const k in rt.headers) headers[k.toLowerCase()] = rt.headers[k]!;
       if (req.headers) for (const k in req.headers) headers[k.toLowerCase()] = req.headers[k]!;
       // Signers that cover Content-Length (Azure) must see the length that will be sent.
-      if (req.body !== undefined || req.method === 'PUT' || req.method === 'POST') headers['content-length'] = String(req.body?.length ?? 0);
+      if (req.stream) headers['content-length'] = String(req.stream.size);
+      else if (req.body !== undefined || req.method === 'PUT' || req.method === 'POST') headers['content-length'] = String(req.body?.length ?? 0);
       const query = new URLSearchParams(rt.baseQuery);
       for (const [k, v] of req.query ?? []) query.append(k, v);
-      return { headers, body: req.body, query };
+      return { headers, body: req.body, stream: req.stream, query };
     },
   };
 }
@@ -97,9 +117,10 @@ export function applyStaticAuth(rt: RuntimeConnection, headers: Record<string, s
 
 /**
  * Puts the connection's credentials in, last, so neither defaults nor the caller can replace
- * them; signs where the scheme signs the request. Returns the path with its query to send.
+ * them; signs where the scheme signs the request. Returns the path with its query to send, and
+ * the body to send (a stream's, framed as the signature needs).
  */
-export function authorize(rt: RuntimeConnection, o: Outgoing, headers: Record<string, string>, query: URLSearchParams, body: string | Buffer | undefined): string {
+export function authorize(rt: RuntimeConnection, o: Outgoing, headers: Record<string, string>, query: URLSearchParams, body: string | Buffer | undefined, stream?: BodyStream): { path: string; body: string | Buffer | Readable | undefined } {
   const a = rt.auth;
   let path = (o.fromOrigin ? '' : rt.basePath) + o.path;
   applyStaticAuth(rt, headers, query);
@@ -108,19 +129,26 @@ export function authorize(rt: RuntimeConnection, o: Outgoing, headers: Record<st
     const pairs = [...query];
     path = awsPath(path);
     const qs = awsQuery(pairs);
-    Object.assign(headers, signSigV4(
-      { method: o.method, host: new URL(rt.origin).host, path, query: pairs, headers, payloadHash: payloadHash(body) },
-      { credentials: { accessKeyId: a.access_key_id, secretAccessKey: a.secret_access_key, sessionToken: a.session_token }, region: a.region, service: a.service },
-    ));
-    return path + (qs ? `?${qs}` : '');
+    const target = { method: o.method, host: new URL(rt.origin).host, path, query: pairs, headers };
+    const scope = { credentials: { accessKeyId: a.access_key_id, secretAccessKey: a.secret_access_key, sessionToken: a.session_token }, region: a.region, service: a.service };
+    path += qs ? `?${qs}` : '';
+    if (stream) {
+      // Signed as it passes (aws-chunked): no whole-body hash to wait for, nothing held but a chunk.
+      chunkedHeaders(headers, stream.size, AWS_CHUNK);
+      const signed = signSigV4Chunked(target, scope, stream.size, AWS_CHUNK);
+      Object.assign(headers, signed.headers);
+      return { path, body: Readable.from(signed.frames(stream.source), { objectMode: false }) };
+    }
+    Object.assign(headers, signSigV4({ ...target, payloadHash: payloadHash(body) }, scope));
+    return { path, body };
   } else if (a.type === 'azure_shared_key') {
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     const qs = query.toString();
     Object.assign(headers, signSharedKey({ method: o.method, path, rawQuery: qs, headers }, { account: a.account, key: a.key }));
-    return path + (qs ? `?${qs}` : '');
+    return { path: path + (qs ? `?${qs}` : ''), body: stream ? Readable.from(stream.source, { objectMode: false }) : body };
   }
   const qs = query.toString();
-  return path + (qs ? `?${qs}` : '');
+  return { path: path + (qs ? `?${qs}` : ''), body: stream ? Readable.from(stream.source, { objectMode: false }) : body };
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'content-length']);

@@ -221,9 +221,11 @@ export class ProxyService {
         token = await tokens.accessToken(rt, v.tokAt);
         headers.authorization = `${token.token_type} ${token.access_token}`;
       }
-      const path = authorize(rt, o, headers, query, built!.body);
+      const { path, body } = authorize(rt, o, headers, query, built!.body, built!.stream);
       const timeoutMs = o.timeoutMs ?? rt.config.timeout_ms;
-      const request = { origin: rt.origin, path, method: o.method, headers, body: built!.body, timeoutMs };
+      const request = { origin: rt.origin, path, method: o.method, headers, body, timeoutMs };
+      // A streamed body is gone once sent: whatever the answer, there is no second attempt.
+      const maxAttempts = o.once ? 1 : rt.config.max_attempts;
       const r: HttpResult | StreamResult = mode === 'buffer'
         ? await http.request({ ...request, maxResponseBytes: rt.config.max_response_bytes })
         : await http.stream(request);
@@ -234,7 +236,7 @@ export class ProxyService {
         this.breakerSeen(id, b.state);
       }
       // A rejected token (revoked early, rotated elsewhere): one forced refresh, then again.
-      if (token && r.status === 401 && !retriedAuth && attempt < rt.config.max_attempts) {
+      if (token && r.status === 401 && !retriedAuth && attempt < maxAttempts) {
         retriedAuth = true;
         discard(r);
         await tokens.refreshAfterRejection(rt, token);
@@ -243,7 +245,7 @@ export class ProxyService {
       }
       const decision = decideRetry({
         attempt,
-        maxAttempts: rt.config.max_attempts,
+        maxAttempts,
         method: o.method,
         hasIdempotencyKey: o.repeatable,
         outcome,

@@ -38,7 +38,10 @@ export function objectRoutes(ops: OperationService): FastRoute[] {
       async handle(params, _body, res, req) {
         const { key, ctx, objects } = await streams(ops, params.id!, params.key!);
         const contentType = req.headers['content-type'] ?? 'application/octet-stream';
-        const up = await objects.upload(ctx, key, req, { contentType, partSize: PART_SIZE });
+        // node:http has checked Content-Length's syntax; a chunked body has none.
+        const length = req.headers['content-length'];
+        const size = length === undefined ? undefined : Number(length);
+        const up = await objects.upload(ctx, key, req, { contentType, partSize: PART_SIZE, size });
         const text = JSON.stringify(up);
         res.writeHead(201, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
       },

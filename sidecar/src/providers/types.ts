@@ -88,7 +88,7 @@ export interface ObjectStreams {
    * Stores `body` under `key`. Up to one part it is one request; above, the provider's
    * multipart form, aborted (parts deleted) if anything fails on the way.
    */
-  upload(ctx: CallContext, key: string, body: Readable, opts: { contentType: string; partSize: number }): Promise<Uploaded>;
+  upload(ctx: CallContext, key: string, body: Readable, opts: { contentType: string; partSize: number; size?: number | undefined }): Promise<Uploaded>;
   /** The object's bytes as the provider answers them (status, headers, body streamed). */
   download(ctx: CallContext, key: string, opts: { range?: string }): Promise<StreamedResult>;
 }

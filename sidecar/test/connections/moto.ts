@@ -1,11 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { freePort } from '../sidecar-process';
+import { spawnServer } from '../spawned-server';
 
 /** Where `scripts/lib.sh ensure_python_venv` installs it (`pip install 'moto[server]'`). */
 export const MOTO_SERVER = resolve(import.meta.dirname, '../../../.venv/bin/moto_server');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface MotoServer {
   url: string;
@@ -20,37 +17,16 @@ export interface MotoServer {
  * Throws, never skips, when moto is not installed or does not come up.
  */
 export async function startMoto(o: { noAuthActions?: number } = {}): Promise<MotoServer> {
-  if (!existsSync(MOTO_SERVER)) {
-    throw new Error(`moto is not installed at ${MOTO_SERVER}: run \`source scripts/lib.sh && ensure_python_venv\` (or npm test, which does) from the repository root`);
-  }
-  const port = await freePort();
-  const child: ChildProcess = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], {
-    env: { PATH: process.env.PATH, ...(o.noAuthActions === undefined ? {} : { INITIAL_NO_AUTH_ACTION_COUNT: String(o.noAuthActions) }) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const s = await spawnServer({
+    name: 'moto',
+    command: MOTO_SERVER,
+    install: 'run `source scripts/lib.sh && ensure_python_venv` (or npm test, which does) from the repository root',
+    args: (port) => ['-H', '127.0.0.1', '-p', String(port)],
+    env: o.noAuthActions === undefined ? {} : { INITIAL_NO_AUTH_ACTION_COUNT: String(o.noAuthActions) },
+    // moto's own dashboard API: answers once the server is up, and is not an AWS action (it does not use up the unauthenticated ones).
+    probe: '/moto-api/',
   });
-  const s: MotoServer = {
-    url: `http://127.0.0.1:${port}`,
-    output: '',
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((ok) => child.once('exit', ok));
-      child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5000)]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  };
-  child.stdout!.on('data', (d: Buffer) => (s.output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (s.output += d.toString()));
-  // moto's own dashboard API: answers once the server is up, and is not an AWS action (it does not use up the unauthenticated ones).
-  const until = Date.now() + 30_000;
-  for (;;) {
-    if (await fetch(`${s.url}/moto-api/`).then((r) => r.ok, () => false)) return s;
-    if (child.exitCode !== null || Date.now() > until) {
-      await s.stop();
-      throw new Error(`moto_server did not start:\n${s.output}`);
-    }
-    await sleep(100);
-  }
+  return { url: s.origin, get output() { return s.output; }, stop: () => s.stop() };
 }
 
 /**

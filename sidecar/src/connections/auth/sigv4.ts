@@ -160,6 +160,10 @@ export function presignSigV4(req: PresignTarget, scope: SigV4Scope): string {
  * `x-amz-content-sha256` / `x-amz-security-token` where they apply.
  */
 export function signSigV4(req: SigV4Target, scope: SigV4Scope): Record<string, string> {
+  return sign(req, scope).added;
+}
+
+function sign(req: SigV4Target, scope: SigV4Scope) {
   const { credentials, region, service } = scope;
   const longDate = amzDate(scope.date ?? new Date());
   const day = longDate.slice(0, 8);
@@ -174,7 +178,83 @@ export function signSigV4(req: SigV4Target, scope: SigV4Scope): Record<string, s
   const canonicalRequest = [req.method.toUpperCase(), canonicalUri(req.path, service), awsQuery(req.query), canonicalHeaders, signedHeaders, req.payloadHash].join('\n');
   const credentialScope = `${day}/${region}/${service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', longDate, credentialScope, sha256Hex(canonicalRequest)].join('\n');
-  const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, day, region, service)).update(stringToSign, 'utf8').digest('hex');
+  const key = signingKey(credentials.secretAccessKey, day, region, service);
+  const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
   added.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${credentialScope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
-  return added;
+  return { added, signature, key, longDate, credentialScope };
+}
+
+/**
+ * S3's signed streaming upload (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, "aws-chunked"): the
+ * headers are signed with that marker instead of the body's hash, and the body goes as chunks
+ * each signed over its own SHA-256 and the previous chunk's signature. The body is then as
+ * signed as with a whole-body hash, but each chunk is hashed as it passes: nothing waits for
+ * the whole body, and nothing more than a chunk is held.
+ */
+export const STREAMING_PAYLOAD = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
+
+/** Bytes of a chunk's frame around its data: `hex-size;chunk-signature=<64 hex>\r\n` … `\r\n`. */
+const frameBytes = (n: number) => n.toString(16).length + ';chunk-signature='.length + 64 + 4;
+
+/** The encoded (sent) length of `size` bytes cut into `chunk`-byte chunks, with the final empty chunk. */
+export function chunkedLength(size: number, chunk: number): number {
+  const full = Math.floor(size / chunk);
+  const rest = size % chunk;
+  return full * (frameBytes(chunk) + chunk) + (rest > 0 ? frameBytes(rest) + rest : 0) + frameBytes(0);
+}
+
+/** The headers of a streaming upload to add before signing it (they are signed). */
+export function chunkedHeaders(headers: Record<string, string>, size: number, chunk: number): void {
+  headers['content-encoding'] = headers['content-encoding'] ? `aws-chunked,${headers['content-encoding']}` : 'aws-chunked';
+  headers['x-amz-decoded-content-length'] = String(size);
+  headers['content-length'] = String(chunkedLength(size, chunk));
+}
+
+const EMPTY_SHA256 = sha256Hex('');
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * Signs `req` (whose headers {@link chunkedHeaders} completed) for a streaming upload: its
+ * headers, and a function that frames `size` bytes of `source` as signed chunks of `chunk` bytes
+ * (the last shorter). The source's buffers pass through as they are, none copied: a chunk's
+ * frame goes out once the chunk's bytes are hashed, then the bytes it holds.
+ */
+export function signSigV4Chunked(req: Omit<SigV4Target, 'payloadHash'>, scope: SigV4Scope, size: number, chunk: number) {
+  const s = sign({ ...req, payloadHash: STREAMING_PAYLOAD }, scope);
+  async function* frames(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    let previous = s.signature;
+    const frame = (n: number, hash: string) => {
+      const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', s.longDate, s.credentialScope, previous, EMPTY_SHA256, hash].join('\n');
+      previous = createHmac('sha256', s.key).update(toSign, 'utf8').digest('hex');
+      return Buffer.from(`${n.toString(16)};chunk-signature=${previous}\r\n`);
+    };
+    let sent = 0;
+    let held: Buffer[] = [];
+    let n = 0;
+    let hash = createHash('sha256');
+    for await (const c of source) {
+      let b = c;
+      while (b.length > 0) {
+        const want = Math.min(chunk, size - sent);
+        if (want === 0) throw new Error(`the body is longer than its ${size} bytes`);
+        const piece = b.length <= want - n ? b : b.subarray(0, want - n);
+        hash.update(piece);
+        held.push(piece);
+        n += piece.length;
+        b = b.subarray(piece.length);
+        if (n === want) {
+          yield frame(n, hash.digest('hex'));
+          yield* held;
+          yield CRLF;
+          sent += n;
+          held = [];
+          n = 0;
+          hash = createHash('sha256');
+        }
+      }
+    }
+    if (sent !== size) throw new Error(`the body ended after ${sent + n} of its ${size} bytes`);
+    yield Buffer.concat([frame(0, EMPTY_SHA256), CRLF]);
+  }
+  return { headers: s.added, frames };
 }

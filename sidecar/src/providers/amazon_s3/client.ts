@@ -3,7 +3,7 @@ import { presignSigV4 } from '../../connections/auth/sigv4';
 import type { RawResult } from '../../connections/proxy';
 import { AppError } from '../../errors';
 import { storageError, expectStatus } from '../storage/answer';
-import { readParts } from '../storage/parts';
+import { PartReader, type PartPlan } from '../storage/parts';
 import { keyPath, attachment, type ObjectInfo, type SignedUrl } from '../storage/params';
 import { blocks, escapeXml, text } from '../storage/xml';
 import type { CallContext, Uploaded } from '../types';
@@ -93,17 +93,35 @@ export async function abortUpload(ctx: CallContext, key: string, uploadId: strin
   check(await ctx.raw({ method: 'DELETE', path: keyPath(key), query: [['uploadId', uploadId]] }), `abort upload of ${key}`, [404]);
 }
 
+/**
+ * Largest upload sent as one streamed PUT (signed chunk by chunk, as it arrives); above it, and
+ * for bodies of unknown length, a multipart upload, whose parts can each be sent again: one
+ * failure at the end of a long single PUT would cost the whole body, and a stream is sent once.
+ */
+export const STREAMED_PUT_MAX = 256 * 1024 * 1024;
+
+/** One PUT of `size` bytes read from `body` as they arrive, signed chunk by chunk (aws-chunked). */
+async function putStream(ctx: CallContext, key: string, body: Readable, size: number, contentType: string): Promise<Uploaded> {
+  // The sender's stream stays open on failure: the route answers it.
+  const source = body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+  const res = check(await ctx.raw({ method: 'PUT', path: keyPath(key), headers: { 'content-type': contentType }, stream: { size, source } }), `put ${key}`);
+  return { key, size, etag: etagOf(res.headers), parts: 1 };
+}
+
 /** Parts of one upload on their way at once: the next part is read while others are sent. */
 const PARTS_IN_FLIGHT = 3;
 
 /**
- * Streams `body` to `key`: one PUT when it fits in one part, else a multipart upload whose parts
- * are sent as they fill, up to {@link PARTS_IN_FLIGHT} at a time (each one retryable; S3 checks
+ * Streams `body` to `key`: one PUT when it fits in one part (the body hashed whole and signed,
+ * as the AWS SDK's PutObject does), one streamed PUT when its declared size is at most
+ * {@link STREAMED_PUT_MAX}, else a multipart upload whose parts are sent as they fill, up to {@link PARTS_IN_FLIGHT} at a time (each one retryable; S3 checks
  * each body against its signed SHA-256, so no Content-MD5 is needed). Any failure — the
  * upstream's, or the sender dropping mid-stream — aborts the upload, so no parts linger.
  */
-export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: { contentType: string; partSize: number }): Promise<Uploaded> {
-  const parts = readParts(body, o.partSize);
+export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: PartPlan & { contentType: string }): Promise<Uploaded> {
+  if (o.size !== undefined && o.size > o.partSize && o.size <= STREAMED_PUT_MAX) return putStream(ctx, key, body, o.size, o.contentType);
+  const reader = new PartReader(body, o);
+  const parts = reader.parts();
   const first = await parts.next();
   const head = first.done ? Buffer.alloc(0) : first.value;
   if (head.length < o.partSize) return putObject(ctx, key, head, o.contentType);
@@ -120,7 +138,10 @@ export async function uploadStream(ctx: CallContext, key: string, body: Readable
       const n = etags.push('');
       size += part.length;
       const p = ctx.raw({ method: 'PUT', path: keyPath(key), query: [['partNumber', String(n)], ['uploadId', uploadId]], body: part })
-        .then((res) => void (etags[n - 1] = etagOf(check(res, `upload part ${n} of ${key}`).headers) ?? ''))
+        .then((res) => {
+          etags[n - 1] = etagOf(check(res, `upload part ${n} of ${key}`).headers) ?? '';
+          reader.recycle(part);
+        })
         .catch((err: unknown) => void (failed ??= err))
         .finally(() => inFlight.delete(p));
       inFlight.add(p);

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { RawResult } from '../../connections/proxy';
 import { AppError } from '../../errors';
 import { expectStatus } from '../storage/answer';
-import { readParts } from '../storage/parts';
+import { PartReader, type PartPlan } from '../storage/parts';
 import { attachment, keyPath, type ObjectInfo, type SignedUrl } from '../storage/params';
 import { blocks, text } from '../storage/xml';
 import type { CallContext, Uploaded } from '../types';
@@ -79,8 +79,9 @@ export async function listBlobs(ctx: CallContext, p: { prefix: string; continuat
  * Put Block List. Azure has no abort for uncommitted blocks: a failed upload's blocks are never
  * committed (so nothing becomes visible) and Azure discards them after a week.
  */
-export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: { contentType: string; partSize: number }): Promise<Uploaded> {
-  const parts = readParts(body, o.partSize);
+export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: PartPlan & { contentType: string }): Promise<Uploaded> {
+  const reader = new PartReader(body, o);
+  const parts = reader.parts();
   const first = await parts.next();
   const head = first.done ? Buffer.alloc(0) : first.value;
   if (head.length < o.partSize) return putBlob(ctx, key, head, o.contentType);
@@ -94,6 +95,7 @@ export async function uploadStream(ctx: CallContext, key: string, body: Readable
     check(await ctx.raw({ method: 'PUT', path: keyPath(key), query: [['comp', 'block'], ['blockid', id]], headers: { ...v, 'content-md5': md5(part) }, body: part }), `put block ${ids.length + 1} of ${key}`);
     ids.push(id);
     size += part.length;
+    reader.recycle(part);
   };
   await send(head);
   await send(second.value);

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { RawResult } from '../../connections/proxy';
 import { AppError } from '../../errors';
 import { expectStatus, storageError } from '../storage/answer';
-import { readParts } from '../storage/parts';
+import { PartReader, type PartPlan } from '../storage/parts';
 import { attachment, keyPath, type ObjectInfo, type SignedUrl } from '../storage/params';
 import type { CallContext, Uploaded } from '../types';
 import { signV4Url } from './signing';
@@ -69,8 +69,9 @@ export async function listObjects(ctx: CallContext, p: { prefix: string; continu
  * (whole multiples of 256 KiB) are PUT in order with their Content-Range; a failure cancels the
  * session (DELETE), so nothing half-written stays.
  */
-export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: { contentType: string; partSize: number }): Promise<Uploaded> {
-  const parts = readParts(body, o.partSize);
+export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: PartPlan & { contentType: string }): Promise<Uploaded> {
+  const reader = new PartReader(body, o);
+  const parts = reader.parts();
   const first = await parts.next();
   const head = first.done ? Buffer.alloc(0) : first.value;
   if (head.length < o.partSize) return putObject(ctx, key, head, o.contentType);
@@ -95,6 +96,7 @@ export async function uploadStream(ctx: CallContext, key: string, body: Readable
       offset += part.length;
       n++;
       if (last) return { key, size: offset, etag: typeof res.headers.etag === 'string' ? res.headers.etag : null, parts: n };
+      reader.recycle(part);
       part = next.value;
     }
   } catch (err) {
