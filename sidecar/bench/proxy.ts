@@ -6,13 +6,16 @@
  *  - throughput: closed loop, BENCH_CONCURRENCY (50) in flight, 5 s per run after a warm-up,
  *    direct and proxy interleaved twice; the mean of each is reported;
  *  - latency: open loop at a fixed BENCH_RATE (200) calls/s for 4 s each, p50/p99; overhead = p50 proxy − p50 direct;
- *  - an Express no-op (JSON parsing + a fixed envelope, its own process) in each round: what
- *    any Express service manages on this machine in the same minute;
- *  - CPU µs per call: the sidecar process's user+system time per proxied call; for a direct
+ *  - a bare forwarder (bench/proxy-forwarder.ts, its own process) in each round: node:http
+ *    reading the same body and forwarding with undici to the same upstream, without the
+ *    sidecar's auth check, validation, policy, metrics or envelope — the ceiling any proxy in
+ *    Node reaches on this machine in the same minute (`ceiling_per_s`, `ceiling_ratio`);
+ *  - CPU µs per call: the sidecar's (and the forwarder's) user+system time per call; for a direct
  *    call, the load generator's time (one undici request) and the upstream process's time (one
  *    node:http request served): the two halves of what the sidecar does per call.
  * Not a test. The last line is JSON.
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { dropPrefix } from '../test/helpers';
@@ -64,9 +67,10 @@ const pct = (xs: number[], p: number) => +xs[Math.min(xs.length - 1, Math.floor(
 
 async function main() {
   console.log(`proxy benchmark: concurrency ${CONCURRENCY}, ${RUN_MS} ms runs, redis ${REDIS_URL}`);
+  const loadBefore = loadavg()[0]!;
   const prefix = `iabench:proxy:${Date.now().toString(36)}`;
   const upstream = await forkListener('proxy-upstream.ts');
-  const ceiling = await forkListener('proxy-ceiling.ts');
+  const ceiling = await forkListener('proxy-forwarder.ts', [upstream.url]);
   const sc = await startBenchSidecar(prefix, TOKEN, { OUTBOUND_ALLOW_PRIVATE: 'true' });
   try {
     const put = await fetch(`${sc.url}/v1/connections/bench`, {
@@ -87,7 +91,8 @@ async function main() {
     };
     const ceilingCall: Call = async () => {
       const r = await ceilingPool.request({ method: 'POST', path: '/v1/connections/bench/proxy', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: proxyBody });
-      await r.body.text();
+      const text = await r.body.text();
+      if (r.statusCode !== 200 || !text) throw new Error(`forwarded call: ${r.statusCode} ${text.slice(0, 200)}`);
     };
     const directCall: Call = async () => {
       const r = await upstreamPool.request({ method: 'GET', path: '/v1/balance', headers: { 'x-api-key': 'bench-key', 'user-agent': 'integrations-app-sidecar' } });
@@ -96,6 +101,7 @@ async function main() {
     };
 
     await throughput(proxyCall, 1500);
+    await throughput(ceilingCall, 1000);
     await throughput(directCall, 1000);
     const proxy: number[] = [];
     const direct: number[] = [];
@@ -104,6 +110,7 @@ async function main() {
     const ceilingRates: number[] = [];
     const ceilingCpu: number[] = [];
     const upstreamCpu: number[] = [];
+    const proxyClientCpu: number[] = [];
     for (let round = 0; round < 2; round++) {
       const c0 = process.cpuUsage();
       const u0 = cpuMsOf(upstream.child.pid!);
@@ -113,14 +120,17 @@ async function main() {
       directCpu.push((c.user + c.system) / d.n);
       upstreamCpu.push(((cpuMsOf(upstream.child.pid!) - u0) * 1000) / d.n);
       const s0 = cpuMsOf(sc.child.pid!);
+      const pc0 = process.cpuUsage();
       const p = await throughput(proxyCall, RUN_MS);
+      const pc = process.cpuUsage(pc0);
       proxy.push(p.perS);
       proxyCpu.push(((cpuMsOf(sc.child.pid!) - s0) * 1000) / p.n);
+      proxyClientCpu.push((pc.user + pc.system) / p.n);
       const e0 = cpuMsOf(ceiling.child.pid!);
       const e = await throughput(ceilingCall, RUN_MS);
       ceilingRates.push(e.perS);
       ceilingCpu.push(((cpuMsOf(ceiling.child.pid!) - e0) * 1000) / e.n);
-      console.log(`round ${round + 1}: direct ${d.perS.toFixed(0)}/s, proxy ${p.perS.toFixed(0)}/s, express no-op ${e.perS.toFixed(0)}/s`);
+      console.log(`round ${round + 1}: direct ${d.perS.toFixed(0)}/s, proxy ${p.perS.toFixed(0)}/s, bare forwarder ${e.perS.toFixed(0)}/s`);
     }
     const directLat = await latency(directCall, 4000);
     const proxyLat = await latency(proxyCall, 4000);
@@ -137,18 +147,22 @@ async function main() {
       sidecar_cpu_us_per_call: Math.round(mean(proxyCpu)),
       direct_client_cpu_us_per_call: Math.round(mean(directCpu)),
       upstream_cpu_us_per_call: Math.round(mean(upstreamCpu)),
-      express_noop_per_s: Math.round(mean(ceilingRates)),
-      express_noop_cpu_us_per_call: Math.round(mean(ceilingCpu)),
+      proxy_client_cpu_us_per_call: Math.round(mean(proxyClientCpu)),
+      ceiling_per_s: Math.round(mean(ceilingRates)),
+      ceiling_ratio: +(mean(ceilingRates) / mean(direct)).toFixed(2),
+      ceiling_cpu_us_per_call: Math.round(mean(ceilingCpu)),
       concurrency: CONCURRENCY,
       latency_rate_per_s: RATE,
+      load_1m: [+loadBefore.toFixed(2), +loadavg()[0]!.toFixed(2)],
     };
     console.log('');
     console.log(`proxied calls/s              ${res.proxy_per_s}`);
     console.log(`direct calls/s               ${res.direct_per_s}`);
     console.log(`ratio                        ${res.ratio}`);
-    console.log(`express no-op (same minute)  ${res.express_noop_per_s}/s, ${res.express_noop_cpu_us_per_call} µs CPU per call`);
+    console.log(`bare forwarder (ceiling)     ${res.ceiling_per_s}/s, ratio ${res.ceiling_ratio}, ${res.ceiling_cpu_us_per_call} µs CPU per call`);
     console.log(`p50 / p99 at ${RATE}/s (ms)     proxy ${res.p50_ms} / ${res.p99_ms}, direct ${res.direct_p50_ms} / ${res.direct_p99_ms}`);
-    console.log(`CPU per call (µs)            sidecar ${res.sidecar_cpu_us_per_call}; direct: undici client ${res.direct_client_cpu_us_per_call}, upstream server ${res.upstream_cpu_us_per_call}`);
+    console.log(`CPU per call (µs)            sidecar ${res.sidecar_cpu_us_per_call} (its caller ${res.proxy_client_cpu_us_per_call}); direct: undici client ${res.direct_client_cpu_us_per_call}, upstream server ${res.upstream_cpu_us_per_call}`);
+    console.log(`load average (1 min)         ${res.load_1m[0]} at start, ${res.load_1m[1]} at end`);
     await sidecarPool.close();
     await upstreamPool.close();
     await ceilingPool.close();
