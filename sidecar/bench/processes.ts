@@ -52,9 +52,9 @@ export async function startBenchSidecar(prefix: string, token: string, env: Reco
   return { url, child };
 }
 
-/** A helper script of this folder, forked; it sends `{port}` once it listens. */
-export async function forkListener(file: string) {
-  const child = fork(join(HERE, file), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** A helper script of this folder, forked with `args`; it sends `{port}` once it listens. */
+export async function forkListener(file: string, args: string[] = []) {
+  const child = fork(join(HERE, file), args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   const port = await new Promise<number>((ok) => child.once('message', (m: { port: number }) => ok(m.port)));
   return { url: `http://127.0.0.1:${port}`, child };

@@ -183,6 +183,23 @@ describe('connections proxy', () => {
       await strict.close();
     }
   });
+
+  it('checks the origin of a connection moved by PUT before its next call (the check is kept per loaded copy)', async () => {
+    const strict = await startConnectionsHarness({ env: { OUTBOUND_ALLOW_PRIVATE: 'false', OUTBOUND_ALLOW_HOSTS: 'localhost' } });
+    try {
+      await strict.put('moved', { base_url: peer.url.replace('127.0.0.1', 'localhost'), auth: { type: 'bearer', token: 't' } });
+      for (let i = 0; i < 3; i++) expect((await strict.proxy('moved', { method: 'GET', path: '/x' })).body.status).toBe(200);
+      expect(peer.requests).toHaveLength(3);
+      // Same port, now as an IP literal that is not allowed: refused before any request leaves.
+      await strict.put('moved', { base_url: peer.url, auth: { type: 'bearer', token: 't' } });
+      const r = await strict.proxy('moved', { method: 'GET', path: '/x' });
+      expect(r.status).toBe(502);
+      expect(r.body.error).toMatchObject({ code: 'upstream_error', details: { kind: 'ssrf' } });
+      expect(peer.requests).toHaveLength(3);
+    } finally {
+      await strict.close();
+    }
+  });
 });
 
 describe('connections under a key ring that cannot open them', () => {

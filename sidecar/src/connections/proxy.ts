@@ -77,6 +77,8 @@ function connectionSecrets(rt: RuntimeConnection): string[] {
 
 export class ProxyService {
   private readonly random: () => number;
+  /** Loaded connection copies whose origin passed the IP-literal check (the origin never changes within one). */
+  private readonly hostChecked = new WeakSet<RuntimeConnection>();
   constructor(private readonly d: ProxyDeps) {
     this.random = d.random ?? Math.random;
   }
@@ -205,11 +207,15 @@ export class ProxyService {
       // The slot is a time, not a delay: the round trip to Redis is already part of the wait.
       if (v.waitMs > 0) await sleep(admitted.slotAt - Date.now());
       if (builtFor !== rt.ver) {
-        // An IP literal never reaches the guard's DNS lookup: check it before any request.
-        try {
-          http.checkHost(new URL(rt.origin).hostname);
-        } catch (err) {
-          throw new UpstreamError(id, 'ssrf', (err as Error).message, attempt - 1);
+        // An IP literal never reaches the guard's DNS lookup: check it before any request (once
+        // per loaded copy: a PUT or a reload makes a new one, checked again).
+        if (!this.hostChecked.has(rt)) {
+          try {
+            http.checkHost(new URL(rt.origin).hostname);
+          } catch (err) {
+            throw new UpstreamError(id, 'ssrf', (err as Error).message, attempt - 1);
+          }
+          this.hostChecked.add(rt);
         }
         built = o.build(rt);
         builtFor = rt.ver;
