@@ -110,7 +110,12 @@ class TestRecoverFailedTimeZones(IntegrationsTestCase):
 
 	def test_a_utc_instant_is_the_same_instant_on_a_site_in_another_zone(self):
 		instant = (datetime.now(timezone.utc) - timedelta(hours=3)).replace(microsecond=0)
-		with patch("integrations_app.sitetime.get_system_timezone", return_value="Asia/Kolkata"):
+		# Both clocks move to the other zone: ours (sitetime) and Frappe's now_datetime().
+		other = "Pacific/Auckland" if frappe.utils.get_system_timezone() == "Asia/Kolkata" else "Asia/Kolkata"
+		with (
+			patch("integrations_app.sitetime.get_system_timezone", return_value=other),
+			patch("frappe.utils.data.get_system_timezone", return_value=other),
+		):
 			sent = self.recover(since=to_iso_utc(instant))
 		self.assertEqual(parse_iso8601(sent), instant)
 
