@@ -4,7 +4,8 @@
  *  - sidecar: its own process (src/main.ts) on the Redis at REDIS_URL under a fresh prefix,
  *    deleted afterwards; one stream, one token;
  *  - clients: BENCH_SSE (5,000) SSE and BENCH_WS (1,000) WebSocket subscribers, spread over
- *    BENCH_LOAD_PROCS (4) load processes (bench/streams-load.ts), all connected before publishing;
+ *    BENCH_LOAD_PROCS (4) load processes (bench/streams-load.ts: raw sockets, hand-parsed SSE
+ *    and WebSocket frames), all connected before publishing; their CPU per delivery is reported;
  *  - publishing: BENCH_RATE (10) events/s for BENCH_SECONDS (30) s, each carrying its sequence
  *    number and publish time; latency = receive time − publish time (same clock), per delivery;
  *  - lost / duplicated: per subscriber, sequence numbers never seen / seen more than once;
@@ -38,6 +39,7 @@ interface Report {
   duplicated: number;
   errors: number;
   closed: number;
+  cpuMs: number;
 }
 
 /** Connects every subscriber (in the load processes), publishes, and gathers what they received. */
@@ -100,6 +102,8 @@ async function run(label: string, base: string, paths: { sse: string; ws: string
     lost: sum('lost'), duplicated: sum('duplicated'), errors: sum('errors'), closed_early: sum('closed'), peak_rss_mb: Math.round(peakRss),
     // The server's own CPU per delivery: steadier than latency on a shared machine.
     server_cpu_us_per_delivery: +((cpuMs * 1000) / Math.max(1, sum('deliveries'))).toFixed(2),
+    // The load processes' CPU, from connected to report: whether the clients, not the server, set the pace.
+    clients_cpu_us_per_delivery: +((reports.reduce((n, r) => n + r.cpuMs, 0) * 1000) / Math.max(1, sum('deliveries'))).toFixed(2),
   };
   console.log(`${label}: ${JSON.stringify(out)}`);
   return out;
@@ -151,6 +155,7 @@ async function main() {
         deliveries_per_s: sidecar.deliveries_per_s, ceiling_deliveries_per_s: ceiling.deliveries_per_s,
         ratio: +(sidecar.deliveries_per_s / ceiling.deliveries_per_s).toFixed(3),
         cpu_us_per_delivery: sidecar.server_cpu_us_per_delivery, ceiling_cpu_us_per_delivery: ceiling.server_cpu_us_per_delivery,
+        clients_cpu_us_per_delivery: sidecar.clients_cpu_us_per_delivery, ceiling_clients_cpu_us_per_delivery: ceiling.clients_cpu_us_per_delivery,
         lost: sidecar.lost, duplicated: sidecar.duplicated, rss_mb: Math.round(Math.max(rssHwm, sidecar.peak_rss_mb)),
         load_before: load, load_after: after,
       }),
