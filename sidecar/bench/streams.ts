@@ -15,6 +15,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dropPrefix } from '../test/helpers';
@@ -30,6 +31,22 @@ const EVENTS = RATE * SECONDS;
 const ADMIN = 'bench-token-0123456789abcdef';
 const STREAM_TOKEN = 'bench-stream-token-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One POST on a connection of its own: a pooled keep-alive connection the server is closing
+ * just then (it sat idle while 6,000 subscribers connected) would fail the publish with
+ * ECONNRESET on a loaded machine.
+ */
+function post(url: string, headers: Record<string, string>, body: string): Promise<number> {
+  return new Promise((ok, fail) => {
+    const req = request(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => ok(res.statusCode ?? 0));
+    });
+    req.on('error', fail);
+    req.end(body);
+  });
+}
 const status = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 interface Report {
@@ -122,9 +139,8 @@ async function main() {
     const sidecar = await run(
       'sidecar', sc.url, { sse: '/v1/streams/bench/sse', ws: '/v1/streams/bench/ws' }, { authorization: `Bearer ${STREAM_TOKEN}` },
       async (data) => {
-        const r = await api('/v1/streams/bench/events', 'POST', { events: [{ type: 'bench', data: JSON.parse(data) }] });
-        if (r.status !== 202) throw new Error(`publish: ${r.status}`);
-        await r.arrayBuffer();
+        const status = await post(`${sc.url}/v1/streams/bench/events`, { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, JSON.stringify({ events: [{ type: 'bench', data: JSON.parse(data) }] }));
+        if (status !== 202) throw new Error(`publish: ${status}`);
       },
       sc.child.pid!,
       async () => {
@@ -140,8 +156,7 @@ async function main() {
     const ceiling = await run(
       'ceiling', ceilingProc.url, { sse: '/sse', ws: '/ws' }, {},
       async (data) => {
-        const r = await fetch(`${ceilingProc.url}/publish`, { method: 'POST', body: data });
-        await r.arrayBuffer();
+        await post(`${ceilingProc.url}/publish`, {}, data);
       },
       ceilingProc.child.pid!,
     );
