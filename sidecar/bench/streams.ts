@@ -4,7 +4,8 @@
  *  - sidecar: its own process (src/main.ts) on the Redis at REDIS_URL under a fresh prefix,
  *    deleted afterwards; one stream, one token;
  *  - clients: BENCH_SSE (5,000) SSE and BENCH_WS (1,000) WebSocket subscribers, spread over
- *    BENCH_LOAD_PROCS (4) load processes (bench/streams-load.ts), all connected before publishing;
+ *    BENCH_LOAD_PROCS (4) load processes (bench/streams-load.ts: raw sockets, hand-parsed SSE
+ *    and WebSocket frames), all connected before publishing; their CPU per delivery is reported;
  *  - publishing: BENCH_RATE (10) events/s for BENCH_SECONDS (30) s, each carrying its sequence
  *    number and publish time; latency = receive time − publish time (same clock), per delivery;
  *  - lost / duplicated: per subscriber, sequence numbers never seen / seen more than once;
@@ -14,6 +15,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dropPrefix } from '../test/helpers';
@@ -29,6 +31,22 @@ const EVENTS = RATE * SECONDS;
 const ADMIN = 'bench-token-0123456789abcdef';
 const STREAM_TOKEN = 'bench-stream-token-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One POST on a connection of its own: a pooled keep-alive connection the server is closing
+ * just then (it sat idle while 6,000 subscribers connected) would fail the publish with
+ * ECONNRESET on a loaded machine.
+ */
+function post(url: string, headers: Record<string, string>, body: string): Promise<number> {
+  return new Promise((ok, fail) => {
+    const req = request(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on('end', () => ok(res.statusCode ?? 0));
+    });
+    req.on('error', fail);
+    req.end(body);
+  });
+}
 const status = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 interface Report {
@@ -38,6 +56,7 @@ interface Report {
   duplicated: number;
   errors: number;
   closed: number;
+  cpuMs: number;
 }
 
 /** Connects every subscriber (in the load processes), publishes, and gathers what they received. */
@@ -100,6 +119,8 @@ async function run(label: string, base: string, paths: { sse: string; ws: string
     lost: sum('lost'), duplicated: sum('duplicated'), errors: sum('errors'), closed_early: sum('closed'), peak_rss_mb: Math.round(peakRss),
     // The server's own CPU per delivery: steadier than latency on a shared machine.
     server_cpu_us_per_delivery: +((cpuMs * 1000) / Math.max(1, sum('deliveries'))).toFixed(2),
+    // The load processes' CPU, from connected to report: whether the clients, not the server, set the pace.
+    clients_cpu_us_per_delivery: +((reports.reduce((n, r) => n + r.cpuMs, 0) * 1000) / Math.max(1, sum('deliveries'))).toFixed(2),
   };
   console.log(`${label}: ${JSON.stringify(out)}`);
   return out;
@@ -118,9 +139,8 @@ async function main() {
     const sidecar = await run(
       'sidecar', sc.url, { sse: '/v1/streams/bench/sse', ws: '/v1/streams/bench/ws' }, { authorization: `Bearer ${STREAM_TOKEN}` },
       async (data) => {
-        const r = await api('/v1/streams/bench/events', 'POST', { events: [{ type: 'bench', data: JSON.parse(data) }] });
-        if (r.status !== 202) throw new Error(`publish: ${r.status}`);
-        await r.arrayBuffer();
+        const status = await post(`${sc.url}/v1/streams/bench/events`, { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, JSON.stringify({ events: [{ type: 'bench', data: JSON.parse(data) }] }));
+        if (status !== 202) throw new Error(`publish: ${status}`);
       },
       sc.child.pid!,
       async () => {
@@ -136,8 +156,7 @@ async function main() {
     const ceiling = await run(
       'ceiling', ceilingProc.url, { sse: '/sse', ws: '/ws' }, {},
       async (data) => {
-        const r = await fetch(`${ceilingProc.url}/publish`, { method: 'POST', body: data });
-        await r.arrayBuffer();
+        await post(`${ceilingProc.url}/publish`, {}, data);
       },
       ceilingProc.child.pid!,
     );
@@ -151,6 +170,7 @@ async function main() {
         deliveries_per_s: sidecar.deliveries_per_s, ceiling_deliveries_per_s: ceiling.deliveries_per_s,
         ratio: +(sidecar.deliveries_per_s / ceiling.deliveries_per_s).toFixed(3),
         cpu_us_per_delivery: sidecar.server_cpu_us_per_delivery, ceiling_cpu_us_per_delivery: ceiling.server_cpu_us_per_delivery,
+        clients_cpu_us_per_delivery: sidecar.clients_cpu_us_per_delivery, ceiling_clients_cpu_us_per_delivery: ceiling.clients_cpu_us_per_delivery,
         lost: sidecar.lost, duplicated: sidecar.duplicated, rss_mb: Math.round(Math.max(rssHwm, sidecar.peak_rss_mb)),
         load_before: load, load_after: after,
       }),

@@ -8,6 +8,8 @@ export const DELIVERY_DOCTYPE = 'Integration Webhook Delivery'
 export const DELIVERY_FIELDS = [
   'name',
   'webhook',
+  'stream',
+  'sync_profile',
   'event_type',
   'reference_doctype',
   'reference_name',
@@ -18,7 +20,8 @@ export const DELIVERY_FIELDS = [
   'modified',
 ] as const
 
-export type DeliveryRow = ListRow<IntegrationWebhookDelivery, (typeof DELIVERY_FIELDS)[number], 'webhook' | 'event_type' | 'status'>
+/** A row of the log: for a webhook, a stream or a sync profile (the other two fields are empty). */
+export type DeliveryRow = ListRow<IntegrationWebhookDelivery, (typeof DELIVERY_FIELDS)[number], 'event_type' | 'status'>
 export type DeliveryStatus = DeliveryRow['status']
 
 export const DELIVERY_STATUSES: DeliveryStatus[] = ['Queued', 'Sending', 'Retrying', 'Succeeded', 'Failed', 'Cancelled']
@@ -28,12 +31,38 @@ export const DELIVERY_PAGE_LENGTH = 50
 export interface DeliveryFilters {
   /** A DeliveryStatus, or '' for all. */
   status: string
+  /** At most one of webhook and stream is set (the target filter). */
   webhook: string
+  stream: string
   /** Substring of the event type. */
   eventType: string
 }
 
-export const EMPTY_DELIVERY_FILTERS: DeliveryFilters = { status: '', webhook: '', eventType: '' }
+export const EMPTY_DELIVERY_FILTERS: DeliveryFilters = { status: '', webhook: '', stream: '', eventType: '' }
+
+/** Where a row's message went: its webhook, stream or sync profile. */
+export type DeliveryTarget = { kind: 'webhook' | 'stream' | 'sync_profile'; name: string }
+
+export function deliveryTarget(row: Pick<DeliveryRow, 'webhook' | 'stream' | 'sync_profile'>): DeliveryTarget | null {
+  if (row.webhook) return { kind: 'webhook', name: row.webhook }
+  if (row.stream) return { kind: 'stream', name: row.stream }
+  if (row.sync_profile) return { kind: 'sync_profile', name: row.sync_profile }
+  return null
+}
+
+/** The target filter as one select value: `webhook:<name>`, `stream:<name>`, or '' for all. */
+export function targetFilterValue(filters: Pick<DeliveryFilters, 'webhook' | 'stream'>): string {
+  if (filters.stream) return `stream:${filters.stream}`
+  return filters.webhook ? `webhook:${filters.webhook}` : ''
+}
+
+/** The webhook and stream filters a target select value stands for. */
+export function fromTargetFilterValue(value: string): Pick<DeliveryFilters, 'webhook' | 'stream'> {
+  const at = value.indexOf(':')
+  const kind = value.slice(0, at)
+  const name = value.slice(at + 1)
+  return { webhook: kind === 'webhook' ? name : '', stream: kind === 'stream' ? name : '' }
+}
 
 /**
  * The event types of `eventTypes` (the log's, from the server) that contain `text`, ignoring
@@ -54,6 +83,7 @@ export function deliveryFilters(filters: DeliveryFilters, eventTypes: string[] =
   const out: Record<string, FilterValue> = {}
   if (filters.status) out.status = filters.status
   if (filters.webhook) out.webhook = filters.webhook
+  if (filters.stream) out.stream = filters.stream
   const eventType = filters.eventType.trim()
   if (eventType) out.event_type = ['in', matchingEventTypes(eventType, eventTypes)]
   return out

@@ -69,6 +69,8 @@ export interface IntegrationWebhookDelivery extends DocType {
   webhook?: string;
   /** Stream: Link (Integration Stream) */
   stream?: string;
+  /** Sync Profile: Link (Integration Sync Profile) */
+  sync_profile?: string;
   /** Event Type: Data */
   event_type?: string;
   /** Status: Select */

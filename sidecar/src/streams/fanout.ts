@@ -16,6 +16,21 @@ const PAGE = 500;
 const BLOCK_MS = 5000;
 /** A feed with no subscriber left keeps its read loop this long (reconnects are common). */
 const LINGER_MS = 5000;
+/**
+ * Subscribers per slice of the heartbeat's passes: between slices the event loop reads what
+ * came in, so an event published during a heartbeat is fanned out within a slice's time
+ * (a few ms), not after a pass over every subscriber (tens of ms at thousands).
+ */
+const SLICE = 500;
+const yieldToIo = () => new Promise<void>((ok) => setImmediate(ok));
+
+/** `fn` over `items` in slices of SLICE, letting I/O in between. */
+async function inSlices<T>(items: readonly T[], fn: (item: T) => void): Promise<void> {
+  for (let i = 0; i < items.length; i += SLICE) {
+    if (i > 0) await yieldToIo();
+    for (let k = i; k < Math.min(items.length, i + SLICE); k++) fn(items[k]!);
+  }
+}
 
 export interface HubDeps {
   store: StreamStore;
@@ -149,19 +164,23 @@ class StreamFeed {
   }
 
   /** Heartbeats; dead peers and consumers that stopped reading between events are closed. */
-  heartbeat(): void {
-    for (const s of [...this.subs]) {
+  heartbeat(): Promise<void> {
+    return inSlices([...this.subs], (s) => {
+      if (s.closed) return;
       const why = s.heartbeat();
       if (why) s.close(why);
-    }
+    });
   }
 
   /** Closes subscribers whose token was revoked or expired, or whose stream was deleted; a changed filter applies at once. */
   async checkTokens(): Promise<void> {
     if (this.subs.size === 0) return;
     const cfg = await this.deps.store.get(this.stream);
+    // Thousands of subscribers share a few tokens: each is looked up once.
+    const entries = new Map<string, ReturnType<typeof validToken>>();
     for (const s of [...this.subs]) {
-      const entry = cfg ? validToken(cfg, s.tokenHash) : null;
+      if (!entries.has(s.tokenHash)) entries.set(s.tokenHash, cfg ? validToken(cfg, s.tokenHash) : null);
+      const entry = entries.get(s.tokenHash);
       if (!entry) s.close('token_revoked');
       else s.filter = entry.filter ?? null;
     }
@@ -177,6 +196,16 @@ class StreamFeed {
   }
 }
 
+/** One consumer as desk lists it. */
+function consumerOf(s: Subscriber) {
+  return {
+    transport: s.transport,
+    connected_at: new Date(s.connectedAt).toISOString(),
+    last_event_id: s.cursor === ZERO_ID ? null : s.cursor,
+    lag: s.pendingEvents(),
+  };
+}
+
 /** Every feed of this process, by stream; the heartbeat timer; the gauges' source. */
 export class StreamHub implements StreamGaugeSource {
   private readonly feeds = new Map<string, StreamFeed>();
@@ -189,14 +218,25 @@ export class StreamHub implements StreamGaugeSource {
   closing = false;
 
   constructor(private readonly deps: HubDeps) {
-    this.timer = setInterval(() => {
-      for (const f of this.feeds.values()) {
-        f.heartbeat();
-        f.checkTokens().catch((err: Error) => deps.log.debug({ stream: f.stream, err: err.message }, 'stream heartbeat: token check failed'));
-      }
-      this.register().catch((err: Error) => deps.log.debug({ err: err.message }, 'stream heartbeat: consumer registration failed'));
-    }, deps.heartbeatMs);
+    this.timer = setInterval(() => void this.tick(), deps.heartbeatMs);
     this.timer.unref();
+  }
+
+  private ticking = false;
+
+  /** One heartbeat: pings and keep-alives, token checks, this process's consumer registration (a slow one is not overlapped). */
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      for (const f of this.feeds.values()) {
+        await f.heartbeat();
+        await f.checkTokens().catch((err: Error) => this.deps.log.debug({ stream: f.stream, err: err.message }, 'stream heartbeat: token check failed'));
+      }
+      await this.register().catch((err: Error) => this.deps.log.debug({ err: err.message }, 'stream heartbeat: consumer registration failed'));
+    } finally {
+      this.ticking = false;
+    }
   }
 
   useMetrics(m: StreamMetrics): void {
@@ -262,12 +302,7 @@ export class StreamHub implements StreamGaugeSource {
    * event id it was sent (null before the first) and how many events wait in its send buffer.
    */
   consumers(stream: string) {
-    return [...(this.feeds.get(stream)?.subs ?? [])].map((s) => ({
-      transport: s.transport,
-      connected_at: new Date(s.connectedAt).toISOString(),
-      last_event_id: s.cursor === ZERO_ID ? null : s.cursor,
-      lag: s.pendingEvents(),
-    }));
+    return [...(this.feeds.get(stream)?.subs ?? [])].map(consumerOf);
   }
 
   /**
@@ -279,13 +314,22 @@ export class StreamHub implements StreamGaugeSource {
     return [...here, ...((await this.deps.store.otherConsumers(stream, this.process)) as typeof here)];
   }
 
-  /** Writes this process's consumers per stream, valid for three heartbeats (a killed process's expire). */
+  /**
+   * Writes this process's consumers per stream, valid for three heartbeats (a killed process's
+   * expire). Built and serialised in slices: thousands of consumers are a JSON text of
+   * hundreds of KiB, which in one go would hold up every event for tens of ms.
+   */
   private async register(): Promise<void> {
     const streams = new Set([...this.feeds.keys(), ...this.registered]);
     for (const stream of streams) {
-      const list = this.consumers(stream).map((c) => ({ ...c, process: this.process }));
-      await this.deps.store.putConsumers(stream, this.process, list, this.deps.heartbeatMs * 3);
-      if (list.length) this.registered.add(stream);
+      const subs = [...(this.feeds.get(stream)?.subs ?? [])];
+      const parts: string[] = [];
+      for (let i = 0; i < subs.length; i += SLICE) {
+        if (i > 0) await yieldToIo();
+        parts.push(JSON.stringify(subs.slice(i, i + SLICE).map((s) => ({ ...consumerOf(s), process: this.process }))).slice(1, -1));
+      }
+      await this.deps.store.putConsumers(stream, this.process, parts.length ? `[${parts.join(',')}]` : null, this.deps.heartbeatMs * 3);
+      if (subs.length) this.registered.add(stream);
       else this.registered.delete(stream);
     }
   }

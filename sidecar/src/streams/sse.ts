@@ -62,9 +62,11 @@ export class SseSubscriber extends Subscriber {
     this.raw(`event: reset\ndata: ${JSON.stringify({ requested_id: requested, oldest_id: oldest })}\n\n`);
   }
 
+  /** A comment only on a connection that carried no event since the last one: it exists to keep idle ones open. */
   heartbeat(): CloseReason | null {
     if (this.buffered() > this.bound) return 'slow_consumer';
-    this.raw(': heartbeat\n\n');
+    if (!this.sentSinceHeartbeat) this.raw(': heartbeat\n\n');
+    this.sentSinceHeartbeat = false;
     return null;
   }
 

@@ -135,14 +135,14 @@ export class StreamStore {
     };
   }
 
-  /** Registers one process's consumers of a stream for `ttlMs` (none left: the registration goes). */
-  async putConsumers(stream: string, process: string, list: unknown[], ttlMs: number): Promise<void> {
+  /** Registers one process's consumers of a stream (`listJson`, a JSON array) for `ttlMs`; null: none left, the registration goes. */
+  async putConsumers(stream: string, process: string, listJson: string | null, ttlMs: number): Promise<void> {
     const key = this.keys.consumers(stream, process);
-    if (list.length === 0) {
+    if (listJson === null) {
       await this.redis.multi().del(key).srem(this.keys.processes(stream), process).exec();
       return;
     }
-    await this.redis.multi().set(key, JSON.stringify(list), 'PX', ttlMs).sadd(this.keys.processes(stream), process).pexpire(this.keys.processes(stream), ttlMs * 4).exec();
+    await this.redis.multi().set(key, listJson, 'PX', ttlMs).sadd(this.keys.processes(stream), process).pexpire(this.keys.processes(stream), ttlMs * 4).exec();
   }
 
   /** The consumers other processes registered (a process whose registration expired is dropped from the set). */

@@ -38,6 +38,8 @@ export abstract class Subscriber {
 
   /** Events sent by the last `write` (the others it consumed were filtered out). */
   sentByLastWrite = 0;
+  /** Whether an event went out since the last heartbeat (an SSE stream that carries events needs no keep-alive comment). */
+  protected sentSinceHeartbeat = false;
   readonly tokenHash: string;
   /** The token's filter: events it does not let through move the cursor on, unsent. */
   filter: TokenFilter | null;
@@ -102,6 +104,7 @@ export abstract class Subscriber {
       sent++;
     }
     this.sentByLastWrite = sent;
+    if (sent) this.sentSinceHeartbeat = true;
     if (this.ends.length > 64) this.pendingEvents(); // prunes what has been sent
     return n;
   }

@@ -51,7 +51,7 @@ export function streamUpgradeHandler(deps: { store: StreamStore; hub: StreamHub;
       // Without a resume point: events from now on, fixed before the client hears it is connected.
       const from = query.last_event_id ?? (await deps.store.position(stream)).lastGeneratedId;
       wss.handleUpgrade(req, socket, head, (ws) => {
-        void deps.hub.subscribe(stream, new WsSubscriber(ws, stream, credential, deps.bound), from);
+        void deps.hub.subscribe(stream, new WsSubscriber(ws, socket, stream, credential, deps.bound), from);
       });
     })().catch((err: unknown) => {
       if (err instanceof AppError) return refuse(socket, err);

@@ -1,4 +1,5 @@
-import type { WebSocket } from 'ws';
+import type { Duplex } from 'node:stream';
+import { WebSocket } from 'ws';
 import type { Credential } from './auth';
 import type { StreamEvent } from './event';
 import { CLOSE_MESSAGES, Subscriber, type CloseReason } from './subscriber';
@@ -11,13 +12,20 @@ const CLOSE_CODES: Record<Exclude<CloseReason, 'closed' | 'dead_peer'>, number> 
   shutdown: 1012,
 };
 
-/** A subscriber on a WebSocket: JSON text frames `{id,type,data}`, `{type:"reset",…}`; protocol pings. */
+/**
+ * A subscriber on a WebSocket: JSON text frames `{id,type,data}`, `{type:"reset",…}`; protocol pings.
+ * Events go to the upgraded socket as frames built once per event (`StreamEvent.wsFrame`): with
+ * permessage-deflate off, `ws` writes each message to the socket at once and in order, so a
+ * frame written beside it lands whole between its own (pings, resets, the close frame).
+ */
 export class WsSubscriber extends Subscriber {
   private alive = true;
   private drainPoll: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly ws: WebSocket,
+    /** The socket `ws` upgraded (the server's `upgrade` event hands it over). */
+    private readonly socket: Duplex,
     stream: string,
     credential: Credential,
     bound: number,
@@ -35,7 +43,8 @@ export class WsSubscriber extends Subscriber {
 
   protected send(e: StreamEvent): number {
     const frame = e.wsFrame();
-    this.ws.send(frame, { binary: false });
+    // Nothing after our close frame or the peer's: the protocol ends there.
+    if (this.ws.readyState === WebSocket.OPEN) this.socket.write(frame);
     return frame.length;
   }
 

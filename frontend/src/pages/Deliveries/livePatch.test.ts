@@ -94,6 +94,14 @@ describe('applyOutcomes', () => {
     expect(other.rows).toEqual([])
   })
 
+  it("filtered to a stream, shows no webhook's live outcome, and still updates the stream's rows it has", () => {
+    const filters = { ...EMPTY_DELIVERY_FILTERS, stream: 'orders' }
+    const fresh = applyOutcomes([], [outcome('msg_new', 'failed', 1, { status_code: 400 })], filters, NOW)
+    expect(fresh).toEqual({ rows: [], unknown: [] })
+    const known = row('msg_known', { webhook: undefined, stream: 'orders' })
+    expect(applyOutcomes([known], [outcome('msg_known', 'succeeded', 1)], filters, NOW).rows[0]?.status).toBe('Succeeded')
+  })
+
   it('with an event-type filter, only asks the server about unknown deliveries', () => {
     const { rows, unknown } = applyOutcomes([], [outcome('msg_new', 'failed', 1)], { ...EMPTY_DELIVERY_FILTERS, eventType: 'invoice' }, NOW)
     expect(rows).toEqual([])

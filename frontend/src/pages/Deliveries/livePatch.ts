@@ -38,8 +38,9 @@ export function shouldApply(current: DeliveryStatus, currentAttempt: number, nex
   return RANK[next] >= RANK[current]
 }
 
+/** Outcomes are a webhook's (the sidecar reports only those live): none is a stream's. */
 function matches(row: Pick<DeliveryRow, 'status' | 'webhook'>, filters: DeliveryFilters): boolean {
-  return (!filters.status || row.status === filters.status) && (!filters.webhook || row.webhook === filters.webhook)
+  return (!filters.status || row.status === filters.status) && (!filters.webhook || row.webhook === filters.webhook) && !filters.stream
 }
 
 function withOutcome(row: DeliveryRow, outcome: Outcome, now: string): DeliveryRow {

@@ -10,11 +10,15 @@ import {
   deliveryEventTypesResource,
   deliveryListArgs,
   deliveryListResource,
+  fromTargetFilterValue,
+  targetFilterValue,
   type DeliveryFilters,
   type DeliveryRow,
 } from '../../data/deliveries'
+import { streamListResource } from '../../data/streams'
 import { webhookListResource } from '../../data/webhooks'
 import { frappeDatetime } from '../../format'
+import { __ } from '../../translate'
 import type { DeliveryRealtimeMessage } from '../../types/api'
 import { applyOutcomes, mergeFetched } from './livePatch'
 
@@ -80,9 +84,23 @@ export function useDeliveries() {
   /** The webhook's title as desk shows it; its id until the list has it (or for one past the first 500). */
   const webhookTitle = (name: string) => titles.value.get(name) ?? name
 
+  const streams = streamListResource()
+  const streamTitles = computed(() => new Map((streams.data ?? []).map((s) => [s.name, s.title || s.name])))
+  const streamTitle = (name: string) => streamTitles.value.get(name) ?? name
+  /** One select for where deliveries went: every webhook, then every stream. */
+  const targetOptions = computed(() => [
+    ...webhookOptions.value.map((o) => ({ label: o.label, value: `webhook:${o.value}` })),
+    ...[...streamTitles.value].map(([name, title]) => ({ label: __('Stream: {0}', [title]), value: `stream:${name}` })),
+  ])
+  const target = computed({
+    get: () => targetFilterValue(filters),
+    set: (value: string) => Object.assign(filters, fromTargetFilterValue(value)),
+  })
+
   onMounted(() => {
     load()
     webhooks.fetch().catch(() => null)
+    streams.fetch().catch(() => null)
   })
   onBeforeUnmount(() => clearTimeout(eventTypeTimer))
 
@@ -99,6 +117,9 @@ export function useDeliveries() {
     eventTypeInput,
     webhookOptions,
     webhookTitle,
+    streamTitle,
+    targetOptions,
+    target,
     rows,
     hasMore,
     loading: computed(() => list.loading),
