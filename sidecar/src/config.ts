@@ -94,6 +94,8 @@ const EnvSchema = z.object({
    * subscriber is cut off as a slow consumer. @defaultValue 1048576 (1 MiB)
    */
   STREAM_CLIENT_BUFFER_BYTES: z.coerce.number().int().min(16 * 1024).max(256 * 1024 * 1024).default(1024 * 1024),
+  // A cut-off slow consumer's close frame waits behind what it has not read; its socket is dropped after this.
+  STREAM_SLOW_CONSUMER_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(500),
   /** Delivery worker concurrency per process. @defaultValue 200 */
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(200),
   /**

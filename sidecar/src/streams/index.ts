@@ -25,7 +25,8 @@ export function createStreamsModule(ctx: Context): Module & { sink: StreamSink }
   });
   const metrics = createStreamMetrics(ctx.metrics.registry, hub);
   hub.useMetrics(metrics);
-  const deps = { store, hub, metrics, bound };
+  const limits = { bytes: bound, slowGraceMs: ctx.config.STREAM_SLOW_CONSUMER_GRACE_MS };
+  const deps = { store, hub, metrics, limits };
   return {
     name: 'streams',
     sink: createStreamSink(store, metrics),
@@ -33,7 +34,7 @@ export function createStreamsModule(ctx: Context): Module & { sink: StreamSink }
       sseRoutes(pub, deps);
       streamRoutes(priv, deps);
     },
-    upgrade: streamUpgradeHandler({ store, hub, bound, log: ctx.log }),
+    upgrade: streamUpgradeHandler({ store, hub, limits, log: ctx.log }),
     // Before HTTP closes: subscribers hold their connections open, and are told to come back.
     drain: () => hub.close(),
     async health() {

@@ -7,12 +7,13 @@ import type { StreamMetrics } from './metrics';
 import { EventId, MAX_EVENT_BYTES, PostEventsBody, StreamId, StreamInput, SubscribeQuery } from './schemas';
 import { SseSubscriber } from './sse';
 import type { StreamConfig, StreamStore } from './store';
+import type { SubscriberLimits } from './subscriber';
 
 export interface StreamRouteDeps {
   store: StreamStore;
   hub: StreamHub;
   metrics: StreamMetrics;
-  bound: number;
+  limits: SubscriberLimits;
 }
 
 /** CORS headers for an allowed browser Origin (none for other origins, so the browser refuses). */
@@ -111,7 +112,7 @@ export function sseRoutes(r: Router, deps: StreamRouteDeps): void {
     if (deps.hub.closing) throw new AppError('unavailable', 'The sidecar is shutting down; reconnect.', undefined, 1);
     // Without a resume point: events from now on, fixed before the client hears it is connected.
     const from = resumeFrom ?? (await deps.store.position(stream)).lastGeneratedId;
-    const sub = new SseSubscriber(res, stream, credential, deps.bound);
+    const sub = new SseSubscriber(res, stream, credential, deps.limits);
     sub.open();
     await deps.hub.subscribe(stream, sub, from);
   });

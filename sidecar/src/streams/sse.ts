@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Credential } from './auth';
 import type { StreamEvent } from './event';
-import { CLOSE_MESSAGES, Subscriber, type CloseReason } from './subscriber';
+import { CLOSE_MESSAGES, Subscriber, type CloseReason, type SubscriberLimits } from './subscriber';
 
 /** Browsers reconnect after this (`retry:`) unless the sidecar says otherwise. */
 export const SSE_RETRY_MS = 2000;
@@ -28,9 +28,9 @@ export class SseSubscriber extends Subscriber {
     private readonly res: ServerResponse,
     stream: string,
     credential: Credential,
-    bound: number,
+    limits: SubscriberLimits,
   ) {
-    super('sse', stream, credential, bound);
+    super('sse', stream, credential, limits);
     res.on('close', () => this.close('closed'));
   }
 
@@ -64,7 +64,7 @@ export class SseSubscriber extends Subscriber {
 
   /** A comment only on a connection that carried no event since the last one: it exists to keep idle ones open. */
   heartbeat(): CloseReason | null {
-    if (this.buffered() > this.bound) return 'slow_consumer';
+    if (this.buffered() > this.limits.bytes) return 'slow_consumer';
     if (!this.sentSinceHeartbeat) this.raw(': heartbeat\n\n');
     this.sentSinceHeartbeat = false;
     return null;
@@ -77,6 +77,6 @@ export class SseSubscriber extends Subscriber {
     this.res.end();
     // A consumer that does not read never lets that frame out: drop its buffer soon.
     const socket = this.socket;
-    setTimeout(() => socket?.destroy(), reason === 'slow_consumer' ? 500 : 3000).unref();
+    setTimeout(() => socket?.destroy(), reason === 'slow_consumer' ? this.limits.slowGraceMs : 3000).unref();
   }
 }

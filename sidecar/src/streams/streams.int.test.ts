@@ -169,7 +169,9 @@ describe('streams: configuration, auth, resume', () => {
 
   it('cuts off consumers that do not keep up (SSE and WebSocket), with a reason, and counts the drops', async () => {
     // Pings every minute here, so a paused WebSocket is cut off for its buffer, not as a dead peer.
-    const quiet = await startTestSidecar({ STREAM_HEARTBEAT_MS: '60000', STREAM_CLIENT_BUFFER_BYTES: String(64 * 1024) });
+    const quiet = await startTestSidecar({ STREAM_HEARTBEAT_MS: '60000', STREAM_CLIENT_BUFFER_BYTES: String(64 * 1024),
+      // The test reads the close frame only after it has seen the drops in /metrics: give it time on a loaded machine.
+      STREAM_SLOW_CONSUMER_GRACE_MS: '30000' });
     try {
       const s = 'slow';
       await quiet.api(`/v1/streams/${s}`, { method: 'PUT', json: { token_hashes: [hashToken(TOKEN)], max_len: 20 } });

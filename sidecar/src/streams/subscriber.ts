@@ -8,6 +8,12 @@ import type { TokenFilter } from './schemas';
  * Why a subscriber was closed by the sidecar. Sent to it (SSE `event: error`, WebSocket close
  * reason) and counted in `sidecar_stream_drops_total` except `shutdown` and `closed`.
  */
+/** STREAM_CLIENT_BUFFER_BYTES, and how long a cut-off slow consumer gets to read its close frame. */
+export interface SubscriberLimits {
+  bytes: number;
+  slowGraceMs: number;
+}
+
 export type CloseReason = 'slow_consumer' | 'dead_peer' | 'token_revoked' | 'unavailable' | 'shutdown' | 'closed';
 
 export const CLOSE_MESSAGES: Record<CloseReason, string> = {
@@ -48,7 +54,7 @@ export abstract class Subscriber {
     readonly transport: Transport,
     readonly stream: string,
     credential: Credential,
-    protected readonly bound: number,
+    protected readonly limits: SubscriberLimits,
   ) {
     this.tokenHash = credential.tokenHash;
     this.filter = credential.filter;
@@ -90,7 +96,7 @@ export abstract class Subscriber {
         continue;
       }
       if (pauseAt !== undefined && pending > pauseAt) break;
-      if (pending > this.bound) {
+      if (pending > this.limits.bytes) {
         this.close('slow_consumer');
         this.sentByLastWrite = sent;
         return n;

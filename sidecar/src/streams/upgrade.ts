@@ -9,6 +9,7 @@ import { authenticate, originAllowed, presentedToken } from './auth';
 import type { StreamHub } from './fanout';
 import { StreamId, SubscribeQuery } from './schemas';
 import type { StreamStore } from './store';
+import type { SubscriberLimits } from './subscriber';
 import { WsSubscriber } from './ws';
 
 const WS_PATH = /^\/v1\/streams\/([^/]+)\/ws$/;
@@ -27,7 +28,7 @@ function refuse(socket: Duplex, err: AppError): void {
  * sees upgrades). The same token rules as SSE, plus an Origin check for browsers (WebSockets
  * have no CORS). Returns false for paths it does not serve.
  */
-export function streamUpgradeHandler(deps: { store: StreamStore; hub: StreamHub; bound: number; log: Logger }) {
+export function streamUpgradeHandler(deps: { store: StreamStore; hub: StreamHub; limits: SubscriberLimits; log: Logger }) {
   // Subscribers send nothing but control frames: a small payload cap keeps a peer from filling memory.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false });
   return (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
@@ -51,7 +52,7 @@ export function streamUpgradeHandler(deps: { store: StreamStore; hub: StreamHub;
       // Without a resume point: events from now on, fixed before the client hears it is connected.
       const from = query.last_event_id ?? (await deps.store.position(stream)).lastGeneratedId;
       wss.handleUpgrade(req, socket, head, (ws) => {
-        void deps.hub.subscribe(stream, new WsSubscriber(ws, socket, stream, credential, deps.bound), from);
+        void deps.hub.subscribe(stream, new WsSubscriber(ws, socket, stream, credential, deps.limits), from);
       });
     })().catch((err: unknown) => {
       if (err instanceof AppError) return refuse(socket, err);

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import type { Credential } from './auth';
 import type { StreamEvent } from './event';
-import { CLOSE_MESSAGES, Subscriber, type CloseReason } from './subscriber';
+import { CLOSE_MESSAGES, Subscriber, type CloseReason, type SubscriberLimits } from './subscriber';
 
 /** WebSocket close codes by reason: 4008 is 1008 (policy) for a slow consumer, told apart. */
 const CLOSE_CODES: Record<Exclude<CloseReason, 'closed' | 'dead_peer'>, number> = {
@@ -28,9 +28,9 @@ export class WsSubscriber extends Subscriber {
     private readonly socket: Duplex,
     stream: string,
     credential: Credential,
-    bound: number,
+    limits: SubscriberLimits,
   ) {
-    super('ws', stream, credential, bound);
+    super('ws', stream, credential, limits);
     ws.on('pong', () => (this.alive = true));
     ws.on('close', () => this.close('closed'));
     // An error (bad frame, reset) is followed by 'close'; listening keeps it from being thrown.
@@ -67,7 +67,7 @@ export class WsSubscriber extends Subscriber {
 
   heartbeat(): CloseReason | null {
     if (!this.alive) return 'dead_peer';
-    if (this.buffered() > this.bound) return 'slow_consumer';
+    if (this.buffered() > this.limits.bytes) return 'slow_consumer';
     this.alive = false;
     this.ws.ping();
     return null;
@@ -78,6 +78,6 @@ export class WsSubscriber extends Subscriber {
     if (reason === 'dead_peer' || reason === 'closed') return void this.ws.terminate();
     this.ws.close(CLOSE_CODES[reason], CLOSE_MESSAGES[reason]);
     // The close frame queues behind what the peer has not read: do not wait on it for long.
-    setTimeout(() => this.ws.terminate(), reason === 'slow_consumer' ? 500 : 3000).unref();
+    setTimeout(() => this.ws.terminate(), reason === 'slow_consumer' ? this.limits.slowGraceMs : 3000).unref();
   }
 }
