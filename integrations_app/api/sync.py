@@ -60,6 +60,13 @@ def get_records(doctype: str, names: list) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
+def find_records(profile_id: str, doctype: str, field: str, values: list) -> dict:
+	require_sidecar()
+	_profile_for_engine(profile_id, doctype)
+	return local_store.find_records(doctype, field, values)
+
+
+@frappe.whitelist(methods=["POST"])
 def upsert_records(profile_id: str, doctype: str, records: list) -> dict:
 	require_sidecar()
 	_profile_for_engine(profile_id, doctype)
