@@ -173,6 +173,20 @@ class TestFiltersAndCron(unittest.TestCase):
 			with self.subTest(text=text), self.assertRaisesRegex(profile.ProfileError, message):
 				profile.parse_filters(text, "F", True)
 
+	def test_match_on_pairs_a_local_field_with_a_remote_one(self):
+		self.assertIsNone(build(link_ids={"groups": "groups"})["match_on"])
+		config = build({"match_on": '{"local_field": "customer_name", "remote_field": "contact.email"}'}, local_fields={"customer_name", "territory", "credit_limit", "customer_group"}, link_ids={"groups": "groups"})
+		self.assertEqual(config["match_on"], {"local_field": "customer_name", "remote_field": "contact.email"})
+		for text, message in (
+			("{", "not JSON"),
+			('{"local_field": "customer_name"}', "remote_field"),
+			('{"local_field": "customer_name", "remote_field": "name", "x": 1}', "remote_field"),
+			('{"local_field": "nope", "remote_field": "name"}', "no field 'nope'"),
+			('{"local_field": "customer_name", "remote_field": "a b"}', "not a remote field"),
+		):
+			with self.subTest(text=text), self.assertRaisesRegex(profile.ProfileError, message):
+				build({"match_on": text}, local_fields={"customer_name", "territory", "credit_limit", "customer_group"}, link_ids={"groups": "groups"})
+
 	def test_cron(self):
 		for good in ("* * * * *", "*/15 * * * *", "0 9-17 * * mon-fri", "5,35 */2 1 jan,jul 0", "  0  0 * * 7 "):
 			with self.subTest(good=good):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 KINDS = {"incremental": "Incremental", "full": "Full", "retry_failed": "Retry Failed", "changes": "Changes", "record": "Record"}
 STATUSES = {"queued": "Queued", "running": "Running", "succeeded": "Succeeded", "failed": "Failed", "cancelled": "Cancelled"}
 PHASES = ("pull", "push", "local_deletes", "remote_deletes", "done")
-COUNTS = ("seen", "created", "updated", "deleted", "skipped", "failed", "conflicts")
+COUNTS = ("seen", "created", "linked", "updated", "deleted", "skipped", "failed", "conflicts")
 FINAL = ("Succeeded", "Failed", "Cancelled")
 CURSORS = ("local_cursor", "remote_cursor", "deleted_cursor")
 MAX_ERROR = 1000

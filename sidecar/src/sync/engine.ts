@@ -1,3 +1,4 @@
+import { redactSnippet } from '../connections/redact';
 import { Links } from './links';
 import {
   getPath, hashCanon, localCanon, matchesFilters, remoteCanon, same, timestampMs, toLocalValues, toRemoteBody, TransformError, type Canon, type Doc,
@@ -24,6 +25,8 @@ export interface EngineDeps {
   /** Progress and conflicts for desk (realtime); never throws. */
   progress(run: Run): void;
   conflict(item: { profile_id: string; local_name: string | null; external_id: string | null; fields: string[]; detected_at: string }): void;
+  /** The secret values of the profile's connection: never in an error a Sync Log row or run keeps. */
+  secrets(p: Profile): string[];
   /** Remote writes in flight per page. @defaultValue 16 */
   remoteConcurrency?: number;
 }
@@ -270,6 +273,13 @@ export class SyncEngine {
       if (!item.remote && log.local_name && p.deletes.pull && p.direction !== 'push' && p.deletes.remote_rule !== 'none') return this.deleteLocal(run, p, [log]);
     }
     await this.reconcileItems(run, p, [item], item.local ? 'local' : 'remote');
+  }
+
+  /** Whether either side holds the record (a resync of one with no Sync Log row yet); a side that cannot be read may. */
+  async exists(profileId: string, p: Profile, ref: RecordRef): Promise<boolean> {
+    const local = ref.local_name ? this.d.local.getRecords(p.local_doctype, [ref.local_name]).then((m) => m.size > 0, () => true) : false;
+    const remote = ref.external_id ? this.d.remote(profileId, p).getMany([ref.external_id]).then((m) => m.size > 0, () => true) : false;
+    return (await local) || (await remote);
   }
 
   async findLog(profileId: string, ref: RecordRef): Promise<SyncLog | null> {
@@ -555,7 +565,7 @@ export class SyncEngine {
     const retryable = !(err instanceof RecordError) || err.retryable;
     const auto = attempts < p.max_attempts;
     const at = now();
-    const message = (err as Error).message.slice(0, 1000);
+    const message = this.redact(p, (err as Error).message).slice(0, 1000);
     return {
       local_name: base.local_name ?? prev.local_name,
       external_id: base.external_id ?? prev.external_id,
@@ -567,6 +577,14 @@ export class SyncEngine {
       run_id: run.run_id,
       events: [{ at, action: 'attempt', status: 'Failed', detail: message }],
     };
+  }
+
+  /**
+   * Error text as Sync Log rows and runs keep it (people read it in desk): the connection's
+   * secrets, and anything shaped like a credential a remote answer echoed, replaced.
+   */
+  redact(p: Profile, text: string): string {
+    return redactSnippet(text, this.d.secrets(p));
   }
 
   private async retryLater(run: Run, p: Profile, rows: SyncLog[]): Promise<void> {

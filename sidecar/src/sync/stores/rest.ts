@@ -129,7 +129,7 @@ export class RestStore implements RemoteStore {
 }
 
 export function failure(status: number, json: unknown, what: string): RecordError {
-  const detail = json && typeof json === 'object' ? JSON.stringify(json).slice(0, 300) : '';
+  const detail = json && typeof json === 'object' ? JSON.stringify(json).slice(0, 2000) : '';
   const retryable = status >= 500 || status === 408 || status === 429;
   const code = status === 400 || status === 409 || status === 417 || status === 422 ? 'validation' : `http_${status}`;
   return new RecordError(`remote ${what} answered ${status}${detail ? `: ${detail}` : ''}`, code, retryable);
