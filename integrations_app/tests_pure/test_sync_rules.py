@@ -228,6 +228,18 @@ class TestLogRows(unittest.TestCase):
 		self.assertEqual(len(row.events), 1)
 		self.assertNotIn("remote_hash", row.values)  # not sent: left as it is
 
+	def test_errors_echoing_credentials_are_stored_redacted(self):
+		echoed = 'remote create answered 422: {"error":"bad","api_key":"sk_live_abc123","headers":{"Authorization":"Bearer eyJhbGciOi.xyz"}} retry at /c?token=t0k3n&page=2; sent token abcdef123:fedcba987'
+		row = logs.parse_row({"external_id": "1", "status": "Failed", "error": echoed, "events": [{"action": "attempt", "detail": echoed}]})
+		for kept in (row.values["error"], row.events[0]["detail"]):
+			for secret in ("sk_live_abc123", "eyJhbGciOi", "t0k3n", "abcdef123", "fedcba987"):
+				self.assertNotIn(secret, kept)
+			self.assertIn('"error":"bad"', kept)
+			self.assertIn("page=2", kept)
+		self.assertEqual(logs.parse_row({"external_id": "1", "error": "remote update answered 500"}).values["error"], "remote update answered 500")
+		run = runs.parse_run({**TestRuns.RUN, "error": "listing answered 401: Authorization: Basic dXNlcjpwYXNzd29yZA=="})
+		self.assertEqual(run.values["error"], "listing answered 401: Authorization: Basic [redacted]")
+
 	def test_bad_rows(self):
 		for raw, message in (
 			({}, "local_name or external_id"),
