@@ -118,13 +118,12 @@ def find_records(doctype: str, field: str, values, limit_per_value: int = 2) -> 
 		raise StoreError("values must be strings")
 	if not values:
 		return {"records": []}
-	rows = frappe.get_all(doctype, filters={field: ("in", values)}, fields=["name", field], order_by="name asc", limit=len(values) * 10)
-	kept, per_value = [], {}
-	for row in rows:
-		key = str(row.get(field))
-		if per_value.get(key, 0) < int(limit_per_value):
-			per_value[key] = per_value.get(key, 0) + 1
-			kept.append(row.name)
+	# Ranked per value, so a value many records hold cannot crowd the others out of the answer.
+	kept = frappe.db.sql_list(
+		f"""select `name` from (select `name`, row_number() over (partition by `{field}` order by `name`) as `n`
+		from `tab{doctype}` where `{field}` in %s) ranked where `n` <= %s order by `name`""",
+		(tuple(values), int(limit_per_value)),
+	)
 	return {"records": _records(doctype, kept)}
 
 
