@@ -13,6 +13,7 @@ from integrations_app.sync import errors
 from integrations_app.sync import runs
 from integrations_app.sync.rules import conflicts as conflict_rules
 from integrations_app.sync.rules import history
+from integrations_app.sync.rules import profile as profile_rules
 from integrations_app.sync.rules import runs as run_rules
 from integrations_app.sync.rules.profile import ProfileError
 
@@ -29,6 +30,7 @@ PROFILE_FIELDS = [
 	"mode",
 	"schedule_cron",
 	"conflict_strategy",
+	"match_on",
 	"last_run",
 	"last_run_status",
 	"last_run_at",
@@ -76,6 +78,7 @@ def list_profiles(names: list[str]) -> list[dict]:
 				**p,
 				"last_run_at": iso(p.last_run_at),
 				"remote": p.remote_doctype if p.remote_type == "Frappe Site" else p.list_path,
+				"match_on": _match_on(p.match_on),
 				"last_run": run_view(last_runs[p.last_run]) if p.last_run in last_runs else None,
 				"active_run": run_view(active[p.name]) if p.name in active else None,
 				"failed": waiting.get(p.name, {}).get("Failed", 0),
@@ -83,6 +86,14 @@ def list_profiles(names: list[str]) -> list[dict]:
 			}
 		)
 	return out
+
+
+def _match_on(text: str | None) -> dict | None:
+	"""The saved key pair as the page shows it; what does not parse was refused on save, so None."""
+	try:
+		return profile_rules.build_match_on(text, None)
+	except profile_rules.ProfileError:
+		return None
 
 
 def list_runs(profile: str, limit: int) -> list[dict]:
