@@ -12,7 +12,7 @@ from frappe import _
 
 from integrations_app.permissions import require_manager, require_sidecar
 from integrations_app.sync import config as cfg
-from integrations_app.sync import desk, local_store, runs, sync_log
+from integrations_app.sync import desk, errors, local_store, runs, sync_log
 from integrations_app.sync.rules.logs import LogRowError
 from integrations_app.sync.rules.profile import ProfileError
 from integrations_app.sync.rules.runs import RunError
@@ -57,6 +57,13 @@ def list_changes(profile_id: str, doctype: str, since: dict | None = None, limit
 def get_records(doctype: str, names: list) -> dict:
 	require_sidecar()
 	return local_store.get_records(doctype, names)
+
+
+@frappe.whitelist(methods=["POST"])
+def find_records(profile_id: str, doctype: str, field: str, values: list) -> dict:
+	require_sidecar()
+	_profile_for_engine(profile_id, doctype)
+	return local_store.find_records(doctype, field, values)
 
 
 @frappe.whitelist(methods=["POST"])
@@ -119,6 +126,8 @@ def report_run(profile_id: str, run: dict) -> dict:
 
 def _profile(profile: str, ptype: str = "read"):
 	require_manager()
+	if not isinstance(profile, str) or not frappe.db.exists(cfg.PROFILE, profile):
+		raise errors.profile_not_found(profile)
 	doc = frappe.get_doc(cfg.PROFILE, profile)
 	doc.check_permission(ptype)
 	return doc
@@ -126,6 +135,8 @@ def _profile(profile: str, ptype: str = "read"):
 
 def _log(log: str, ptype: str = "read"):
 	require_manager()
+	if not isinstance(log, str) or not frappe.db.exists(cfg.LOG, log):
+		raise errors.SyncRecordNotFound(_("Sync Log row {0} does not exist (the profile was deleted, or the row purged)").format(log))
 	row = frappe.get_doc(cfg.LOG, log)
 	row.check_permission("read")
 	_profile(row.profile, ptype)

@@ -6,12 +6,14 @@ a conflict). Times go out as UTC ISO-8601; the caller has checked permissions.""
 import frappe
 from frappe import _
 
-from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarNotFound, SidecarRequestError
+from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarNotFound
 from integrations_app.sitetime import to_iso_utc
 from integrations_app.sync import config as cfg
+from integrations_app.sync import errors
 from integrations_app.sync import runs
 from integrations_app.sync.rules import conflicts as conflict_rules
 from integrations_app.sync.rules import history
+from integrations_app.sync.rules import profile as profile_rules
 from integrations_app.sync.rules import runs as run_rules
 from integrations_app.sync.rules.profile import ProfileError
 
@@ -28,6 +30,7 @@ PROFILE_FIELDS = [
 	"mode",
 	"schedule_cron",
 	"conflict_strategy",
+	"match_on",
 	"last_run",
 	"last_run_status",
 	"last_run_at",
@@ -75,6 +78,7 @@ def list_profiles(names: list[str]) -> list[dict]:
 				**p,
 				"last_run_at": iso(p.last_run_at),
 				"remote": p.remote_doctype if p.remote_type == "Frappe Site" else p.list_path,
+				"match_on": _match_on(p.match_on),
 				"last_run": run_view(last_runs[p.last_run]) if p.last_run in last_runs else None,
 				"active_run": run_view(active[p.name]) if p.name in active else None,
 				"failed": waiting.get(p.name, {}).get("Failed", 0),
@@ -82,6 +86,14 @@ def list_profiles(names: list[str]) -> list[dict]:
 			}
 		)
 	return out
+
+
+def _match_on(text: str | None) -> dict | None:
+	"""The saved key pair as the page shows it; what does not parse was refused on save, so None."""
+	try:
+		return profile_rules.build_match_on(text, None)
+	except profile_rules.ProfileError:
+		return None
 
 
 def list_runs(profile: str, limit: int) -> list[dict]:
@@ -99,7 +111,7 @@ def _call(profile: str, action):
 	try:
 		return action(client)
 	except SidecarNotFound as e:
-		if e.code not in (None, "not_found", "profile_not_found"):
+		if e.code not in (None, errors.SyncProfileNotFound.code):
 			raise
 		try:
 			cfg.push_profile(profile, client)
@@ -109,9 +121,16 @@ def _call(profile: str, action):
 		return action(client)
 
 
-def _sidecar_error(e: SidecarError):
-	if isinstance(e, SidecarRequestError) and e.code == "profile_disabled":
+def _sidecar_error(e: SidecarError, profile: str, record: dict | None = None):
+	"""The sidecar's refusal as the error a person can act on (each code its own class)."""
+	if e.code == "profile_disabled":
 		frappe.throw(_("The profile is disabled: enable it first"))
+	if e.code == errors.SyncProfileNotFound.code:
+		raise errors.profile_not_found(profile, by_sidecar=True)
+	if e.code == errors.SyncRecordNotFound.code:
+		raise errors.record_not_found((record or {}).get("local_name"), (record or {}).get("external_id"))
+	if e.code == errors.ConflictAlreadyResolved.code:
+		raise errors.already_resolved(_("no longer in conflict"))
 	frappe.throw(str(e), title=_("Sidecar"))
 
 
@@ -121,7 +140,7 @@ def start_run(profile: str, kind: str) -> dict:
 	try:
 		answer = _call(profile, lambda c: c.start_sync_run(profile, kind))
 	except SidecarError as e:
-		_sidecar_error(e)
+		_sidecar_error(e, profile)
 	return _keep_run(profile, answer)
 
 
@@ -129,7 +148,7 @@ def retry_failed(profile: str) -> dict:
 	try:
 		answer = _call(profile, lambda c: c.retry_failed_sync(profile))
 	except SidecarError as e:
-		_sidecar_error(e)
+		_sidecar_error(e, profile)
 	return _keep_run(profile, answer)
 
 
@@ -154,7 +173,7 @@ def resync_record(profile: str, local_name: str | None, external_id: str | None)
 	try:
 		return _call(profile, lambda c: c.resync_record(profile, body))
 	except SidecarError as e:
-		_sidecar_error(e)
+		_sidecar_error(e, profile, body)
 
 
 # --- the conflict queue and the per-record timeline
@@ -205,7 +224,7 @@ def conflict_view(log) -> dict:
 
 def resolve(log, take: str, values) -> dict:
 	if log.status != "Conflict":
-		frappe.throw(_("This record is no longer in conflict (it is {0})").format(log.status))
+		raise errors.already_resolved(log.status)
 	conflict = conflict_rules.parse_conflict(log.conflict)
 	try:
 		merged = conflict_rules.check_resolution(conflict, take, values)
@@ -216,12 +235,8 @@ def resolve(log, take: str, values) -> dict:
 		body["values"] = merged
 	try:
 		return _call(log.profile, lambda c: c.resolve_sync_conflict(log.profile, body))
-	except SidecarRequestError as e:
-		if e.code == "not_in_conflict":
-			frappe.throw(_("The sidecar says this record is no longer in conflict; reload the queue"))
-		_sidecar_error(e)
 	except SidecarError as e:
-		_sidecar_error(e)
+		_sidecar_error(e, log.profile, body)
 
 
 def timeline(log) -> dict:

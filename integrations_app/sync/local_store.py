@@ -15,7 +15,7 @@ import frappe
 from frappe.utils import get_datetime
 
 from integrations_app.sitetime import to_iso_utc
-from integrations_app.sync.config import NO_VALUE_TYPES, PROFILE, STANDARD_FIELDS
+from integrations_app.sync.config import NO_VALUE_TYPES, PROFILE, STANDARD_FIELDS, local_fieldnames
 
 MAX_BATCH = 1000
 IDEMPOTENCY_TTL_S = 86_400  # how long a repeated insert is recognised (docs/sync.md §2)
@@ -105,6 +105,26 @@ def get_records(doctype: str, names) -> dict:
 	names = _check_batch(names, "names")
 	found = set(frappe.get_all(doctype, filters={"name": ("in", names)}, pluck="name")) if names else set()
 	return {"records": _records(doctype, [n for n in names if n in found]), "missing": [n for n in names if n not in found]}
+
+
+def find_records(doctype: str, field: str, values, limit_per_value: int = 2) -> dict:
+	"""Records whose `field` holds one of `values` (a profile's `match_on` key, docs/sync.md §4):
+	{records: [...]}, at most `limit_per_value` per value, enough to tell one match from several."""
+	check_synced(doctype)
+	values = _check_batch(values, "values")
+	if not isinstance(field, str) or field not in local_fieldnames(doctype):
+		raise StoreError(f"{doctype} has no field {field!r} to match on")
+	if not all(isinstance(v, str) for v in values):
+		raise StoreError("values must be strings")
+	if not values:
+		return {"records": []}
+	# Ranked per value, so a value many records hold cannot crowd the others out of the answer.
+	kept = frappe.db.sql_list(
+		f"""select `name` from (select `name`, row_number() over (partition by `{field}` order by `name`) as `n`
+		from `tab{doctype}` where `{field}` in %s) ranked where `n` <= %s order by `name`""",
+		(tuple(values), int(limit_per_value)),
+	)
+	return {"records": _records(doctype, kept)}
 
 
 def _records(doctype: str, names: list[str]) -> list[dict]:

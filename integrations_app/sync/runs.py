@@ -71,6 +71,7 @@ RUN_FIELDS = [
 	"seen",
 	"total",
 	"created",
+	"linked",
 	"updated",
 	"deleted",
 	"skipped",

@@ -213,6 +213,17 @@ def configure_sidecar(url: str, token: str = "test-sidecar-token") -> None:
 	frappe.clear_document_cache("Integration Settings", "Integration Settings")
 
 
+@contextmanager
+def configured_sidecar(respond=None, keep_alive: bool = False):
+	"""A FakeSidecar the site is configured to call, answering with `respond` (the stock answers
+	when None); yields it, its `requests` recorded."""
+	with FakeSidecar(keep_alive=keep_alive) as sidecar:
+		if respond is not None:
+			sidecar.respond = respond
+		configure_sidecar(sidecar.url)
+		yield sidecar
+
+
 def make_webhook(events=("after_insert",), reference_doctype="ToDo", **fields):
 	doc = frappe.get_doc(
 		{

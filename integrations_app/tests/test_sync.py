@@ -14,6 +14,7 @@ from integrations_app.api import sync as api
 from integrations_app.outbound import outbox
 from integrations_app.sidecar import config_sync, handoff
 from integrations_app.sync import config as sync_config
+from integrations_app.sync.errors import ConflictAlreadyResolved, SyncProfileNotFound, SyncRecordNotFound
 from integrations_app.sync.rules import history
 from integrations_app.tests.helpers import (
 	DELIVERY,
@@ -23,6 +24,7 @@ from integrations_app.tests.helpers import (
 	IntegrationsTestCase,
 	as_sidecar,
 	configure_sidecar,
+	configured_sidecar,
 	flush,
 	make_todo,
 	simulated_transactions,
@@ -36,7 +38,7 @@ RUN = "Integration Sync Run"
 CONNECTION = "Integration Connection"
 
 engine = {name: as_sidecar(getattr(api, name)) for name in (
-	"get_profile", "list_changes", "get_records", "upsert_records", "delete_records", "list_deleted",
+	"get_profile", "list_changes", "get_records", "find_records", "upsert_records", "delete_records", "list_deleted",
 	"get_sync_logs", "list_sync_logs", "write_sync_logs", "report_run",
 )}
 
@@ -113,8 +115,7 @@ class SyncTestCase(IntegrationsTestCase):
 
 class TestProfileConfig(SyncTestCase):
 	def test_save_puts_the_contract_json_after_commit(self):
-		with FakeSidecar() as sidecar:
-			configure_sidecar(sidecar.url)
+		with configured_sidecar() as sidecar:
 			profile = make_profile(mode="Scheduled", schedule_cron="*/15 * * * *", local_filters='{"status": "Open"}')
 			self.assertEqual(sidecar.requests, [], "nothing before the commit")
 			run_pushes()
@@ -129,12 +130,12 @@ class TestProfileConfig(SyncTestCase):
 		self.assertEqual([f["local_field"] for f in body["fields"]], ["description", "status", "priority"])
 		self.assertEqual(body["fields"][1]["rule"], "prefer_remote_unless_blank")
 		self.assertEqual(body["fields"][2]["transform"], {"type": "value_map", "map": {"High": "urgent"}})
+		self.assertIsNone(body["match_on"])
 		self.assertNotIn("key:secret", json.dumps(body), "the connection's credential stays with the connection")
 		self.assertEqual(frappe.db.get_value(PROFILE, profile.name, "sidecar_synced"), 1)
 
 	def test_disable_and_delete_remove_it_from_the_sidecar_and_purge_its_log(self):
-		with FakeSidecar() as sidecar:
-			configure_sidecar(sidecar.url)
+		with configured_sidecar() as sidecar:
 			profile = make_profile()
 			run_pushes()
 			profile.enabled = 0
@@ -158,8 +159,7 @@ class TestProfileConfig(SyncTestCase):
 		self.assertEqual((frappe.db.count(LOG, {"profile": "todo-sync"}), frappe.db.count(RUN, {"profile": "todo-sync"})), (0, 0))
 
 	def test_uninstall_deletes_it_from_the_sidecar(self):
-		with FakeSidecar() as sidecar:
-			configure_sidecar(sidecar.url)
+		with configured_sidecar() as sidecar:
 			make_profile()
 			self.assertEqual(uninstall.remove_sidecar_endpoints(), [])
 		self.assertIn(("DELETE", "/v1/sync/profiles/todo-sync"), [(r["method"], r["path"]) for r in sidecar.requests])
@@ -169,8 +169,7 @@ class TestProfileConfig(SyncTestCase):
 		profile = make_profile()
 		run_pushes()
 		self.assertEqual(frappe.db.get_value(PROFILE, profile.name, "sidecar_synced"), 0)
-		with FakeSidecar() as sidecar:
-			configure_sidecar(sidecar.url)
+		with configured_sidecar() as sidecar:
 			outbox.repush_unacked()
 		self.assertIn(("PUT", "/v1/sync/profiles/todo-sync"), [(r["method"], r["path"]) for r in sidecar.requests])
 
@@ -292,6 +291,19 @@ class TestEngineMethods(SyncTestCase):
 		# a lookback re-reads rows at and just before the cursor
 		again = engine["list_changes"](profile_id="todo-sync", doctype="ToDo", since={"modified": stamp, "name": names[2]}, limit=10, lookback_s=60)
 		self.assertLessEqual(set(names), {r["name"] for r in again["records"]})
+
+	def test_find_records_answers_the_holders_of_each_key_value_two_at_most(self):
+		twins = [make_todo("match twin") for _ in range(3)]
+		alone = make_todo("match alone")
+		found = engine["find_records"](profile_id="todo-sync", doctype="ToDo", field="description", values=["match twin", "match alone", "match none"])
+		names = [r["name"] for r in found["records"]]
+		self.assertEqual(len([n for n in names if n in {t.name for t in twins}]), 2, "two are enough to tell several from one")
+		self.assertIn(alone.name, names)
+		self.assertEqual(found["records"][names.index(alone.name)]["doc"]["description"], "match alone")
+		with self.assertRaisesRegex(frappe.ValidationError, "no field 'nope'"):
+			engine["find_records"](profile_id="todo-sync", doctype="ToDo", field="nope", values=["x"])
+		with self.assertRaisesRegex(frappe.ValidationError, "syncs ToDo, not Note"):
+			engine["find_records"](profile_id="todo-sync", doctype="Note", field="title", values=["x"])
 
 	def test_upsert_writes_each_record_alone_and_answers_per_record(self):
 		existing = make_todo("before")
@@ -426,9 +438,7 @@ class TestDesk(SyncTestCase):
 		frappe.set_user(IM_USER)
 		[listed] = [p for p in api.list_profiles() if p["name"] == "todo-sync"]
 		self.assertEqual((listed["failed"], listed["conflicts"], listed["active_run"]), (1, 1, None))
-		with FakeSidecar() as sidecar:
-			sidecar.respond = resolve_answer
-			configure_sidecar(sidecar.url)
+		with configured_sidecar(resolve_answer) as sidecar:
 			run = api.run_now(profile="todo-sync", kind="full")
 			self.assertEqual((run["run_id"], run["kind"], run["status"], run["requested_by"]), ("run-desk", "Full", "Queued", IM_USER))
 			self.assertEqual(api.list_runs(profile="todo-sync")[0]["run_id"], "run-desk")
@@ -451,16 +461,34 @@ class TestDesk(SyncTestCase):
 	def test_a_sidecar_that_does_not_know_the_profile_gets_it_then_the_action_is_repeated(self):
 		def respond(method, path, body):
 			if path.endswith("/runs") and not any(r["method"] == "PUT" for r in sidecar.requests):
-				return 404, {"error": {"code": "not_found", "message": "unknown profile"}}
+				return 404, {"error": {"code": "sync_profile_not_found", "message": "unknown profile"}}
 			return resolve_answer(method, path, body)
 
-		with FakeSidecar() as sidecar:
-			sidecar.respond = respond
-			configure_sidecar(sidecar.url)
+		with configured_sidecar(respond) as sidecar:
 			api.run_now(profile="todo-sync")
 		self.assertEqual([(r["method"], r["path"]) for r in sidecar.requests], [
 			("POST", "/v1/sync/profiles/todo-sync/runs"), ("PUT", "/v1/sync/profiles/todo-sync"), ("POST", "/v1/sync/profiles/todo-sync/runs"),
 		])
+
+	def test_each_sidecar_refusal_is_its_own_error(self):
+		"""An unknown profile, an unknown record and a settled conflict: a class and a message each."""
+		answers = {
+			"sync_record_not_found": (404, SyncRecordNotFound, "No record local T-9 in this profile"),
+			"conflict_already_resolved": (409, ConflictAlreadyResolved, "already resolved"),
+			"sync_profile_not_found": (404, SyncProfileNotFound, "sidecar does not know sync profile todo-sync"),
+		}
+		for code, (status, error, message) in answers.items():
+			with self.subTest(code=code), configured_sidecar(lambda method, path, body, code=code, status=status: (status, {"error": {"code": code, "message": "x"}})):
+				with self.assertRaisesRegex(error, message) as raised:
+					if code == "conflict_already_resolved":
+						api.resolve_conflict(log=self.conflict, take="local")
+					else:
+						api.resync_record(profile="todo-sync", local_name="T-9")
+				self.assertEqual(raised.exception.http_status_code, status)
+		with self.assertRaises(SyncProfileNotFound):
+			api.run_now(profile="no-such-profile")
+		with self.assertRaises(SyncRecordNotFound):
+			api.record_timeline(log="no-such-row")
 
 	def test_conflict_queue_and_timeline(self):
 		[row] = api.list_conflicts(profile="todo-sync")
@@ -471,7 +499,7 @@ class TestDesk(SyncTestCase):
 		self.assertEqual([r["external_id"] for r in failed], ["R-2"])
 		self.assertEqual([r["external_id"] for r in api.list_records(profile="todo-sync", search="R-1")], ["R-1"])
 		frappe.db.set_value(LOG, self.conflict, "status", "Synced")
-		with self.assertRaisesRegex(frappe.ValidationError, "no longer in conflict"):
+		with self.assertRaisesRegex(ConflictAlreadyResolved, "already resolved: the record is Synced"):
 			api.resolve_conflict(log=self.conflict, take="local")
 
 	def test_a_user_without_a_manager_role_is_refused(self):

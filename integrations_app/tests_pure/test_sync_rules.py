@@ -173,6 +173,20 @@ class TestFiltersAndCron(unittest.TestCase):
 			with self.subTest(text=text), self.assertRaisesRegex(profile.ProfileError, message):
 				profile.parse_filters(text, "F", True)
 
+	def test_match_on_pairs_a_local_field_with_a_remote_one(self):
+		self.assertIsNone(build(link_ids={"groups": "groups"})["match_on"])
+		config = build({"match_on": '{"local_field": "customer_name", "remote_field": "contact.email"}'}, local_fields={"customer_name", "territory", "credit_limit", "customer_group"}, link_ids={"groups": "groups"})
+		self.assertEqual(config["match_on"], {"local_field": "customer_name", "remote_field": "contact.email"})
+		for text, message in (
+			("{", "not JSON"),
+			('{"local_field": "customer_name"}', "remote_field"),
+			('{"local_field": "customer_name", "remote_field": "name", "x": 1}', "remote_field"),
+			('{"local_field": "nope", "remote_field": "name"}', "no field 'nope'"),
+			('{"local_field": "customer_name", "remote_field": "a b"}', "not a remote field"),
+		):
+			with self.subTest(text=text), self.assertRaisesRegex(profile.ProfileError, message):
+				build({"match_on": text}, local_fields={"customer_name", "territory", "credit_limit", "customer_group"}, link_ids={"groups": "groups"})
+
 	def test_cron(self):
 		for good in ("* * * * *", "*/15 * * * *", "0 9-17 * * mon-fri", "5,35 */2 1 jan,jul 0", "  0  0 * * 7 "):
 			with self.subTest(good=good):
@@ -213,6 +227,18 @@ class TestLogRows(unittest.TestCase):
 		self.assertEqual(row.values["last_synced_at"], "2026-12-01T00:00:00Z")
 		self.assertEqual(len(row.events), 1)
 		self.assertNotIn("remote_hash", row.values)  # not sent: left as it is
+
+	def test_errors_echoing_credentials_are_stored_redacted(self):
+		echoed = 'remote create answered 422: {"error":"bad","api_key":"sk_live_abc123","headers":{"Authorization":"Bearer eyJhbGciOi.xyz"}} retry at /c?token=t0k3n&page=2; sent token abcdef123:fedcba987'
+		row = logs.parse_row({"external_id": "1", "status": "Failed", "error": echoed, "events": [{"action": "attempt", "detail": echoed}]})
+		for kept in (row.values["error"], row.events[0]["detail"]):
+			for secret in ("sk_live_abc123", "eyJhbGciOi", "t0k3n", "abcdef123", "fedcba987"):
+				self.assertNotIn(secret, kept)
+			self.assertIn('"error":"bad"', kept)
+			self.assertIn("page=2", kept)
+		self.assertEqual(logs.parse_row({"external_id": "1", "error": "remote update answered 500"}).values["error"], "remote update answered 500")
+		run = runs.parse_run({**TestRuns.RUN, "error": "listing answered 401: Authorization: Basic dXNlcjpwYXNzd29yZA=="})
+		self.assertEqual(run.values["error"], "listing answered 401: Authorization: Basic [redacted]")
 
 	def test_bad_rows(self):
 		for raw, message in (

@@ -6,27 +6,11 @@
  * record, resolve a conflict. Records are plain objects here instead of DocType rows; run rows
  * are written from the sidecar's answer, as `desk._keep_run` does, and from `report_run`.
  */
+import type { SyncProfileRow, SyncRun } from '../../frontend/src/types/api'
 import { frappeError, type MethodReply, type SiteCall, type Standin } from './standin-server'
 
-export interface SyncRunRecord {
-  name: string
-  run_id: string
-  profile: string
-  kind: string
-  status: string
-  phase: string | null
-  started_at: string | null
-  finished_at: string | null
-  requested_by: string | null
-  seen: number
-  total: number
-  created: number
-  updated: number
-  deleted: number
-  skipped: number
-  failed: number
-  conflicts: number
-  error: string | null
+/** A run row: the desk API's `SyncRun` (the SPA's own type) as stored, with its creation order. */
+export interface SyncRunRecord extends Omit<SyncRun, 'progress' | 'already_running'> {
   creation: number
 }
 
@@ -42,6 +26,7 @@ export interface SyncProfileRecord {
   mode: 'Real-time' | 'Batch' | 'Scheduled'
   schedule_cron: string | null
   conflict_strategy: string
+  match_on: SyncProfileRow['match_on']
   last_run: string | null
   sidecar_synced: 0 | 1
   field_map: Array<{ local_field: string; remote_field: string }>
@@ -73,10 +58,10 @@ export interface SyncSite {
 }
 
 const API = 'integrations_app.api.sync.'
-const KINDS: Record<string, string> = { incremental: 'Incremental', full: 'Full', retry_failed: 'Retry Failed', changes: 'Changes', record: 'Record' }
-const STATUSES: Record<string, string> = { queued: 'Queued', running: 'Running', succeeded: 'Succeeded', failed: 'Failed', cancelled: 'Cancelled' }
-const FINAL = new Set(['Succeeded', 'Failed', 'Cancelled'])
-const COUNTS = ['seen', 'created', 'updated', 'deleted', 'skipped', 'failed', 'conflicts'] as const
+const KINDS: Record<string, SyncRun['kind']> = { incremental: 'Incremental', full: 'Full', retry_failed: 'Retry Failed', changes: 'Changes', record: 'Record' }
+const STATUSES: Record<string, SyncRun['status']> = { queued: 'Queued', running: 'Running', succeeded: 'Succeeded', failed: 'Failed', cancelled: 'Cancelled' }
+const FINAL = new Set<string>(['Succeeded', 'Failed', 'Cancelled'])
+const COUNTS = ['seen', 'created', 'linked', 'updated', 'deleted', 'skipped', 'failed', 'conflicts'] as const
 
 export function serveSync(site: Standin, options: { sidecarUrl: string; sidecarToken: string; managers: string[]; sidecarUser: string }): SyncSite {
   const profiles = new Map<string, SyncProfileRecord>()
@@ -104,6 +89,20 @@ export function serveSync(site: Standin, options: { sidecarUrl: string; sidecarT
     }
     return answer
   }
+
+  /** sync/desk.py _sidecar_error: each refusal the sidecar tells apart, as its own exception. */
+  function refusal(error: unknown, profile: string, record?: { local_name?: unknown; external_id?: unknown }): MethodReply {
+    const code = (error as Error & { code?: string }).code
+    if (code === 'profile_disabled') return thrown('The profile is disabled: enable it first')
+    if (code === 'sync_profile_not_found') return frappeError(404, 'SyncProfileNotFound', `The sidecar does not know sync profile ${profile}, even after it was sent again: check its Sidecar Synced flag and the sidecar's log`)
+    if (code === 'sync_record_not_found') {
+      const what = [record?.local_name && `local ${String(record.local_name)}`, record?.external_id && `remote ${String(record.external_id)}`].filter(Boolean).join(' / ')
+      return frappeError(404, 'SyncRecordNotFound', `No record ${what} in this profile: it has no Sync Log row and neither side holds it`)
+    }
+    if (code === 'conflict_already_resolved') return alreadyResolved('no longer in conflict')
+    return thrown((error as Error).message)
+  }
+  const alreadyResolved = (status: string) => frappeError(409, 'ConflictAlreadyResolved', `This conflict was already resolved: the record is ${status} now. Reload the queue.`)
 
   /** sync/rules/runs.py progress */
   const progress = (run: SyncRunRecord) => (FINAL.has(run.status) ? 1 : run.total ? Math.min(1, run.seen / run.total) : null)
@@ -150,7 +149,7 @@ export function serveSync(site: Standin, options: { sidecarUrl: string; sidecarT
     if (!isManager(call.user)) return frappeError(403, 'PermissionError', 'Only a System Manager or an Integration Manager may do this')
     if (profile === undefined) return null
     const found = typeof profile === 'string' ? profiles.get(profile) : undefined
-    return found ?? frappeError(404, 'DoesNotExistError', `Integration Sync Profile ${String(profile)} not found`)
+    return found ?? frappeError(404, 'SyncProfileNotFound', `Sync profile ${String(profile)} does not exist (deleted, or never saved)`)
   }
   const isReply = (value: unknown): value is MethodReply => Boolean(value && typeof value === 'object' && 'status' in value && 'body' in value)
   const page = (args: Record<string, unknown>) => [Number(args.start ?? 0), Number(args.limit ?? 50)] as const
@@ -200,7 +199,7 @@ export function serveSync(site: Standin, options: { sidecarUrl: string; sidecarT
     try {
       answer = await sidecar('POST', `/v1/sync/profiles/${encodeURIComponent(profile!.name)}${path}`, body)
     } catch (error) {
-      return thrown((error as Error).message)
+      return refusal(error, profile!.name)
     }
     const run = recordRun(profile!.name, answer, call.user)
     return json({ ...runView(run), already_running: Boolean(answer.already_running) })
@@ -222,7 +221,7 @@ export function serveSync(site: Standin, options: { sidecarUrl: string; sidecarT
     try {
       return json(await sidecar('POST', `/v1/sync/profiles/${encodeURIComponent(profile!.name)}/records/resync`, body))
     } catch (error) {
-      return thrown((error as Error).message)
+      return refusal(error, profile!.name, body)
     }
   })
 
@@ -255,7 +254,7 @@ export function serveSync(site: Standin, options: { sidecarUrl: string; sidecarT
   function findLog(call: SiteCall): SyncLogRecord | MethodReply {
     const denied = guard(call)
     if (denied) return denied as MethodReply
-    return logs.get(String(call.args.log)) ?? frappeError(404, 'DoesNotExistError', `Integration Sync Log ${String(call.args.log)} not found`)
+    return logs.get(String(call.args.log)) ?? frappeError(404, 'SyncRecordNotFound', `Sync Log row ${String(call.args.log)} does not exist (the profile was deleted, or the row purged)`)
   }
 
   /** sync/rules/conflicts.py side_by_side */
@@ -305,7 +304,7 @@ export function serveSync(site: Standin, options: { sidecarUrl: string; sidecarT
     if (call.httpMethod !== 'POST') return frappeError(403, 'PermissionError', 'Not permitted')
     const log = findLog(call)
     if (isReply(log)) return log
-    if (log.status !== 'Conflict') return thrown(`This record is no longer in conflict (it is ${log.status})`)
+    if (log.status !== 'Conflict') return alreadyResolved(log.status)
     const take = call.args.take
     if (take !== 'local' && take !== 'remote' && take !== 'merge') return thrown('take must be one of local, remote, merge')
     const body: Record<string, unknown> = { take }
@@ -320,8 +319,7 @@ export function serveSync(site: Standin, options: { sidecarUrl: string; sidecarT
     try {
       return json(await sidecar('POST', `/v1/sync/profiles/${encodeURIComponent(log.profile)}/conflicts/resolve`, body))
     } catch (error) {
-      const code = (error as Error & { code?: string }).code
-      return thrown(code === 'not_in_conflict' ? 'The sidecar says this record is no longer in conflict; reload the queue' : (error as Error).message)
+      return refusal(error, log.profile, body)
     }
   })
 

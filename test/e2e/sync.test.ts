@@ -56,7 +56,7 @@ async function startRecorder() {
         phase: 'pull',
         started_at: new Date().toISOString(),
         finished_at: null,
-        stats: { seen: 0, created: 0, updated: 0, deleted: 0, skipped: 0, failed: 0, conflicts: 0 },
+        stats: { seen: 0, created: 0, linked: 0, updated: 0, deleted: 0, skipped: 0, failed: 0, conflicts: 0 },
         total: null,
         error: null,
       })
@@ -64,8 +64,8 @@ async function startRecorder() {
       if (match[2] === 'retry-failed') return send(202, run('retry_failed'))
       if (match[2] === 'records/resync') return send(202, { queued: true })
       const log = [...sync.logs.values()].find((l) => l.profile === profile && l.local_name === body.local_name)
-      if (!log) return send(404, { error: { code: 'not_found', message: 'no such record' } })
-      if (log.status !== 'Conflict') return send(409, { error: { code: 'not_in_conflict', message: 'not in conflict' } })
+      if (!log) return send(404, { error: { code: 'sync_record_not_found', message: 'no such record' } })
+      if (log.status !== 'Conflict') return send(409, { error: { code: 'conflict_already_resolved', message: 'not in conflict' } })
       if (body.take === 'merge' && body.values?.credit_limit < 0) {
         // a side's validation refused the merged values: the row stays in conflict
         return send(200, { status: 'Failed', local_name: log.local_name, external_id: log.external_id, error: 'validation: Credit Limit cannot be negative' })
@@ -109,6 +109,7 @@ function seed() {
     mode: 'Real-time',
     schedule_cron: '0 * * * *',
     conflict_strategy: 'Manual',
+    match_on: { local_field: 'customer_name', remote_field: 'name' },
     last_run: null,
     sidecar_synced: 1,
     field_map: [
@@ -130,6 +131,7 @@ function seed() {
     seen: 120,
     total: 120,
     created: 100,
+    linked: 0,
     updated: 12,
     deleted: 1,
     skipped: 5,
@@ -243,6 +245,7 @@ describe('sync page', () => {
     expect(await cell(first, 'created').innerText()).toBe('100')
     expect(await cell(first, 'updated').innerText()).toBe('12')
     expect(await cell(first, 'conflicts').innerText()).toBe('2')
+    expect(await app.page.getByTestId('sync-match-on').innerText()).toContain('customer_name ↔ name')
     await app.page.waitForFunction(() => document.querySelector('[data-testid="connection-indicator"]')?.getAttribute('data-state') === 'connected')
     await app.screenshot('sync-page')
   })
@@ -266,7 +269,7 @@ describe('sync page', () => {
       phase: 'pull',
       started_at: new Date().toISOString(),
       finished_at: null,
-      stats: { seen, created: 4, updated: 1, deleted: 0, skipped: seen - 5, failed: 0, conflicts: 0 },
+      stats: { seen, created: 4, linked: 2, updated: 1, deleted: 0, skipped: seen - 7, failed: 0, conflicts: 0 },
       total: 200,
       error: null,
       ...extra,
@@ -281,7 +284,8 @@ describe('sync page', () => {
     const newest = runRows().first()
     expect(await newest.innerText()).toContain('Succeeded')
     expect(await cell(newest, 'created').innerText()).toBe('4')
-    expect(await cell(newest, 'skipped').innerText()).toBe('195')
+    expect(await cell(newest, 'linked').innerText()).toBe('2')
+    expect(await cell(newest, 'skipped').innerText()).toBe('193')
   })
 
   it('resolves conflicts from the queue: take remote, and an edited merge', async () => {

@@ -393,6 +393,8 @@ export interface SyncRun {
   seen: number
   total: number
   created: number
+  /** Paired with the other side's record by the profile's match key instead of created. */
+  linked: number
   updated: number
   deleted: number
   skipped: number
@@ -416,6 +418,8 @@ export interface SyncProfileRow {
   mode: 'Real-time' | 'Batch' | 'Scheduled'
   schedule_cron: string | null
   conflict_strategy: string
+  /** Match Existing Records On: the key pair a first sync pairs records by, or null. */
+  match_on: { local_field: string; remote_field: string } | null
   last_run_status: string | null
   last_run_at: string | null
   last_run_summary: string | null
@@ -435,7 +439,7 @@ export interface SyncRunEvent {
   phase?: string | null
   started_at: string | null
   finished_at: string | null
-  stats: { seen: number; created: number; updated: number; deleted: number; skipped: number; failed: number; conflicts: number }
+  stats: { seen: number; created: number; linked: number; updated: number; deleted: number; skipped: number; failed: number; conflicts: number }
   total: number | null
   error: string | null
 }

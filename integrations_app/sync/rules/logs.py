@@ -5,6 +5,8 @@ them to site time."""
 import json
 from dataclasses import dataclass, field
 
+from integrations_app.sync.rules.redact import redact
+
 STATUSES = ("Synced", "Failed", "Conflict", "Skipped", "Deleted")
 DIRECTIONS = ("push", "pull", "none")
 MAX_ROWS = 1000
@@ -82,7 +84,7 @@ def parse_row(raw) -> LogRow:
 		error = raw["error"]
 		if error is not None and not isinstance(error, str):
 			raise LogRowError("error must be a string or null")
-		values["error"] = error[:MAX_ERROR] if error else None
+		values["error"] = redact(error)[:MAX_ERROR] if error else None
 	if "base_values" in raw:
 		values["base_values"] = _json(raw["base_values"], "base_values")
 	if "conflict" in raw:
@@ -93,7 +95,12 @@ def parse_row(raw) -> LogRow:
 	events = raw.get("events") or []
 	if not isinstance(events, list):
 		raise LogRowError("events must be a list")
-	return LogRow(local_name, external_id, values, [e for e in events if isinstance(e, dict)])
+	return LogRow(local_name, external_id, values, [_redacted_event(e) for e in events if isinstance(e, dict)])
+
+
+def _redacted_event(event: dict) -> dict:
+	detail = event.get("detail")
+	return {**event, "detail": redact(detail)} if isinstance(detail, str) else event
 
 
 def parse_rows(raw_rows) -> list[LogRow]:

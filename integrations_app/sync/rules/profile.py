@@ -283,6 +283,26 @@ def build_remote(profile: dict, connection_id: str) -> dict:
 	}
 
 
+def build_match_on(text: str | None, local_fields: set[str] | None) -> dict | None:
+	"""Match Existing Records On → {local_field, remote_field}, or None (records are never paired
+	by key). `local_fields`: the DocType's fieldnames (None: not checked)."""
+	if not (text or "").strip():
+		return None
+	label = "Match Existing Records On"
+	try:
+		value = json.loads(text)
+	except ValueError as e:
+		raise ProfileError(f"{label}: not JSON ({e})") from None
+	if not isinstance(value, dict) or set(value) != {"local_field", "remote_field"} or not all(isinstance(v, str) for v in value.values()):
+		raise ProfileError(f'{label}: {{"local_field": "customer_name", "remote_field": "name"}}')
+	local, remote = value["local_field"].strip(), value["remote_field"].strip()
+	if not FIELDNAME_RE.match(local) or (local_fields is not None and local not in local_fields):
+		raise ProfileError(f"{label}: the local DocType has no field {local!r}")
+	if not REMOTE_FIELD_RE.match(remote):
+		raise ProfileError(f"{label}: {remote!r} is not a remote field (a key, or a dotted path)")
+	return {"local_field": local, "remote_field": remote}
+
+
 def _int(profile: dict, field: str, default: int) -> int:
 	value = profile.get(field)
 	return default if value in (None, "") else int(value)
@@ -340,6 +360,7 @@ def build_config(profile: dict, rows: list[dict], *, connection_id: str, local_f
 		"remote_filters": parse_filters(profile.get("remote_filters"), "Remote Filters", local=False),
 		"deletes": build_deletes(profile),
 		"max_attempts": max_attempts,
+		"match_on": build_match_on(profile.get("match_on"), local_fields),
 		"remote": build_remote(profile, connection_id),
 		"fields": build_fields(rows, local_fields, link_ids or {}),
 	}

@@ -3,10 +3,12 @@ values, and the one-line summary shown on the profile. Frappe-free."""
 
 from dataclasses import dataclass
 
+from integrations_app.sync.rules.redact import redact
+
 KINDS = {"incremental": "Incremental", "full": "Full", "retry_failed": "Retry Failed", "changes": "Changes", "record": "Record"}
 STATUSES = {"queued": "Queued", "running": "Running", "succeeded": "Succeeded", "failed": "Failed", "cancelled": "Cancelled"}
 PHASES = ("pull", "push", "local_deletes", "remote_deletes", "done")
-COUNTS = ("seen", "created", "updated", "deleted", "skipped", "failed", "conflicts")
+COUNTS = ("seen", "created", "linked", "updated", "deleted", "skipped", "failed", "conflicts")
 FINAL = ("Succeeded", "Failed", "Cancelled")
 CURSORS = ("local_cursor", "remote_cursor", "deleted_cursor")
 MAX_ERROR = 1000
@@ -49,7 +51,7 @@ def parse_run(raw) -> Run:
 		"phase": raw.get("phase") if raw.get("phase") in PHASES else None,
 		"started_at": raw.get("started_at") or None,
 		"finished_at": raw.get("finished_at") or None,
-		"error": (raw.get("error") or None) and str(raw["error"])[:MAX_ERROR],
+		"error": (raw.get("error") or None) and redact(str(raw["error"]))[:MAX_ERROR],
 		**{key: _count(stats, key) for key in COUNTS},
 	}
 	total = raw.get("total")

@@ -140,10 +140,18 @@ export class ProxyService {
     }
   }
 
+  /**
+   * The connection's secret values this process holds (its auth, headers and tokens), for
+   * redacting text kept from its calls; none for a connection not loaded here.
+   */
+  knownSecrets(id: string): string[] {
+    const rt = this.d.store.cached(id);
+    return rt ? [...connectionSecrets(rt), ...this.d.tokens.peekSecrets(id)] : [];
+  }
+
   /** Keeps a failed call for the desk's call log, its answer's start redacted. */
   private failed(id: string, o: Outgoing, status: number | null, code: string, message: string, attempts: number, durationMs: number, snippet: string | null): void {
-    const rt = this.d.store.cached(id);
-    const secrets = rt ? [...connectionSecrets(rt), ...this.d.tokens.peekSecrets(id)] : [];
+    const secrets = this.knownSecrets(id);
     this.d.recorder.failure({
       connection_id: id,
       method: o.method,

@@ -1,3 +1,4 @@
+import { redactSnippet } from '../connections/redact';
 import { Links } from './links';
 import {
   getPath, hashCanon, localCanon, matchesFilters, remoteCanon, same, timestampMs, toLocalValues, toRemoteBody, TransformError, type Canon, type Doc,
@@ -24,6 +25,8 @@ export interface EngineDeps {
   /** Progress and conflicts for desk (realtime); never throws. */
   progress(run: Run): void;
   conflict(item: { profile_id: string; local_name: string | null; external_id: string | null; fields: string[]; detected_at: string }): void;
+  /** The secret values of the profile's connection: never in an error a Sync Log row or run keeps. */
+  secrets(p: Profile): string[];
   /** Remote writes in flight per page. @defaultValue 16 */
   remoteConcurrency?: number;
 }
@@ -33,6 +36,10 @@ interface Item {
   /** undefined = not read yet; null = not there. */
   local?: LocalRec | null;
   remote?: RemoteRecord | null;
+  /** Paired with the other side's record by the profile's `match_on` key (no create). */
+  linked?: boolean;
+  /** Why `match_on` could not pair it (several candidates): the record waits as Failed. */
+  unmatched?: string;
 }
 
 type Op =
@@ -268,6 +275,13 @@ export class SyncEngine {
     await this.reconcileItems(run, p, [item], item.local ? 'local' : 'remote');
   }
 
+  /** Whether either side holds the record (a resync of one with no Sync Log row yet); a side that cannot be read may. */
+  async exists(profileId: string, p: Profile, ref: RecordRef): Promise<boolean> {
+    const local = ref.local_name ? this.d.local.getRecords(p.local_doctype, [ref.local_name]).then((m) => m.size > 0, () => true) : false;
+    const remote = ref.external_id ? this.d.remote(profileId, p).getMany([ref.external_id]).then((m) => m.size > 0, () => true) : false;
+    return (await local) || (await remote);
+  }
+
   async findLog(profileId: string, ref: RecordRef): Promise<SyncLog | null> {
     const rows = await this.d.local.getLogs(profileId, { local_names: ref.local_name ? [ref.local_name] : [], external_ids: ref.external_id ? [ref.external_id] : [] });
     return rows[0] ?? null;
@@ -326,6 +340,7 @@ export class SyncEngine {
       if (it.local === undefined) it.local = it.log?.local_name ? (locals.get(it.log.local_name) ?? null) : null;
       if (it.remote === undefined) it.remote = it.log?.external_id ? (remotes.get(it.log.external_id) ?? null) : null;
     }
+    await this.matchOnKey(run, p, work);
     if (links.active) await links.prefetch(work.flatMap((i) => (i.local ? [i.local.doc] : [])), work.flatMap((i) => (i.remote ? [i.remote.doc] : [])), getPath);
     const ops = work.map((it) => this.decide(p, it, links));
     const rows = await this.execute(run, p, work, ops, links);
@@ -333,7 +348,62 @@ export class SyncEngine {
     await this.retryLater(run, p, rows);
   }
 
+  /**
+   * Records without a partner whose other side is unknown: with `match_on`, the other side's
+   * record holding the same key value is theirs (both sides held it before the first sync), so
+   * they are paired instead of copied. A record already paired, outside the profile's filters
+   * or a tombstone is no candidate; a key several records hold (on either side) pairs none.
+   */
+  private async matchOnKey(run: Run, p: Profile, items: Item[]): Promise<void> {
+    const m = p.match_on;
+    if (!m) return;
+    const keyOf = (v: unknown) => (v === null || v === undefined || typeof v === 'object' ? '' : String(v).trim());
+    const want = new Map<Item, string>();
+    for (const it of items) {
+      const k = it.remote && it.local === null && !it.log?.local_name ? keyOf(getPath(it.remote.doc, m.remote_field))
+        : it.local && it.remote === null && !it.log?.external_id ? keyOf(it.local.doc[m.local_field]) : '';
+      if (k) want.set(it, k);
+    }
+    if (want.size === 0) return;
+    const keys = [...new Set(want.values())];
+    const remote = this.d.remote(run.profile_id, p);
+    const remoteHolders: RemoteRecord[] = [];
+    const [localHolders] = await Promise.all([
+      this.d.local.findRecords(run.profile_id, p.local_doctype, m.local_field, keys),
+      pool(keys, this.concurrency, async (k) => void remoteHolders.push(...(await remote.findBy(m.remote_field, k, 2)))),
+    ]);
+    const locals = localHolders.filter((r) => matchesFilters(p.local_filters, r.doc));
+    const remotes = remoteHolders.filter((r) => !this.isTombstone(p, r) && matchesFilters(p.remote_filters, r.doc));
+    const logs = await this.d.local.getLogs(run.profile_id, { local_names: locals.map((r) => r.name), external_ids: remotes.map((r) => r.id) });
+    const paired = new Set(logs.filter((l) => l.status !== 'Deleted' && l.local_name && l.external_id).flatMap((l) => [`l:${l.local_name}`, `r:${l.external_id}`]));
+    const group = <T>(list: T[], id: (c: T) => string, key: (c: T) => string) => {
+      const out = new Map<string, T[]>();
+      for (const c of list) if (!paired.has(id(c))) out.set(key(c), [...(out.get(key(c)) ?? []), c]);
+      return out;
+    };
+    const localsByKey = group(locals, (r) => `l:${r.name}`, (r) => keyOf(r.doc[m.local_field]));
+    const remotesByKey = group(remotes, (r) => `r:${r.id}`, (r) => keyOf(getPath(r.doc, m.remote_field)));
+    const claimed = new Set<string>();
+    for (const [it, k] of want) {
+      const ls = localsByKey.get(k) ?? [];
+      const rs = remotesByKey.get(k) ?? [];
+      if (ls.length > 1 || rs.length > 1) {
+        const [n, side, field] = ls.length > 1 ? [ls.length, 'local', m.local_field] : [rs.length, 'remote', m.remote_field];
+        it.unmatched = `${n} ${side} records hold ${field} = ${JSON.stringify(k)}: none was paired`;
+        continue;
+      }
+      const partner = it.remote ? ls[0] : rs[0];
+      const id = it.remote ? `l:${ls[0]?.name}` : `r:${rs[0]?.id}`;
+      if (!partner || claimed.has(id)) continue;
+      claimed.add(id);
+      if (it.remote) it.local = partner as LocalRec;
+      else it.remote = partner as RemoteRecord;
+      it.linked = true;
+    }
+  }
+
   private decide(p: Profile, it: Item, links: Links): Op {
+    if (it.unmatched) return { t: 'fail', code: 'match_ambiguous', error: it.unmatched, retryable: false };
     try {
       const L = it.local ? localCanon(p, it.local.doc) : null;
       const R = it.remote ? remoteCanon(p, it.remote.doc, links) : null;
@@ -408,7 +478,7 @@ export class SyncEngine {
       try {
         if (op.createRemote) {
           const name = it.local!.name;
-          const found = matchField ? await remote.findBy(matchField, name) : null;
+          const found = matchField ? ((await remote.findBy(matchField, name, 1))[0] ?? null) : null;
           const body = toRemoteBody(p, op.toRemote, links, { constants: true });
           if (matchField) body[matchField] = name;
           newRemote[i] = found ?? (await remote.create(body, remoteKeys.get(name)!));
@@ -440,6 +510,7 @@ export class SyncEngine {
         rows[i] = this.failedRow(run, p, it.log ?? base, new RecordError(op.error, op.code, op.retryable), base);
       } else if (op.t === 'conflict') {
         run.stats.conflicts++;
+        if (it.linked) run.stats.linked++;
         rows[i] = {
           ...base, status: 'Conflict', error: null,
           conflict: { detected_at: at, fields: op.fields, local: op.local, remote: op.remote, base: it.log?.base_values ?? null },
@@ -450,17 +521,24 @@ export class SyncEngine {
         const L = newLocal[i] ?? it.local!;
         const R = newRemote[i] ?? it.remote!;
         if (op.createLocal || op.createRemote) run.stats.created++;
-        else if (newLocal[i] || newRemote[i]) run.stats.updated++;
-        else run.stats.skipped++;
-        rows[i] = this.syncedRow(p, base, L, R, op.merged, links, at, op.direction, it.log, op.contested);
+        else if (it.linked) run.stats.linked++;
+        if (!op.createLocal && !op.createRemote && (newLocal[i] || newRemote[i])) run.stats.updated++;
+        else if (!op.createLocal && !op.createRemote && !it.linked) run.stats.skipped++;
+        rows[i] = this.syncedRow(p, base, L, R, op.merged, links, at, op.direction, it.log, op.contested, it.linked);
       }
     });
     await Promise.all([this.d.state.clearIntents(pid, 'local', localCreates), this.d.state.clearIntents(pid, 'remote', createNames)]);
     return rows.filter((r): r is SyncLog => r !== null);
   }
 
-  private syncedRow(p: Profile, base: SyncLog, L: LocalRec, R: RemoteRecord, merged: Canon, links: Links, at: string, direction: 'push' | 'pull' | 'none', prev: SyncLog | null, contested: string[] = []): SyncLog {
-    const detail = contested.length ? `both sides changed ${contested.join(', ')}: settled by ${p.conflict_strategy}` : null;
+  private syncedRow(
+    p: Profile, base: SyncLog, L: LocalRec, R: RemoteRecord, merged: Canon, links: Links, at: string, direction: 'push' | 'pull' | 'none', prev: SyncLog | null,
+    contested: string[] = [], linked = false,
+  ): SyncLog {
+    const detail = linked
+      ? `paired on ${p.match_on!.local_field} = ${p.match_on!.remote_field}`
+      : contested.length ? `both sides changed ${contested.join(', ')}: settled by ${p.conflict_strategy}` : null;
+    const action = linked ? 'link' : prev ? (direction === 'none' ? 'match' : direction) : 'create';
     return {
       ...base,
       local_name: L.name,
@@ -477,7 +555,7 @@ export class SyncEngine {
       next_retry_at: null,
       error: null,
       conflict: null,
-      events: [{ at, action: prev ? (direction === 'none' ? 'match' : direction) : 'create', status: 'Synced', detail }],
+      events: [{ at, action, status: 'Synced', detail }],
     };
   }
 
@@ -487,7 +565,7 @@ export class SyncEngine {
     const retryable = !(err instanceof RecordError) || err.retryable;
     const auto = attempts < p.max_attempts;
     const at = now();
-    const message = (err as Error).message.slice(0, 1000);
+    const message = this.redact(p, (err as Error).message).slice(0, 1000);
     return {
       local_name: base.local_name ?? prev.local_name,
       external_id: base.external_id ?? prev.external_id,
@@ -499,6 +577,14 @@ export class SyncEngine {
       run_id: run.run_id,
       events: [{ at, action: 'attempt', status: 'Failed', detail: message }],
     };
+  }
+
+  /**
+   * Error text as Sync Log rows and runs keep it (people read it in desk): the connection's
+   * secrets, and anything shaped like a credential a remote answer echoed, replaced.
+   */
+  redact(p: Profile, text: string): string {
+    return redactSnippet(text, this.d.secrets(p));
   }
 
   private async retryLater(run: Run, p: Profile, rows: SyncLog[]): Promise<void> {

@@ -61,6 +61,7 @@ export function createSyncModule(ctx: Context, deps: SyncModuleDeps): Module & {
     concurrency: WORKER_CONCURRENCY,
     engine: {
       remote,
+      secrets: (p) => deps.proxy.knownSecrets(p.remote.connection_id),
       progress: (run) => ctx.realtime.publish('integrations_sync_progress', runView(run)),
       conflict: (item) => ctx.realtime.publish('integrations_sync_conflict', item),
     },

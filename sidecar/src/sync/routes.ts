@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import { notFound } from '../errors';
 import { parseInput } from '../http/validate';
 import { ChangesBody, ProfileId, ProfileInput, RecordRef, ResolveBody, StartRunBody } from './schemas';
-import { runView, type SyncService } from './service';
+import { profileNotFound, runView, type SyncService } from './service';
 import type { SyncState } from './state';
 
 /** `/v1/sync/profiles/…` (docs/sync.md §5); Bearer-authenticated. */
@@ -24,13 +24,13 @@ export function syncRoutes(r: Router, svc: SyncService, state: SyncState): void 
   r.get('/sync/profiles/:id', async (req, res) => {
     const id = parseInput(ProfileId, req.params.id, 'id');
     const v = await view(id);
-    if (!v) throw notFound(`Sync profile ${id}`);
+    if (!v) throw profileNotFound(id);
     res.json(v);
   });
 
   r.delete('/sync/profiles/:id', async (req, res) => {
     const id = parseInput(ProfileId, req.params.id, 'id');
-    if (!(await svc.remove(id))) throw notFound(`Sync profile ${id}`);
+    if (!(await svc.remove(id))) throw profileNotFound(id);
     res.status(204).end();
   });
 
@@ -43,6 +43,7 @@ export function syncRoutes(r: Router, svc: SyncService, state: SyncState): void 
   r.get('/sync/profiles/:id/runs/:run', async (req, res) => {
     const id = parseInput(ProfileId, req.params.id, 'id');
     const run = await svc.getRun(id, String(req.params.run));
+    if (!run && !(await state.getProfile(id))) throw profileNotFound(id);
     if (!run) throw notFound(`Run ${String(req.params.run)}`);
     res.json(runView(run));
   });

@@ -120,6 +120,15 @@ export const ProfileInput = z
       .refine((d) => d.remote_rule !== 'tombstone' || d.tombstone_field !== null, { path: ['tombstone_field'], message: 'required by remote_rule "tombstone"' })
       .default({ push: true, pull: true, remote_rule: 'none', tombstone_field: null, tombstone_value: true }),
     max_attempts: z.number().int().min(1).max(20).default(5),
+    /**
+     * First sync of records both sides already hold: a record with no Sync Log row is paired
+     * with the other side's record whose key field holds the same value, instead of created again.
+     */
+    match_on: z
+      .object({ local_field: z.string().min(1).max(140), remote_field: z.string().min(1).max(256) })
+      .strict()
+      .nullable()
+      .default(null),
     remote: z.discriminatedUnion('type', [FrappeRemote, RestRemote]),
     fields: z.array(FieldMap).min(1).max(500),
   })

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { AppError, notFound } from '../errors';
+import { AppError } from '../errors';
 import type { Logger } from '../observability/logger';
 import { isRedisUnavailable } from '../queues/redis-errors';
 import { SyncEngine, type EngineDeps } from './engine';
@@ -105,7 +105,7 @@ export class SyncService {
 
   private async mustProfile(id: string): Promise<Profile> {
     const p = await this.profile(id);
-    if (!p) throw notFound(`Sync profile ${id}`);
+    if (!p) throw profileNotFound(id);
     if (!p.enabled) throw new AppError('profile_disabled', `Sync profile ${id} is disabled.`);
     return p;
   }
@@ -152,16 +152,18 @@ export class SyncService {
     });
   }
 
+  /** Queues one record's reconcile; a record the profile knows nothing of is refused, not queued. */
   async resync(id: string, ref: RecordRef): Promise<void> {
-    await this.mustProfile(id);
+    const p = await this.mustProfile(id);
+    if (!(await this.engine.findLog(id, ref)) && !(await this.engine.exists(id, p, ref))) throw recordNotFound(ref);
     await this.scheduleRecord(id, ref, 0);
   }
 
   async resolve(id: string, ref: RecordRef, take: 'local' | 'remote' | 'merge', values?: Record<string, unknown>): Promise<SyncLog> {
     const p = await this.mustProfile(id);
     const log = await this.engine.findLog(id, ref);
-    if (!log) throw notFound('Sync Log row');
-    if (log.status !== 'Conflict') throw new AppError('not_in_conflict', `The record is ${log.status}, not in conflict.`);
+    if (!log) throw recordNotFound(ref);
+    if (log.status !== 'Conflict') throw new AppError('conflict_already_resolved', `The record is ${log.status}: no conflict waits (resolved already, or never in conflict).`);
     const run = this.adhocRun(id, 'record');
     return this.engine.resolve(run, p, log, take, values);
   }
@@ -238,8 +240,8 @@ export class SyncService {
       await this.finish(run, 'succeeded', null);
     } catch (err) {
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      this.d.log.warn({ profile: id, run: runId, err: (err as Error).message, last }, 'sync run page failed');
-      run.error = (err as Error).message.slice(0, 1000);
+      this.d.log.warn({ profile: id, run: runId, err: this.engine.redact(p, (err as Error).message), last }, 'sync run page failed');
+      run.error = this.engine.redact(p, (err as Error).message).slice(0, 1000);
       if (last) return this.finish(run, 'failed', run.error);
       await this.d.state.saveRun(run);
       throw err;
@@ -272,6 +274,13 @@ export class SyncService {
       .then((state) => this.d.local.reportRun(run.profile_id, { ...view, state: state ?? EMPTY_CURSORS }))
       .catch((err: Error) => this.d.log.warn({ profile: run.profile_id, err: err.message }, 'sync run report failed'));
   }
+}
+
+export const profileNotFound = (id: string) => new AppError('sync_profile_not_found', `Sync profile ${id} not found.`);
+
+function recordNotFound(ref: RecordRef): AppError {
+  const what = [ref.local_name && `local ${ref.local_name}`, ref.external_id && `remote ${ref.external_id}`].filter(Boolean).join(' / ');
+  return new AppError('sync_record_not_found', `No record ${what} in this profile: no Sync Log row, and neither side holds it.`);
 }
 
 /** A run as the API shows it (the checkpoint is internal). */

@@ -20,6 +20,8 @@ export type Phase = 'pull' | 'push' | 'local_deletes' | 'remote_deletes' | 'retr
 export interface Stats {
   seen: number;
   created: number;
+  /** Records paired by the profile's `match_on` key instead of created (first sync of both sides). */
+  linked: number;
   updated: number;
   deleted: number;
   skipped: number;
@@ -27,7 +29,7 @@ export interface Stats {
   conflicts: number;
 }
 
-export const emptyStats = (): Stats => ({ seen: 0, created: 0, updated: 0, deleted: 0, skipped: 0, failed: 0, conflicts: 0 });
+export const emptyStats = (): Stats => ({ seen: 0, created: 0, linked: 0, updated: 0, deleted: 0, skipped: 0, failed: 0, conflicts: 0 });
 
 /** Where an interrupted run resumes: saved after every page. */
 export interface Checkpoint {

@@ -242,6 +242,19 @@ export class FrappeStandin {
     return { records: a.names.flatMap((n) => (t.has(n) ? [this.rec(t.get(n)!)] : [])), missing: a.names.filter((n) => !t.has(n)) };
   }
 
+  m_find_records(a: { doctype: string; field: string; values: string[] }) {
+    const perValue = new Map<string, number>();
+    const hits = [...this.table(a.doctype).values()]
+      .sort((x, y) => (x.name < y.name ? -1 : 1))
+      .filter((d) => {
+        const v = String(d[a.field]);
+        if (!a.values.includes(v) || (perValue.get(v) ?? 0) >= 2) return false;
+        perValue.set(v, (perValue.get(v) ?? 0) + 1);
+        return true;
+      });
+    return { records: hits.map((d) => this.rec(d)) };
+  }
+
   m_upsert_records(a: { doctype: string; records: Array<{ key: string; name: string | null; values: Record<string, unknown>; idempotency_key?: string }> }) {
     const t = this.table(a.doctype);
     return {

@@ -28,6 +28,8 @@ export class RestStandin {
   /** Creates per `name` value: a duplicate shows here. */
   readonly createsByName = new Map<string, number>();
   latencyMs = 0;
+  /** Added to every 422 answer (an API that echoes the request's credentials in its errors). */
+  errorExtra: (auth: string) => Record<string, unknown> = () => ({});
   /** Pin `updated_at` (rows sharing one timestamp). */
   fixedNow: string | null = null;
   private seq = 0;
@@ -78,7 +80,7 @@ export class RestStandin {
           if (typeof key === 'string' && this.idem.has(key)) return send(201, this.idem.get(key));
           const values = JSON.parse(body || '{}') as Record<string, unknown>;
           const invalid = this.invalid(values);
-          if (invalid) return send(422, { error: invalid });
+          if (invalid) return send(422, { error: invalid, ...this.errorExtra(req.headers.authorization ?? '') });
           const rec = this.put(values);
           if (typeof key === 'string') this.idem.set(key, rec);
           this.createsByName.set(String(values.name), (this.createsByName.get(String(values.name)) ?? 0) + 1);
@@ -96,7 +98,7 @@ export class RestStandin {
           if (!rec || rec.deleted) return send(404, { error: 'not found' });
           const values = JSON.parse(body || '{}') as Record<string, unknown>;
           const invalid = this.invalid({ ...rec, ...values });
-          if (invalid) return send(422, { error: invalid });
+          if (invalid) return send(422, { error: invalid, ...this.errorExtra(req.headers.authorization ?? '') });
           return send(200, this.put(values, { id }));
         }
         if (req.method === 'DELETE') {

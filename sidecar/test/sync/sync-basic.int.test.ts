@@ -116,7 +116,7 @@ describe('data sync: create, update, delete both ways (REST store)', () => {
     const bad = await h.api('PUT', '/v1/sync/profiles/x', { ...restProfile(), direction: 'sideways' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('invalid_request');
-    expect((await h.api('POST', '/v1/sync/profiles/nope/runs', { kind: 'full' })).body.error.code).toBe('not_found');
+    expect((await h.api('POST', '/v1/sync/profiles/nope/runs', { kind: 'full' })).body.error.code).toBe('sync_profile_not_found');
     await h.put(restProfile({ enabled: false }), 'off');
     const off = await h.api('POST', '/v1/sync/profiles/off/runs', {});
     expect(off.status).toBe(409);

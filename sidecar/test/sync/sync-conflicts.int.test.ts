@@ -87,11 +87,12 @@ describe('data sync: simultaneous edits by strategy', () => {
 
     const notConflict = await s.h.api('POST', '/v1/sync/profiles/customers/conflicts/resolve', { local_name: 'nope', take: 'local' });
     expect(notConflict.status).toBe(404);
+    expect(notConflict.body.error.code).toBe('sync_record_not_found');
     const res = await s.h.api('POST', '/v1/sync/profiles/customers/conflicts/resolve', { local_name: s.local, take: 'local' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'Synced', local_name: s.local, external_id: s.remote });
     expect(sides(s)).toMatchObject({ local: { email_id: 'l@x.test', customer_name: 'Ada' }, remote: { email: 'l@x.test', name: 'Ada', credit_cents: 700 } });
-    expect((await s.h.api('POST', '/v1/sync/profiles/customers/conflicts/resolve', { local_name: s.local, take: 'local' })).body.error.code).toBe('not_in_conflict');
+    expect((await s.h.api('POST', '/v1/sync/profiles/customers/conflicts/resolve', { local_name: s.local, take: 'local' })).body.error.code).toBe('conflict_already_resolved');
     // Settled: the next run has nothing to do.
     expect((await s.h.run()).stats).toMatchObject({ updated: 0, conflicts: 0 });
 

@@ -17,6 +17,7 @@ const run = (extra: Partial<SyncRun> = {}): SyncRun => ({
   seen: 30,
   total: 120,
   created: 2,
+  linked: 1,
   updated: 3,
   deleted: 0,
   skipped: 25,
@@ -37,7 +38,7 @@ describe('RunProgress', () => {
     expect(bar.get('div').attributes('style')).toContain('width: 25%')
     expect(view.text()).toContain('pushing local changes')
     expect(view.get('[data-testid="sync-progress-seen"]').text()).toBe('30 of 120 records')
-    expect(view.text()).toContain('2 created, 3 updated, 0 deleted, 1 failed, 0 in conflict')
+    expect(view.text()).toContain('2 created, 1 linked, 3 updated, 0 deleted, 1 failed, 0 in conflict')
   })
 
   it('is indeterminate while the total is unknown, and full once the run ended', () => {

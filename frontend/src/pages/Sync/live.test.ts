@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { SyncConflict, SyncProfileRow, SyncRun, SyncRunEvent } from '../../types/api'
-import { applyProgress, applyRunHistory, initialMerge, mergeValues, parseEdited, runFromEvent, runProgress } from './live'
+import { applyProgress, applyRunHistory, initialMerge, mergeValues, parseEdited, runFromEvent, runProgress, settledBefore } from './live'
 
-const stats = (seen: number, extra: Partial<SyncRunEvent['stats']> = {}) => ({ seen, created: 0, updated: 0, deleted: 0, skipped: 0, failed: 0, conflicts: 0, ...extra })
+const stats = (seen: number, extra: Partial<SyncRunEvent['stats']> = {}) => ({ seen, created: 0, linked: 0, updated: 0, deleted: 0, skipped: 0, failed: 0, conflicts: 0, ...extra })
 const event = (run_id: string, status: SyncRunEvent['status'], seen: number, extra: Partial<SyncRunEvent> = {}): SyncRunEvent => ({
   run_id,
   profile_id: 'customers',
@@ -27,6 +27,7 @@ const profile = (extra: Partial<SyncProfileRow> = {}): SyncProfileRow => ({
   mode: 'Batch',
   schedule_cron: null,
   conflict_strategy: 'Manual',
+  match_on: null,
   last_run_status: null,
   last_run_at: null,
   last_run_summary: null,
@@ -110,5 +111,14 @@ describe('conflict merge', () => {
     expect(parseEdited('abc', 20, 30)).toBe('abc')
     expect(parseEdited('', 'x', 'y')).toBe('')
     expect(parseEdited('7', '1', '2')).toBe('7')
+  })
+})
+
+describe('settledBefore', () => {
+  it('tells a conflict settled before the choice arrived from any other refusal', () => {
+    expect(settledBefore({ exc_type: 'ConflictAlreadyResolved' })).toBe(true)
+    expect(settledBefore({ exc_type: 'SyncRecordNotFound' })).toBe(false)
+    expect(settledBefore({ exc_type: 'ValidationError' })).toBe(false)
+    expect(settledBefore(null)).toBe(false)
   })
 })

@@ -21,6 +21,9 @@ const STATUSES: Record<SyncRunEvent['status'], SyncRun['status']> = {
 }
 const FINAL: ReadonlySet<SyncRun['status']> = new Set(['Succeeded', 'Failed', 'Cancelled'])
 
+/** The resolve was refused because the conflict is settled already (sync/errors.py ConflictAlreadyResolved). */
+export const settledBefore = (error: { exc_type?: string } | null | undefined): boolean => error?.exc_type === 'ConflictAlreadyResolved'
+
 export const isFinal = (run: Pick<SyncRun, 'status'>): boolean => FINAL.has(run.status)
 
 /** 0..1 while the total is known, null otherwise (as `sync/rules/runs.py` `progress`). */

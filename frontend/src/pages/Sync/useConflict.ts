@@ -1,11 +1,15 @@
+import type { FrappeRequestError } from 'frappe-ui'
 import { ref, watch, type Ref } from 'vue'
 import { errorText } from '../../data/client'
 import { resolveConflictResource, syncConflictResource } from '../../data/sync'
 import { __ } from '../../translate'
-import { initialMerge, mergeValues } from './live'
+import { initialMerge, mergeValues, settledBefore } from './live'
 
-/** One conflict of the queue: its side-by-side rows, an editable merge, and the resolve actions. */
-export function useConflict(name: Ref<string | null>, onResolved: () => void) {
+/**
+ * One conflict of the queue: its side-by-side rows, an editable merge, and the resolve actions.
+ * `onResolved(true)`: someone (or a run) had settled it before this person's choice arrived.
+ */
+export function useConflict(name: Ref<string | null>, onResolved: (settledBefore: boolean) => void) {
   const conflict = syncConflictResource()
   const resolver = resolveConflictResource()
   const draft = ref<Record<string, string>>({})
@@ -36,9 +40,10 @@ export function useConflict(name: Ref<string | null>, onResolved: () => void) {
       const answer = await resolver.submit(args)
       // the engine wrote both sides before answering: Failed means a side refused the values
       if (answer?.status === 'Failed') error.value = answer.error || __('The sync could not write the chosen values.')
-      else onResolved()
+      else onResolved(false)
     } catch (e) {
-      error.value = errorText(e as Error)
+      if (settledBefore(e as FrappeRequestError)) onResolved(true)
+      else error.value = errorText(e as Error)
     } finally {
       resolving.value = ''
     }

@@ -192,8 +192,9 @@ export function useSync() {
     openRecord,
     showConflict: (name: string | null) => setQuery('conflict', name),
     showRecord: (name: string | null) => setQuery('record', name),
-    afterResolve: () => {
+    afterResolve: (settledBefore = false) => {
       setQuery('conflict', null)
+      notice.value = settledBefore ? 'already_resolved' : ''
       void loadConflicts()
       void loadRecords()
       void loadProfiles()

@@ -7,6 +7,7 @@ export const SYNC_METHODS = {
   getProfile: 'integrations_app.api.sync.get_profile',
   listChanges: 'integrations_app.api.sync.list_changes',
   getRecords: 'integrations_app.api.sync.get_records',
+  findRecords: 'integrations_app.api.sync.find_records',
   upsertRecords: 'integrations_app.api.sync.upsert_records',
   deleteRecords: 'integrations_app.api.sync.delete_records',
   listDeleted: 'integrations_app.api.sync.list_deleted',
@@ -78,6 +79,13 @@ export class LocalSite {
     const r = await this.frappe.call<{ records: LocalRec[] }>(SYNC_METHODS.getRecords, { doctype, names });
     for (const rec of r.records) out.set(rec.name, rec);
     return out;
+  }
+
+  /** Records whose `field` holds one of `values` (at most two per value: one match or several). */
+  async findRecords(profileId: string, doctype: string, field: string, values: string[]): Promise<LocalRec[]> {
+    if (values.length === 0) return [];
+    const r = await this.frappe.call<{ records: LocalRec[] }>(SYNC_METHODS.findRecords, { profile_id: profileId, doctype, field, values });
+    return r.records;
   }
 
   async upsert(profileId: string, doctype: string, records: Array<{ key: string; name: string | null; values: Doc; idempotency_key?: string }>): Promise<Map<string, UpsertResult>> {

@@ -91,8 +91,8 @@ export class FrappeRemoteStore implements RemoteStore {
     throw failure(res.status, null, 'delete');
   }
 
-  async findBy(field: string, value: string): Promise<RemoteRecord | null> {
-    const rows = await this.get({ filters: JSON.stringify([[field, '=', value]]), limit_page_length: '1' });
-    return rows[0] ? this.toRecord(rows[0]) : null;
+  async findBy(field: string, value: string, limit: number): Promise<RemoteRecord[]> {
+    const rows = await this.get({ filters: JSON.stringify([[field, '=', value]]), limit_page_length: String(limit) });
+    return rows.map((d) => this.toRecord(d));
   }
 }

@@ -117,18 +117,19 @@ export class RestStore implements RemoteStore {
     throw failure(status, json, 'delete');
   }
 
-  async findBy(field: string, value: string): Promise<RemoteRecord | null> {
-    // The list filtered by the match field, as a query parameter of the same name.
-    const { status, json } = await this.send({ method: 'GET', path: this.cfg.list_path, query: { [field]: value, [this.cfg.pagination.limit_param]: '2' } });
-    if (status !== 200) return null;
+  async findBy(field: string, value: string, limit: number): Promise<RemoteRecord[]> {
+    // The list filtered by the field, as a query parameter of the same name; an API that ignores
+    // the parameter answers other records, which the comparison below leaves out.
+    const { status, json } = await this.send({ method: 'GET', path: this.cfg.list_path, query: { [field]: value, [this.cfg.pagination.limit_param]: String(limit) } });
+    if (status !== 200) return [];
     const items = this.cfg.items_field ? getPath((json ?? {}) as Doc, this.cfg.items_field) : json;
-    const hit = Array.isArray(items) ? items.find((d) => String(getPath(d as Doc, field)) === value) : undefined;
-    return hit ? this.toRecord(hit as Doc) : null;
+    const hits = Array.isArray(items) ? items.filter((d) => String(getPath(d as Doc, field)) === value) : [];
+    return hits.slice(0, limit).map((d) => this.toRecord(d as Doc));
   }
 }
 
 export function failure(status: number, json: unknown, what: string): RecordError {
-  const detail = json && typeof json === 'object' ? JSON.stringify(json).slice(0, 300) : '';
+  const detail = json && typeof json === 'object' ? JSON.stringify(json).slice(0, 2000) : '';
   const retryable = status >= 500 || status === 408 || status === 429;
   const code = status === 400 || status === 409 || status === 417 || status === 422 ? 'validation' : `http_${status}`;
   return new RecordError(`remote ${what} answered ${status}${detail ? `: ${detail}` : ''}`, code, retryable);

@@ -45,6 +45,6 @@ export interface RemoteStore {
   update(id: string, body: Doc): Promise<RemoteRecord>;
   /** A record already gone counts as deleted. */
   delete(id: string): Promise<void>;
-  /** The record whose `field` holds `value`, if any (finds a create a crash interrupted). */
-  findBy(field: string, value: string): Promise<RemoteRecord | null>;
+  /** Up to `limit` records whose `field` holds `value` (finds a create a crash interrupted; pairs records by key). */
+  findBy(field: string, value: string, limit: number): Promise<RemoteRecord[]>;
 }
