@@ -9,6 +9,7 @@ to `on_inbound_event`.
 from datetime import datetime, timezone
 
 import frappe
+from frappe.realtime import get_doctype_room
 from frappe.utils import get_system_timezone, now_datetime
 
 from integrations_app.messaging.rules.message_status import QUEUED, MessageUpdate, next_status, update_from_event
@@ -119,4 +120,4 @@ def publish(name: str) -> None:
 	docname would send recipients and subjects to every desk user (Frappe's `all` room)."""
 	row = summary(name)
 	if row:
-		frappe.publish_realtime(REALTIME_EVENT, {"items": [row]}, room=frappe.realtime.get_doctype_room(MESSAGE), after_commit=True)
+		frappe.publish_realtime(REALTIME_EVENT, {"items": [row]}, room=get_doctype_room(MESSAGE), after_commit=True)

@@ -13,6 +13,7 @@ An error in either rolls the whole move back (the webhook is retried, the paymen
 import json
 
 import frappe
+from frappe.realtime import get_doctype_room
 from frappe.utils import now, now_datetime
 
 from integrations_app.payments.rules import money, settle
@@ -159,4 +160,4 @@ def publish(name: str) -> None:
 	"""Tell the SPA's Payments page (room of the DocType: readers only), once committed."""
 	row = summary(name)
 	if row:
-		frappe.publish_realtime(REALTIME_EVENT, {"items": [row]}, room=frappe.realtime.get_doctype_room(PAYMENT), after_commit=True)
+		frappe.publish_realtime(REALTIME_EVENT, {"items": [row]}, room=get_doctype_room(PAYMENT), after_commit=True)

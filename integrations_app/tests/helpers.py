@@ -1,6 +1,7 @@
 """Shared pieces of the FrappeTestCase suites: a fake sidecar on 127.0.0.1 and factories."""
 
 import json
+import sys
 import threading
 from contextlib import contextmanager
 from functools import partial, wraps
@@ -203,6 +204,18 @@ class IntegrationsTestCase(FrappeTestCase):
 			frappe.db.delete("Error Log", {"name": ("in", self.error_logs)})
 			self.error_logs.clear()
 		_forget_caches()
+
+
+def as_in_a_fresh_worker(test) -> None:
+	"""For the rest of `test`, `frappe.realtime` is not imported, as in a background worker whose
+	job runs before anything imports that submodule (web requests and the test runner do)."""
+	realtime = sys.modules.pop("frappe.realtime")
+	del frappe.realtime
+
+	def restore():
+		sys.modules["frappe.realtime"] = frappe.realtime = realtime
+
+	test.addCleanup(restore)
 
 
 def configure_sidecar(url: str, token: str = "test-sidecar-token") -> None:

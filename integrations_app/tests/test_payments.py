@@ -24,7 +24,7 @@ from integrations_app.payments.rules import money, observe
 from integrations_app.payments.rules.signature import razorpay_checkout_signature
 from integrations_app.providers import payments
 from integrations_app.sidecar.client import reset_shared_session
-from integrations_app.tests.helpers import IM_USER, PLAIN_USER, FakeSidecar, IntegrationsTestCase, as_sidecar, configure_sidecar
+from integrations_app.tests.helpers import IM_USER, PLAIN_USER, FakeSidecar, IntegrationsTestCase, as_in_a_fresh_worker, as_sidecar, configure_sidecar
 
 PAYMENT = "Integration Payment"
 SETTLED: list[str] = []
@@ -172,6 +172,13 @@ class TestSettlement(PaymentsTestCase):
 		self.assertEqual(SETTLED, [name])
 		sources = [(e["source"], e.get("applied"), e.get("ignored")) for e in json.loads(row.events)]
 		self.assertEqual(sources[-2:], [("webhook", "Pending → Succeeded", None), ("webhook", None, "already Succeeded")])
+
+	def test_a_webhook_settles_in_a_worker_that_never_imported_frappe_realtime(self):
+		name, pi = self.pending()
+		pi["status"] = "succeeded"
+		as_in_a_fresh_worker(self)
+		self.assertEqual(deliver(stripe_event(pi, event_id="evt_w")), "Processed")
+		self.assertEqual(frappe.db.get_value(PAYMENT, name, "status"), "Succeeded")
 
 	def test_an_old_event_arriving_late_does_not_unsettle(self):
 		name, pi = self.pending()
