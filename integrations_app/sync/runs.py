@@ -20,31 +20,36 @@ def _local(value: str | None):
 
 def record_run(profile_id: str, raw: dict, requested_by: str | None = None) -> str:
 	"""Upsert the run by its run_id; returns the row's name. `state` (cursors) goes to the profile."""
-	if not frappe.db.exists(PROFILE, profile_id):
-		raise frappe.DoesNotExistError(f"No Integration Sync Profile {profile_id!r}")
 	run = rules.parse_run(raw)
+	# The profile's row lock first, so a profile's reports take turns. The desk's run_now and the
+	# sidecar's first report of the same new run arrive together: two `SELECT … FOR UPDATE`
+	# misses on run_id each take a gap lock, and their two inserts then deadlock (InnoDB).
+	if not frappe.db.sql(f"select name from `tab{PROFILE}` where name = %s for update", profile_id):
+		raise frappe.DoesNotExistError(f"No Integration Sync Profile {profile_id!r}")
 	values = dict(run.values)
 	values["started_at"] = _local(values["started_at"])
 	values["finished_at"] = _local(values["finished_at"])
-	name = frappe.db.get_value(RUN, {"run_id": run.run_id}, "name", for_update=True)
-	if name:
-		current_status = frappe.db.get_value(RUN, name, "status")
+	# A locking read: the status the other report just committed, not this transaction's snapshot.
+	current = frappe.db.get_value(RUN, {"run_id": run.run_id}, ["name", "status"], as_dict=True, for_update=True)
+	current_status = current.status if current else None
+	if current:
+		name = current.name
 		if current_status in rules.FINAL and values["status"] not in rules.FINAL:
 			values.pop("status")  # a late progress report does not reopen a finished run
 		for key in ("started_at", "finished_at"):
 			if values[key] is None:
 				values.pop(key)  # not sent in this report: keep the stored time
-		frappe.db.set_value(RUN, name, values)
+		# whichever of the desk and the sidecar wrote the row first, the desk's request names who asked
+		frappe.db.set_value(RUN, name, {**values, **({"requested_by": requested_by} if requested_by else {})})
 	else:
 		doc = frappe.get_doc({"doctype": RUN, "profile": profile_id, "run_id": run.run_id, "requested_by": requested_by, **values})
 		doc.insert(ignore_permissions=True)
 		name = doc.name
-	_update_profile(profile_id, name, values, run.state)
+	_update_profile(profile_id, name, values.get("status") or current_status, values, run.state)
 	return name
 
 
-def _update_profile(profile_id: str, run_name: str, values: dict, state: dict | None) -> None:
-	status = values.get("status") or frappe.db.get_value(RUN, run_name, "status")
+def _update_profile(profile_id: str, run_name: str, status: str, values: dict, state: dict | None) -> None:
 	profile = {
 		"last_run": run_name,
 		"last_run_status": status,

@@ -4,6 +4,7 @@ desk's. Run as Administrator unless a test says otherwise; permission tests act 
 only Integration Manager, as one with no manager role, and as the Sidecar API User."""
 
 import json
+import threading
 from unittest.mock import patch
 
 import frappe
@@ -412,6 +413,94 @@ class TestEngineMethods(SyncTestCase):
 		with self.assertRaisesRegex(frappe.ValidationError, "run.kind"):
 			engine["report_run"](profile_id="todo-sync", run={**run, "kind": "weekly"})
 
+
+def on_own_connection(fn):
+	"""Run `fn()` in a thread on its own connection to this site and commit, as a request would;
+	→ its result, or the exception it raised (rolled back)."""
+	site, sites_path, out = frappe.local.site, frappe.local.sites_path, {}
+
+	def work():
+		frappe.init(site=site, sites_path=sites_path)
+		frappe.connect()
+		try:
+			out["value"] = fn()
+			frappe.db.commit()
+		except Exception as e:
+			out["value"] = e
+			frappe.db.rollback()
+		finally:
+			frappe.destroy()
+
+	thread = threading.Thread(target=work)
+	thread.start()
+	return thread, out
+
+
+class TestRunReportRace(IntegrationsTestCase):
+	"""The desk's run_now stores the run the sidecar queued while the sidecar's first report of
+	that run arrives: two requests, two connections, both committing (not the test transaction)."""
+
+	PROFILE_ID = "race-sync-profile"
+	RUN_ID = "race-run-1"
+
+	def setUp(self):
+		super().setUp()
+
+		def make():  # the bare row: record_run needs it to exist, and no save hook may call a sidecar
+			frappe.get_doc({"doctype": PROFILE, "name": self.PROFILE_ID, "profile_name": self.PROFILE_ID, "local_doctype": "ToDo",
+				"connection": "none", "direction": "Both", "mode": "Batch", "conflict_strategy": "Manual"}).db_insert()
+
+		def drop():
+			frappe.db.delete(RUN, {"run_id": self.RUN_ID})
+			frappe.db.delete(PROFILE, {"name": self.PROFILE_ID})
+
+		self.join(*on_own_connection(drop))
+		self.join(*on_own_connection(make))
+		self.addCleanup(lambda: self.join(*on_own_connection(drop)))
+
+	def join(self, thread, out):
+		thread.join(60)
+		self.assertFalse(thread.is_alive(), "a report is still waiting after 60 s")
+		if isinstance(out.get("value"), Exception):
+			raise out["value"]
+		return out.get("value")
+
+	def test_desk_and_sidecar_storing_one_new_run_at_once_both_succeed(self):
+		from integrations_app.sync import runs
+
+		run = {"run_id": self.RUN_ID, "profile_id": self.PROFILE_ID, "kind": "incremental", "phase": "pull", "started_at": "2026-12-01T05:00:00Z",
+			"finished_at": None, "stats": {}, "total": None, "error": None}
+		both_looked = threading.Barrier(2)
+		real_get_doc = frappe.get_doc
+
+		def get_doc(*args, **kwargs):
+			if args and isinstance(args[0], dict) and args[0].get("doctype") == RUN:
+				try:  # hold the first insert until the other report has looked the run up too
+					both_looked.wait(timeout=3)
+				except threading.BrokenBarrierError:
+					pass  # the other report waits for this one's locks: it cannot get here first
+			return real_get_doc(*args, **kwargs)
+
+		with patch.object(frappe, "get_doc", get_doc):
+			desk = on_own_connection(lambda: runs.record_run(self.PROFILE_ID, {**run, "status": "queued"}, "Administrator"))
+			sidecar = on_own_connection(lambda: runs.record_run(self.PROFILE_ID, {**run, "status": "running"}))
+			names = {self.join(*desk), self.join(*sidecar)}  # a deadlock raises QueryDeadlockError here
+
+		rows = self.join(*on_own_connection(lambda: frappe.get_all(RUN, filters={"run_id": self.RUN_ID}, fields=["name", "requested_by"])))
+		self.assertEqual(len(rows), 1)
+		self.assertEqual(names, {rows[0].name})
+		self.assertEqual(rows[0].requested_by, "Administrator")
+
+	def test_a_late_queued_answer_does_not_reopen_a_run_the_sidecar_finished(self):
+		from integrations_app.sync import runs
+
+		run = {"run_id": self.RUN_ID, "profile_id": self.PROFILE_ID, "kind": "incremental", "phase": "done", "started_at": "2026-12-01T05:00:00Z",
+			"finished_at": "2026-12-01T05:00:01Z", "stats": {}, "total": None, "error": None}
+		self.join(*on_own_connection(lambda: runs.record_run(self.PROFILE_ID, {**run, "status": "succeeded"})))
+		self.join(*on_own_connection(lambda: runs.record_run(self.PROFILE_ID, {**run, "status": "queued", "finished_at": None}, "Administrator")))
+		row = self.join(*on_own_connection(lambda: frappe.db.get_value(RUN, {"run_id": self.RUN_ID}, ["status", "requested_by"], as_dict=True)))
+		last = self.join(*on_own_connection(lambda: frappe.db.get_value(PROFILE, self.PROFILE_ID, "last_run_status")))
+		self.assertEqual((row.status, row.requested_by, last), ("Succeeded", "Administrator", "Succeeded"))
 
 def resolve_answer(method, path, body):
 	if path.endswith("/runs"):
