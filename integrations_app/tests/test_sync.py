@@ -273,6 +273,8 @@ class TestEngineMethods(SyncTestCase):
 		for t in todos:
 			frappe.db.set_value("ToDo", t.name, "modified", stamp, update_modified=False)
 		later = make_todo("later")
+		# right after the shared stamp: the site's own ToDos (any number) all come later still
+		frappe.db.set_value("ToDo", later.name, "modified", "2026-01-01 10:00:01.000000", update_modified=False)
 		since = {"modified": "2026-01-01 09:59:59.000000", "name": ""}
 		first = engine["list_changes"](profile_id="todo-sync", doctype="ToDo", since=since, limit=2)
 		names = sorted(t.name for t in todos)
