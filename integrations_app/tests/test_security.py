@@ -9,7 +9,7 @@ import json
 from unittest.mock import patch
 
 import frappe
-from frappe.permissions import add_permission
+from frappe.permissions import add_permission, update_permission_property
 from frappe.utils.password import get_decrypted_password
 
 from integrations_app.api import dashboard, inbound, sidecar, webhooks
@@ -38,6 +38,8 @@ READABLE = "Blog Category"
 
 def grant_read(doctype: str, role: str = "Integration Manager", permlevel: int = 0) -> None:
 	add_permission(doctype, role, permlevel, "read")
+	# add_permission leaves a rule that already exists as it is, read or not
+	update_permission_property(doctype, role, permlevel, "read", 1)
 	frappe.clear_cache(doctype=doctype)
 
 
