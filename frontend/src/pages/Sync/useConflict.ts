@@ -1,5 +1,5 @@
 import type { FrappeRequestError } from 'frappe-ui'
-import { ref, watch, type Ref } from 'vue'
+import { computed, ref, watch, type Ref } from 'vue'
 import { errorText } from '../../data/client'
 import { resolveConflictResource, syncConflictResource } from '../../data/sync'
 import { __ } from '../../translate'
@@ -14,17 +14,15 @@ export function useConflict(name: Ref<string | null>, onResolved: (settledBefore
   const resolver = resolveConflictResource()
   const draft = ref<Record<string, string>>({})
   const merging = ref(false)
-  const error = ref('')
+  /** Why the last resolve did not go through (a failed read is the resource's own error). */
+  const actionError = ref('')
   const resolving = ref<'' | 'local' | 'remote' | 'merge'>('')
 
   async function load() {
-    error.value = ''
+    actionError.value = ''
     merging.value = false
     if (!name.value) return
-    const data = await conflict.fetch({ log: name.value }).catch((e: Error) => {
-      error.value = errorText(e)
-      return null
-    })
+    const data = await conflict.fetch({ log: name.value }).catch(() => null)
     if (data) draft.value = initialMerge(data)
   }
   watch(name, load, { immediate: true })
@@ -33,21 +31,21 @@ export function useConflict(name: Ref<string | null>, onResolved: (settledBefore
     const data = conflict.data
     if (!data || !name.value) return
     resolving.value = take
-    error.value = ''
+    actionError.value = ''
     try {
       const args: { log: string; take: typeof take; values?: Record<string, unknown> } = { log: name.value, take }
       if (take === 'merge') args.values = mergeValues(data, draft.value)
       const answer = await resolver.submit(args)
       // the engine wrote both sides before answering: Failed means a side refused the values
-      if (answer?.status === 'Failed') error.value = answer.error || __('The sync could not write the chosen values.')
+      if (answer?.status === 'Failed') actionError.value = answer.error || __('The sync could not write the chosen values.')
       else onResolved(false)
     } catch (e) {
       if (settledBefore(e as FrappeRequestError)) onResolved(true)
-      else error.value = errorText(e as Error)
+      else actionError.value = errorText(e as Error)
     } finally {
       resolving.value = ''
     }
   }
 
-  return { conflict, draft, merging, error, resolving, resolve, reload: load }
+  return { conflict, loadError: computed(() => errorText(conflict.error)), draft, merging, actionError, resolving, resolve, reload: load }
 }
