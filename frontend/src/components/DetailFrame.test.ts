@@ -8,18 +8,21 @@ import DetailFrame from './DetailFrame.vue'
 // frappe-ui's Button needs a router
 const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/', component: { render: () => null } }] })
 
-interface Record_ {
+interface Row {
   name: string
   title: string
 }
-type Props = { open: boolean; data: Record_ | null; loading: boolean; error: string }
+type Props = { open: boolean; data: Row | null; loading: boolean; error: string }
 
 function render(props: Partial<Props> = {}) {
   return mount(DetailFrame, {
     props: { open: true, size: '3xl', data: null, loading: false, error: '', 'data-testid': 'the-detail', ...props },
     slots: {
       header: () => h('h2', { 'data-testid': 'frame-header' }, 'Header'),
-      default: ({ data }: { data: Record_ }) => h('p', { 'data-testid': 'frame-content' }, `${data.name}: ${data.title}`),
+      default: (scope: { data: unknown }) => {
+        const row = scope.data as Row
+        return h('p', { 'data-testid': 'frame-content' }, `${row.name}: ${row.title}`)
+      },
     },
     global: { plugins: [translation, router] },
     attachTo: document.body,
