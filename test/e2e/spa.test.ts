@@ -459,6 +459,31 @@ describe('streams', () => {
     expect(session.errors).toEqual([])
   })
 
+  it("says when the open stream's last event was as soon as its live tail shows one (not \"no events yet\" beside it)", async () => {
+    const streams = message<(StreamFixture & { last_event_at: string | null })[]>(reply('list_streams'))
+    const quiet = streams.find((s) => !s.last_event_at && !message<TailFixture[]>(replyFor('tail', s.name)).length)
+    if (!quiet) throw new Error('the recorded site has no stream without events')
+    await app.open(`/streams?stream=${encodeURIComponent(quiet.name)}`)
+    await app.page.getByTestId('tail-empty').waitFor()
+    const item = app.streamItems.filter({ hasText: quiet.title })
+    expect(await item.innerText()).toContain('no events yet')
+
+    // a document matching the stream is saved: the next poll of the tail has its outbox row
+    const todos = message<TailFixture[]>(site.fixtures.get(STREAMS + 'tail')!.responses.find((r) => message<TailFixture[]>(r).length)!)
+    const fresh = { ...todos[0]!, name: 'msg_QUIET0000000000000000000001', created_at: new Date().toISOString(), acked: 0, status: 'Queued' }
+    site.override(STREAMS + 'tail', (args) => (args.stream === quiet.name ? { status: 200, body: { message: [fresh] } } : replyFor('tail', String(args.stream))))
+    try {
+      const row = app.page.locator(`[data-testid="tail"] tr[data-name="${fresh.name}"]`)
+      await row.waitFor()
+      const at = (await row.locator('td').first().innerText()).trim()
+      await expect.poll(() => item.innerText()).toContain(at)
+      expect(await item.innerText()).not.toContain('no events yet')
+    } finally {
+      site.override(STREAMS + 'tail', null)
+    }
+    expect(session.errors).toEqual([])
+  })
+
   it('shows a new token once with a copy button, lists tokens by label and last four, and revokes', async () => {
     const createdReply = reply('create_token')
     const created = message<TokenFixture>(createdReply)

@@ -10,7 +10,7 @@ import {
   streamTokensResource,
 } from '../../data/streams'
 import type { CreatedStreamToken, StreamTailEvent } from '../../types/api'
-import { mergeTail } from './tail'
+import { mergeTail, withTailLastEvent } from './tail'
 
 /**
  * How often the open stream's tail and consumers are read. The tail is Frappe's own outbox rows
@@ -48,7 +48,12 @@ export function useStreams() {
     const stream = selected.value
     if (!stream || paused.value) return
     const latest = await tail.fetch({ stream }).catch(() => null)
-    if (latest && stream === selected.value) events.value = mergeTail(events.value, latest, TAIL_KEEP)
+    if (!latest || stream !== selected.value) return
+    events.value = mergeTail(events.value, latest, TAIL_KEEP)
+    if (streams.data) {
+      const updated = withTailLastEvent(streams.data, stream, latest)
+      if (updated !== streams.data) streams.setData(updated)
+    }
   }
   const pollConsumers = () => (selected.value ? consumers.fetch({ stream: selected.value }).catch(() => null) : null)
 
