@@ -58,8 +58,8 @@ from frappe.utils.background_jobs import get_queue
 
 from integrations_app.outbound import doc_events
 from integrations_app.outbound.webhook_map import CACHE_KEY, invalidate_webhook_map
-from integrations_app.sidecar import handoff
-from integrations_app.sidecar.client import SidecarClient, SidecarError
+from integrations_app.sidecar import config_sync, handoff
+from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarNotFound
 
 WEBHOOK = "Integration Webhook"
 CORE_WEBHOOK = "Webhook"
@@ -167,25 +167,88 @@ def _cpu_ms(procs: dict[str, list[psutil.Process]]) -> float:
 	return total * 1000
 
 
+class NotSettled(RuntimeError):
+	"""The background work of an iteration did not finish in time: what the run would go on to
+	time is no longer each request alone, so it is not a measurement."""
+
+
+class SidecarNotReady(RuntimeError):
+	"""The sidecar is up but has not got the run's endpoints: every delivery would wait Queued."""
+
+
 def _settle(ours: tuple, sidecar_up: bool, timeout_s: float = 60) -> None:
 	"""Until bench's worker has no queued or running job and, with the sidecar up, every
 	delivery of the run's Integration Webhooks has its outcome reported back to Frappe (the
-	report is part of the background work). A receiver that fails would leave rows retrying:
-	the wait ends at the timeout rather than measure that."""
+	report is part of the background work). Raises NotSettled at the timeout (a failing
+	receiver, a stopped worker or sidecar)."""
 	deadline = time.monotonic() + timeout_s
+	_settle_worker(deadline, timeout_s)
+	if sidecar_up and ours:
+		_settle_deliveries(ours, deadline, timeout_s)
+
+
+def _settle_worker(deadline: float, timeout_s: float) -> None:
 	queue = get_queue("default")
-	while time.monotonic() < deadline and (queue.count or queue.started_job_registry.count):
+	while queue.count or queue.started_job_registry.count:
+		if time.monotonic() >= deadline:
+			raise NotSettled(
+				f"bench's worker still had {queue.count} queued and {queue.started_job_registry.count} running jobs "
+				f"after {timeout_s:.0f} s: is the worker running (bench start)?"
+			)
 		time.sleep(0.005)
-	if not sidecar_up or not ours:
-		return
-	while time.monotonic() < deadline:
+
+
+def _settle_deliveries(ours: tuple, deadline: float, timeout_s: float) -> None:
+	while True:
 		frappe.db.rollback()  # a fresh snapshot: the reports are written by the web process
-		if not frappe.db.sql(
-			"select 1 from `tabIntegration Webhook Delivery` where webhook in %s and status in ('Queued', 'Sending') limit 1",
+		waiting = frappe.db.sql(
+			"select count(*) from `tabIntegration Webhook Delivery` where webhook in %s and status in ('Queued', 'Sending')",
 			(ours,),
-		):
+		)[0][0]
+		if not waiting:
 			return
+		if time.monotonic() >= deadline:
+			raise NotSettled(
+				f"{waiting} deliveries of the run's Integration Webhooks were still Queued or Sending after {timeout_s:.0f} s: "
+				"the sidecar did not deliver them or did not report the outcomes (its log; Integration Settings → Sidecar API User)"
+			)
 		time.sleep(0.005)
+
+
+def _await_sidecar_endpoints(names: list[str], url: str, timeout_s: float = 30) -> None:
+	"""Until the sidecar answers GET /v1/endpoints/{name} with the run's receiver URL for every
+	webhook of the run. The commit already PUT them; one it missed (the sidecar restarting just
+	then) is PUT again here, as the minutely job would later. Raises SidecarNotReady at the timeout."""
+	client = SidecarClient.from_settings(connect_timeout=1.0, read_timeout=5.0)
+	missing, last_error = set(names), None
+	deadline = time.monotonic() + timeout_s
+	while missing:
+		for name in sorted(missing):
+			try:
+				if client.get_endpoint(name).get("url") == url:
+					missing.discard(name)
+					continue
+				last_error = f"the sidecar has another URL for {name}"
+			except SidecarNotFound:
+				last_error = f"the sidecar does not know {name}"
+			except SidecarError as e:
+				last_error = str(e)
+				break  # unreachable or refusing: ask again after a pause
+			try:
+				if not config_sync.sync_webhook(name, client):
+					last_error = f"the sidecar refused the configuration of {name} (Frappe's log says why)"
+				frappe.db.commit()  # sidecar_synced
+			except SidecarError as e:
+				last_error = str(e)
+				break
+		if not missing:
+			return
+		if time.monotonic() >= deadline:
+			raise SidecarNotReady(
+				f"after {timeout_s:.0f} s the sidecar still lacks {len(missing)} of the run's {len(names)} endpoints "
+				f"({last_error}); timing would start with every delivery left Queued"
+			)
+		time.sleep(0.2)
 
 
 def _start_receiver() -> tuple[subprocess.Popen, str]:
@@ -263,6 +326,8 @@ def run(n: int = 200, webhooks: int = 10, block: int = 20, warmup: int = 20, pro
 		existing = frappe.get_doc({"doctype": "ToDo", "description": f"{TITLE_PREFIX}: the saved one"}).insert().name
 		created["todos"].append(existing)
 		frappe.db.commit()  # also syncs the endpoints to the sidecar
+		if sidecar == "up":
+			_await_sidecar_endpoints(created["ours"], url)
 		timers.install()
 		for config in CONFIGS:  # warm-up, not recorded
 			set_live(config)
