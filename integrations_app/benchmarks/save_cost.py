@@ -26,6 +26,9 @@ come, on the same two cores, so overlapped timings charge ours for delivery work
 Both figures are printed. With settle, the CPU time the background processes spent per
 iteration (bench's workers with their forked job processes, and the sidecar process; Redis
 excluded) is measured too: what each configuration costs the machine beyond the request.
+Background work still unfinished after `settle_timeout_s` (default 300) stops the run with
+NotSettled: bench's worker forks a process per job, ~20 for each core iteration, which takes
+a minute and more on two loaded cores, but work that never finishes is a fault, not a figure.
 
 Each iteration drops the request-local copies of both webhook maps, so each pays the Redis read a
 fresh web request pays. The receiver is a child process (`python -c`, 200 to every POST), so its
@@ -58,8 +61,8 @@ from frappe.utils.background_jobs import get_queue
 
 from integrations_app.outbound import doc_events
 from integrations_app.outbound.webhook_map import CACHE_KEY, invalidate_webhook_map
-from integrations_app.sidecar import handoff
-from integrations_app.sidecar.client import SidecarClient, SidecarError
+from integrations_app.sidecar import config_sync, handoff
+from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarNotFound
 
 WEBHOOK = "Integration Webhook"
 CORE_WEBHOOK = "Webhook"
@@ -167,25 +170,88 @@ def _cpu_ms(procs: dict[str, list[psutil.Process]]) -> float:
 	return total * 1000
 
 
-def _settle(ours: tuple, sidecar_up: bool, timeout_s: float = 60) -> None:
+class NotSettled(RuntimeError):
+	"""The background work of an iteration did not finish in time: what the run would go on to
+	time is no longer each request alone, so it is not a measurement."""
+
+
+class SidecarNotReady(RuntimeError):
+	"""The sidecar is up but has not got the run's endpoints: every delivery would wait Queued."""
+
+
+def _settle(ours: tuple, sidecar_up: bool, timeout_s: float) -> None:
 	"""Until bench's worker has no queued or running job and, with the sidecar up, every
 	delivery of the run's Integration Webhooks has its outcome reported back to Frappe (the
-	report is part of the background work). A receiver that fails would leave rows retrying:
-	the wait ends at the timeout rather than measure that."""
+	report is part of the background work). Raises NotSettled at the timeout (a failing
+	receiver, a stopped worker or sidecar)."""
 	deadline = time.monotonic() + timeout_s
+	_settle_worker(deadline, timeout_s)
+	if sidecar_up and ours:
+		_settle_deliveries(ours, deadline, timeout_s)
+
+
+def _settle_worker(deadline: float, timeout_s: float) -> None:
 	queue = get_queue("default")
-	while time.monotonic() < deadline and (queue.count or queue.started_job_registry.count):
+	while queue.count or queue.started_job_registry.count:
+		if time.monotonic() >= deadline:
+			raise NotSettled(
+				f"bench's worker still had {queue.count} queued and {queue.started_job_registry.count} running jobs "
+				f"after {timeout_s:.0f} s: stopped (bench start?) or slower than settle_timeout_s allows"
+			)
 		time.sleep(0.005)
-	if not sidecar_up or not ours:
-		return
-	while time.monotonic() < deadline:
+
+
+def _settle_deliveries(ours: tuple, deadline: float, timeout_s: float) -> None:
+	while True:
 		frappe.db.rollback()  # a fresh snapshot: the reports are written by the web process
-		if not frappe.db.sql(
-			"select 1 from `tabIntegration Webhook Delivery` where webhook in %s and status in ('Queued', 'Sending') limit 1",
+		waiting = frappe.db.sql(
+			"select count(*) from `tabIntegration Webhook Delivery` where webhook in %s and status in ('Queued', 'Sending')",
 			(ours,),
-		):
+		)[0][0]
+		if not waiting:
 			return
+		if time.monotonic() >= deadline:
+			raise NotSettled(
+				f"{waiting} deliveries of the run's Integration Webhooks were still Queued or Sending after {timeout_s:.0f} s: "
+				"the sidecar did not deliver them or did not report the outcomes (its log; Integration Settings → Sidecar API User)"
+			)
 		time.sleep(0.005)
+
+
+def _await_sidecar_endpoints(names: list[str], url: str, timeout_s: float = 30) -> None:
+	"""Until the sidecar answers GET /v1/endpoints/{name} with the run's receiver URL for every
+	webhook of the run. The commit already PUT them; one it missed (the sidecar restarting just
+	then) is PUT again here, as the minutely job would later. Raises SidecarNotReady at the timeout."""
+	client = SidecarClient.from_settings(connect_timeout=1.0, read_timeout=5.0)
+	missing, last_error = set(names), None
+	deadline = time.monotonic() + timeout_s
+	while missing:
+		for name in sorted(missing):
+			try:
+				if client.get_endpoint(name).get("url") == url:
+					missing.discard(name)
+					continue
+				last_error = f"the sidecar has another URL for {name}"
+			except SidecarNotFound:
+				last_error = f"the sidecar does not know {name}"
+			except SidecarError as e:
+				last_error = str(e)
+				break  # unreachable or refusing: ask again after a pause
+			try:
+				if not config_sync.sync_webhook(name, client):
+					last_error = f"the sidecar refused the configuration of {name} (Frappe's log says why)"
+				frappe.db.commit()  # sidecar_synced
+			except SidecarError as e:
+				last_error = str(e)
+				break
+		if not missing:
+			return
+		if time.monotonic() >= deadline:
+			raise SidecarNotReady(
+				f"after {timeout_s:.0f} s the sidecar still lacks {len(missing)} of the run's {len(names)} endpoints "
+				f"({last_error}); timing would start with every delivery left Queued"
+			)
+		time.sleep(0.2)
 
 
 def _start_receiver() -> tuple[subprocess.Popen, str]:
@@ -202,8 +268,17 @@ def _block_order(n: int, block: int) -> list[tuple[str, int]]:
 	return order
 
 
-def run(n: int = 200, webhooks: int = 10, block: int = 20, warmup: int = 20, profile: int = 0, settle: int = 1):
+def run(
+	n: int = 200,
+	webhooks: int = 10,
+	block: int = 20,
+	warmup: int = 20,
+	profile: int = 0,
+	settle: int = 1,
+	settle_timeout_s: float = 300,
+):
 	n, webhooks, block, warmup, profile, settle = int(n), int(webhooks), int(block), int(warmup), int(profile), int(settle)
+	settle_timeout_s = float(settle_timeout_s)
 	created = {"todos": [], "ours": [], "core": []}
 	results = {config: {"request": [], "flush": [], "handoff": [], "background_cpu": []} for config in CONFIGS}
 	background = _background_processes() if settle else None
@@ -248,7 +323,7 @@ def run(n: int = 200, webhooks: int = 10, block: int = 20, warmup: int = 20, pro
 		flush, handed = timers.take()
 		if settle:
 			cpu_before = _cpu_ms(background)
-			_settle(tuple(created["ours"]) if config == "ours" else (), sidecar == "up")
+			_settle(tuple(created["ours"]) if config == "ours" else (), sidecar == "up", settle_timeout_s)
 			if record:
 				results[config]["background_cpu"].append(_cpu_ms(background) - cpu_before)
 		if record:
@@ -263,6 +338,8 @@ def run(n: int = 200, webhooks: int = 10, block: int = 20, warmup: int = 20, pro
 		existing = frappe.get_doc({"doctype": "ToDo", "description": f"{TITLE_PREFIX}: the saved one"}).insert().name
 		created["todos"].append(existing)
 		frappe.db.commit()  # also syncs the endpoints to the sidecar
+		if sidecar == "up":
+			_await_sidecar_endpoints(created["ours"], url)
 		timers.install()
 		for config in CONFIGS:  # warm-up, not recorded
 			set_live(config)

@@ -163,7 +163,7 @@ def _build_payload(webhook: dict, doc, built: dict | None = None) -> tuple[str, 
 
 def _doc_dict(doc, built: dict) -> dict:
 	if "as_dict" not in built:  # read-only from here on: pick_fields and dumps copy what they use
-		built["as_dict"] = doc.as_dict(convert_dates_to_str=True)
+		built["as_dict"] = payload.document_data(doc.as_dict(convert_dates_to_str=True))
 	return built["as_dict"]
 
 

@@ -231,6 +231,10 @@ class SidecarClient:
 	def put_endpoint(self, endpoint_id: str, config: dict) -> dict:
 		return self.request("PUT", f"/v1/endpoints/{_quote(endpoint_id)}", config)
 
+	def get_endpoint(self, endpoint_id: str) -> dict:
+		"""→ the endpoint's configuration (secrets and header values redacted), `status` and `stats`."""
+		return self.request("GET", f"/v1/endpoints/{_quote(endpoint_id)}")
+
 	def delete_endpoint(self, endpoint_id: str) -> dict:
 		return self.request("DELETE", f"/v1/endpoints/{_quote(endpoint_id)}", expect_json=False)
 

@@ -1,6 +1,7 @@
 import json
 
 import frappe
+from frappe.desk.form.save import savedocs
 
 from integrations_app import retention
 from integrations_app.outbound import doc_events as outbox_events
@@ -113,6 +114,42 @@ class TestOutboxMatching(IntegrationsTestCase):
 		self.assertEqual(json.loads(by_title["template"].payload), {"text": "hello"})
 		self.assertEqual(by_title["bad"].status, "Failed")
 		self.assertIn("valid JSON", by_title["bad"].last_error)
+
+	def test_document_payload_leaves_out_the_forms_state(self):
+		"""Desk saves what the form holds, `__islocal`/`__unsaved` on the document and its rows
+		included (`savedocs`): the payload carries the data only."""
+		make_webhook(events=["after_insert", "on_update"], reference_doctype="Contact")
+		form = {
+			"doctype": "Contact",
+			"name": "new-contact-1",
+			"__islocal": 1,
+			"__unsaved": 1,
+			"first_name": "Outbox Payload",
+			"email_ids": [
+				{
+					"doctype": "Contact Email",
+					"name": "new-contact-email-1",
+					"__islocal": 1,
+					"__unsaved": 1,
+					"parentfield": "email_ids",
+					"parenttype": "Contact",
+					"email_id": "outbox-payload@example.com",
+					"is_primary": 1,
+				}
+			],
+		}
+		savedocs(json.dumps(form), "Save")
+		contact = frappe.get_last_doc("Contact", filters={"first_name": "Outbox Payload"})
+		form = {**contact.as_dict(convert_dates_to_str=True), "__unsaved": 1, "last_name": "Saved"}
+		savedocs(json.dumps(form), "Save")
+		flush()
+		payloads = {d.event_type: json.loads(d.payload) for d in deliveries_for(contact)}
+		self.assertEqual(set(payloads), {"contact.created", "contact.updated"})
+		for event, data in payloads.items():
+			self.assertEqual([k for k in data if k.startswith("__")], [], event)
+			self.assertEqual([k for k in data["email_ids"][0] if k.startswith("__")], [], event)
+			self.assertEqual(data["email_ids"][0]["email_id"], "outbox-payload@example.com", event)
+		self.assertEqual(payloads["contact.updated"]["last_name"], "Saved")
 
 	def test_webhooks_of_one_event_share_payloads(self):
 		make_webhook(events=["after_insert"], title="doc a")

@@ -22,6 +22,32 @@ class TestPayload(unittest.TestCase):
 			{"doctype": "ToDo", "name": "T-1", "status": "Open", "items": [{"a": 1}], "missing": None},
 		)
 
+	def test_document_data_drops_frappes_form_state(self):
+		doc = {
+			"doctype": "Contact",
+			"name": "C-1",
+			"__unsaved": 1,
+			"__islocal": 1,
+			"__onload": {"addr_list": []},
+			"__run_link_triggers": 1,
+			"_user_tags": ",vip",
+			"notes": "__not a key",
+			"email_ids": [{"doctype": "Contact Email", "email_id": "a@example.com", "__islocal": 1, "__unsaved": 1}],
+			"empty": [],
+		}
+		self.assertEqual(
+			payload.document_data(doc),
+			{
+				"doctype": "Contact",
+				"name": "C-1",
+				"_user_tags": ",vip",
+				"notes": "__not a key",
+				"email_ids": [{"doctype": "Contact Email", "email_id": "a@example.com"}],
+				"empty": [],
+			},
+		)
+		self.assertEqual(doc["__unsaved"], 1, "the document's own dict is left as it was")
+
 	def test_template_output(self):
 		self.assertEqual(payload.parse_template_output(' {"a": 1} '), {"a": 1})
 		with self.assertRaises(payload.PayloadError) as ctx:

@@ -16,6 +16,23 @@ def dumps(data: Any) -> str:
 	return json.dumps(data, default=str, separators=(",", ":"), ensure_ascii=False)
 
 
+def document_data(doc: dict[str, Any]) -> dict[str, Any]:
+	"""A document dict without Frappe's in-memory state: keys starting with "__" (`__unsaved`,
+	`__islocal`, `__onload`, `__run_link_triggers`, …) tell how a form or a request handled the
+	document, not what it holds, and `__onload` can carry whatever a controller loaded for the
+	form. Frappe's own Webhook never sends them (it sends picked fields or a template). Child
+	rows (dicts in a list) are cleaned the same way; Frappe's child tables do not nest."""
+	return {
+		key: [_row_data(row) for row in value] if isinstance(value, list) else value
+		for key, value in doc.items()
+		if not key.startswith("__")
+	}
+
+
+def _row_data(row: Any) -> Any:
+	return {key: value for key, value in row.items() if not key.startswith("__")} if isinstance(row, dict) else row
+
+
 def parse_field_list(text: str | None) -> list[str]:
 	"""One fieldname per line (commas also accepted); blanks and repeats dropped, order kept."""
 	seen: dict[str, None] = {}
