@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { listenLocal, type LocalServer } from './helpers';
+import { listenLocal, type LocalServer } from './local-server';
 
 export interface ReceivedRequest {
   method: string;

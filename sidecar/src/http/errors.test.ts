@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
 import { createLogger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
-import { listenLocal, type LocalServer } from '../../test/helpers';
+import { listenLocal, type LocalServer } from '../../test/local-server';
 import { createHttpApp } from './server';
 
 describe('error handler', () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
 import { createLogger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
-import { listenLocal } from '../../test/helpers';
+import { listenLocal } from '../../test/local-server';
 import { API_BODY_LIMIT, createHttpApp } from './server';
 
 /** A fast route answers as the Express API would: same auth, body rules, errors and metrics. */

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { listenLocal, type LocalServer } from '../../test/helpers';
+import { listenLocal, type LocalServer } from '../../test/local-server';
 import { StreamEvent } from './event';
 
 describe('StreamEvent.wsFrame', () => {

@@ -3,7 +3,8 @@ import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/streams/auth';
-import { dropPrefix, listenLocal, startTestSidecar, uniquePrefix, type LocalServer, type TestSidecar } from '../../test/helpers';
+import { dropPrefix, startTestSidecar, uniquePrefix, type TestSidecar } from '../../test/helpers';
+import { listenLocal, type LocalServer } from '../../test/local-server';
 import { freePort } from '../../test/sidecar-process';
 
 const TOKEN = 'browser-stream-token-0123456789';

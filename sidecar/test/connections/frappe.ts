@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { FRAPPE_METHODS } from '../../src/connections/frappe-sync';
-import { listenLocal } from '../helpers';
+import { listenLocal } from '../local-server';
 
 /**
  * A Frappe stand-in speaking the connection methods of docs/api.md over real HTTP: it serves

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenLocal } from '../helpers';
+import { listenLocal } from '../local-server';
 
 /** One request as the test peer saw it. */
 export interface PeerRequest {

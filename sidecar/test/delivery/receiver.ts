@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenLocal } from '../helpers';
+import { listenLocal } from '../local-server';
 
 /** One request as a test receiver saw it. */
 export interface Received {

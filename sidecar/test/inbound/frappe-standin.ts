@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage } from 'node:http';
-import { listenLocal, type LocalServer } from '../helpers';
+import { listenLocal, type LocalServer } from '../local-server';
 
 export interface StandinEvent {
   sidecar_id: string;

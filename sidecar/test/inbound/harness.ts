@@ -8,7 +8,8 @@ import { createInboundModule, type InboundOptions } from '../../src/inbound';
 import type { Context, Module } from '../../src/module';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
-import { dropPrefix, listenLocal, TEST_REDIS_URL, testRedis, uniquePrefix } from '../helpers';
+import { dropPrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from '../helpers';
+import { listenLocal } from '../local-server';
 import { KeyRing } from '../../src/secrets/keyring';
 
 export const TOKEN = 'test-token-0123456789abcdef';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { OAuth2Client } from 'google-auth-library';
-import { listenLocal } from '../helpers';
+import { listenLocal } from '../local-server';
 
 /**
  * Google's OAuth 2 token endpoint for service accounts, on 127.0.0.1:0, speaking its wire

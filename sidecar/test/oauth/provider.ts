@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Provider from 'oidc-provider';
-import { listenLocal } from '../helpers';
+import { listenLocal } from '../local-server';
 
 /**
  * A real OAuth 2 / OpenID Connect server for tests (`oidc-provider`, certified), on

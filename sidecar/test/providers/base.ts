@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenLocal, type LocalServer } from '../helpers';
+import { listenLocal, type LocalServer } from '../local-server';
 
 /**
  * What the provider stand-ins share: a node:http server on 127.0.0.1:0 that records every

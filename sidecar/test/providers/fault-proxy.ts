@@ -1,5 +1,5 @@
 import { createServer, request, type Server } from 'node:http';
-import { listenLocal } from '../helpers';
+import { listenLocal } from '../local-server';
 
 export interface FaultProxy {
   url: string;

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenLocal } from '../helpers';
+import { listenLocal } from '../local-server';
 
 /** One request a provider stand-in received: raw bytes kept, so tests assert what went on the wire. */
 export interface SeenRequest {

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { listenLocal, type LocalServer } from '../helpers';
+import { listenLocal, type LocalServer } from '../local-server';
 
 const INBOUND = '/api/method/integrations_app.api.sidecar.receive_inbound_events';
 const REPORTS = '/api/method/integrations_app.api.sidecar.report_deliveries';

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { listenLocal, type LocalServer } from '../helpers';
+import { listenLocal, type LocalServer } from '../local-server';
 
 /**
  * A Frappe site as the sync contract (docs/sync.md §2) describes it: the whitelisted methods

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { listenLocal, type LocalServer } from '../helpers';
+import { listenLocal, type LocalServer } from '../local-server';
 
 /**
  * A remote REST resource with its own state, as generic CRMs expose one: `/contacts` listed

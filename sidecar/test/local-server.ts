@@ -1,0 +1,34 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+// Not in helpers.ts: its imports load the whole sidecar (over a second a test file), and the
+// stand-ins and browser suites that listen need none of it.
+
+export interface LocalServer {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  port: number;
+  /** Drops every connection, keep-alive and in-flight ones too, so closing never waits on a client. */
+  close(): Promise<void>;
+}
+
+/** Listens `server` on 127.0.0.1, on `port` or (0) a free one the system picks. */
+export async function listenLocal(server: Server, port = 0): Promise<LocalServer> {
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
+  const bound = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
