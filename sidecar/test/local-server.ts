@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 
 // Not in helpers.ts: its imports load the whole sidecar (over a second a test file), and the
 // stand-ins and browser suites that listen need none of it.
@@ -31,4 +31,16 @@ export async function listenLocal(server: Server, port = 0): Promise<LocalServer
         server.close(() => ok());
       }),
   };
+}
+
+/** A port free on 127.0.0.1 a moment ago, for a process that must be given its port before it starts. */
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => ok(port));
+    });
+  });
 }

@@ -4,8 +4,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/streams/auth';
 import { dropPrefix, startTestSidecar, uniquePrefix, type TestSidecar } from '../../test/helpers';
-import { listenLocal, type LocalServer } from '../../test/local-server';
-import { freePort } from '../../test/sidecar-process';
+import { freePort, listenLocal, type LocalServer } from '../../test/local-server';
 
 const TOKEN = 'browser-stream-token-0123456789';
 
