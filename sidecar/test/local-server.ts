@@ -12,14 +12,24 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-/** Listens `server` on 127.0.0.1, on `port` or (0) a free one the system picks. */
-export async function listenLocal(server: Server, port = 0): Promise<LocalServer> {
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', fail);
-      ok();
+/**
+ * What can listen: a node:http Server, or an app whose `listen` makes its own server —
+ * createHttpApp's must be listened through, as it serves the fast routes in front of Express.
+ */
+export interface Listenable {
+  listen(port: number, host: string, done: (err?: Error) => void): Server;
+}
+
+/** Listens on 127.0.0.1, on `port` or (0) a free one the system picks. */
+export async function listenLocal(target: Listenable, port = 0): Promise<LocalServer> {
+  const server = await new Promise<Server>((ok, fail) => {
+    // Express 5 hands a listen error to the callback as well as emitting it.
+    const s = target.listen(port, '127.0.0.1', (err) => {
+      s.off('error', fail);
+      if (err) fail(err);
+      else ok(s);
     });
+    s.once('error', fail);
   });
   const bound = (server.address() as AddressInfo).port;
   return {

@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
 import { createLogger } from '../observability/logger';
@@ -43,7 +42,7 @@ describe('error handler', () => {
         },
       ],
     });
-    const server = await listenLocal(createServer(app));
+    const server = await listenLocal(app);
     servers.push(server);
     return server.url;
   }

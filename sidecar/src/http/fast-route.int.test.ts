@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
 import { createLogger } from '../observability/logger';
@@ -38,7 +37,7 @@ describe('fast routes ahead of Express', () => {
         },
       ],
     });
-    ({ url, close } = await listenLocal(createServer(app)));
+    ({ url, close } = await listenLocal(app));
   });
   afterAll(() => close());
 

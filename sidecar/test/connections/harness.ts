@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropPrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from '../helpers';
@@ -56,7 +55,7 @@ export async function startConnectionsHarness(
   const module = createConnectionsModule(ctx, o.connections);
   await module.start!();
   const app = createHttpApp({ token: TOKEN, log, metrics, modules: [module], health: async () => ({ ok: true }), bodyTimeoutMs: config.BODY_TIMEOUT_MS });
-  const server = await listenLocal(createServer(app));
+  const server = await listenLocal(app);
   const { url } = server;
   const api: ConnectionsHarness['api'] = (path, init = {}) => {
     const { json, ...rest } = init;

@@ -1,7 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropPrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from '../helpers';
@@ -73,7 +72,7 @@ export async function startDeliveryHarness(
   const module = createDeliveryModule(ctx, opts.delivery);
   await module.start!();
   const app = createHttpApp({ token: TOKEN, log, metrics, modules: [module], health: async () => ({ ok: true }), bodyTimeoutMs: config.BODY_TIMEOUT_MS });
-  const server = await listenLocal(createServer(app));
+  const server = await listenLocal(app);
   const { url } = server;
   const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
   const api: DeliveryHarness['api'] = (path, init = {}) => {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
 import { FrappeClient } from '../../src/frappe/client';
 import { Realtime } from '../../src/frappe/realtime';
 import { createHttpApp } from '../../src/http/server';
@@ -51,7 +50,7 @@ export async function startInboundHarness(
   const module = createInboundModule(ctx, o.inbound);
   await module.start?.();
   const app = createHttpApp({ token: TOKEN, log, metrics, modules: [module], health: async () => ({ ok: true }), bodyTimeoutMs: config.BODY_TIMEOUT_MS });
-  const server = await listenLocal(createServer(app));
+  const server = await listenLocal(app);
   const { url } = server;
   return {
     url, ctx, module,
