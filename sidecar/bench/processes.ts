@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newKeyEntry } from '../src/secrets/keyring';
-import { freePort } from '../test/sidecar-process';
+import { freePort } from '../test/local-server';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -1,23 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReceiver, type TestReceiver } from './delivery/receiver';
 import { dropPrefix, TEST_REDIS_URL, uniquePrefix } from './helpers';
+import { freePort } from './local-server';
 
 const TOKEN = 'crash-test-token-0123456789';
 const SIDECAR_DIR = resolve(import.meta.dirname, '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const freePort = () =>
-  new Promise<number>((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
 
 /** A real sidecar process (`node --import tsx src/main.ts`), as an operator runs it. */
 class SidecarProcess {

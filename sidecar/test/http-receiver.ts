@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { listenLocal, type LocalServer } from './local-server';
 
 export interface ReceivedRequest {
   method: string;
@@ -8,14 +9,10 @@ export interface ReceivedRequest {
   body: Buffer;
 }
 
-export interface Receiver {
-  /** `http://127.0.0.1:<port>` */
-  url: string;
-  port: number;
+export interface Receiver extends LocalServer {
   requests: ReceivedRequest[];
   /** TCP connections accepted so far (keep-alive reuse shows as few). */
   connections(): number;
-  close(): Promise<void>;
 }
 
 /**
@@ -26,7 +23,6 @@ export async function startReceiver(
   handler: (req: ReceivedRequest, res: ServerResponse, socket: Socket) => void = (_, res) => res.end('ok'),
 ): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
-  const sockets = new Set<Socket>();
   let accepted = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -37,22 +33,6 @@ export async function startReceiver(
       handler(r, res, req.socket);
     });
   });
-  server.on('connection', (s) => {
-    accepted++;
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    connections: () => accepted,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  server.on('connection', () => accepted++);
+  return { ...(await listenLocal(server)), requests, connections: () => accepted };
 }

@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrappeSite, Receiver, standardSigned } from './redis/frappe';
-import { exited, freePort, killAll, RedisProcess, SidecarChild, until } from './redis/processes';
+import { freePort } from './local-server';
+import { exited, killAll, RedisProcess, SidecarChild, until } from './redis/processes';
 
 const STD_KEY = `whsec_${Buffer.from('redis-down-test-key-0123456789ab').toString('base64')}`;
 /** A route that has to wait for a dead Redis must still answer before this. */

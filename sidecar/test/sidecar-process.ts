@@ -1,21 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TEST_REDIS_URL } from './helpers';
+import { freePort } from './local-server';
 
 const SIDECAR_DIR = resolve(import.meta.dirname, '..');
 export const TOKEN = 'process-test-token-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export const freePort = () =>
-  new Promise<number>((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
 
 /**
  * A real sidecar process (`node --import tsx src/main.ts`) on the shared test Redis. Processes

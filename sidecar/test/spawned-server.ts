@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { freePort } from './sidecar-process';
+import { freePort } from './local-server';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -13,7 +13,7 @@ import type { SidecarProcess } from '../../sidecar/test/sidecar-process'
 import { IntegrationsApp } from './app-page'
 import { openBrowser, SCREENSHOT_DIR, type BrowserSession } from './browser'
 import { serveMessages, siteDatetime, type MessagesSite } from './messages-site'
-import { startSiteSidecar, stopSiteSidecar } from './site-parts'
+import { closeSuite, startSiteSidecar } from './site-parts'
 import { startStandin, type Standin } from './standin-server'
 
 const SIDECAR_TOKEN = 'e2e-msg-sidecar-token-0123456789'
@@ -48,12 +48,7 @@ beforeAll(async () => {
   app = new IntegrationsApp(session.page, site.url)
 })
 
-afterAll(async () => {
-  await session?.close()
-  await stopSiteSidecar(sidecar)
-  await site?.close()
-  await sendgrid?.close()
-})
+afterAll(() => closeSuite({ session, sidecar, site }, sendgrid))
 
 /** SendGrid's Event Webhook post: a JSON array of events, signed over timestamp + body. */
 async function postEvents(events: Record<string, unknown>[], tamper = false): Promise<Response> {

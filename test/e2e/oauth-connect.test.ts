@@ -9,16 +9,16 @@
  * whose Connections methods follow the Python code and call the sidecar as it does
  * (connections-site.ts). Chromium may reach 127.0.0.1 only.
  */
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:http'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { listenLocal, type LocalServer } from '../../sidecar/test/local-server'
 import { CLIENTS, startOAuthServer, type TestOAuthServer } from '../../sidecar/test/oauth/provider'
 import type { SidecarProcess } from '../../sidecar/test/sidecar-process'
 import { IntegrationsApp } from './app-page'
 import { openBrowser, type BrowserSession } from './browser'
 import { serveConnections, type ConnectionRecord, type ConnectionsSite } from './connections-site'
-import { startSiteSidecar, stopSiteSidecar } from './site-parts'
+import { closeSuite, startSiteSidecar } from './site-parts'
 import { startStandin, type Standin } from './standin-server'
 
 const CALLBACK = 'integrations_app.api.connections.oauth_callback'
@@ -31,7 +31,7 @@ let site: Standin
 let connections: ConnectionsSite
 let provider: TestOAuthServer
 let sidecar: SidecarProcess
-let upstream: { url: string; seen: Array<{ path: string; authorization: string | undefined; account: string | null }>; server: Server }
+let upstream: LocalServer & { seen: Array<{ path: string; authorization: string | undefined; account: string | null }> }
 let session: BrowserSession
 let app: IntegrationsApp
 let connection: ConnectionRecord
@@ -64,8 +64,7 @@ async function startUpstream(oauth: TestOAuthServer) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ account }))
     })()
   })
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server }
+  return { ...(await listenLocal(server)), seen }
 }
 
 /**
@@ -129,13 +128,7 @@ beforeAll(async () => {
   app = new IntegrationsApp(session.page, site.url)
 })
 
-afterAll(async () => {
-  await session?.close()
-  await stopSiteSidecar(sidecar)
-  await site?.close()
-  await provider?.close()
-  await new Promise((ok) => upstream?.server.close(ok))
-})
+afterAll(() => closeSuite({ session, sidecar, site }, provider, upstream))
 
 describe('Connect with authorization code + PKCE, in Chromium', () => {
   let firstCallback = ''

@@ -10,7 +10,7 @@ import type { SidecarProcess } from '../../sidecar/test/sidecar-process'
 import { IntegrationsApp } from './app-page'
 import { openBrowser, type BrowserSession } from './browser'
 import { servePayments, type PaymentsSite } from './payments-site'
-import { startSiteSidecar, stopSiteSidecar } from './site-parts'
+import { closeSuite, startSiteSidecar } from './site-parts'
 import { startStandin, type Standin } from './standin-server'
 
 const SIDECAR_TOKEN = 'e2e-pay-sidecar-token-0123456789'
@@ -51,12 +51,7 @@ beforeAll(async () => {
   app = new IntegrationsApp(session.page, site.url)
 })
 
-afterAll(async () => {
-  await session?.close()
-  await stopSiteSidecar(sidecar)
-  await site?.close()
-  await stripe?.close()
-})
+afterAll(() => closeSuite({ session, sidecar, site }, stripe))
 
 
 

@@ -2,11 +2,12 @@
  * Pieces the live site stand-ins share (payments-site, messages-site, connections-site's tests):
  * Frappe's answers, the Connections page's reads and test_operation's checks for flows that start
  * at a connection's "Try it", a connection call through a real sidecar as `SidecarClient` makes
- * it, and that sidecar process.
+ * it, that sidecar process, and the browser suites' teardown.
  */
 import { newKeyEntry } from '../../sidecar/src/secrets/keyring'
 import { dropPrefix, uniquePrefix } from '../../sidecar/test/helpers'
 import { SidecarProcess } from '../../sidecar/test/sidecar-process'
+import type { BrowserSession } from './browser'
 import { frappeError, type MethodReply, type SiteCall, type Standin } from './standin-server'
 
 export const json = (message: unknown): MethodReply => ({ status: 200, body: { message } })
@@ -76,6 +77,21 @@ export async function stopSiteSidecar(sidecar: SidecarProcess | undefined): Prom
   if (!sidecar) return
   await sidecar.stop()
   await dropPrefix(sidecar.prefix)
+}
+
+/**
+ * A browser suite's afterAll: the browser first (no page left calling a server being closed), then
+ * the sidecar and its prefix, the site, and the suite's own servers in the order given. Any part
+ * may be undefined, where beforeAll failed before starting it.
+ */
+export async function closeSuite(
+  parts: { session?: BrowserSession; sidecar?: SidecarProcess; site?: Standin },
+  ...servers: Array<{ close(): Promise<void> } | undefined>
+): Promise<void> {
+  await parts.session?.close()
+  await stopSiteSidecar(parts.sidecar)
+  await parts.site?.close()
+  for (const server of servers) await server?.close()
 }
 
 /**

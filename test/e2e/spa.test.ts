@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { IntegrationsApp } from './app-page'
 import { openBrowser, type BrowserSession } from './browser'
+import { closeSuite } from './site-parts'
 import { startStandin, type FixtureResponse, type Standin } from './standin-server'
 
 let site: Standin
@@ -48,10 +49,7 @@ beforeAll(async () => {
   app = new IntegrationsApp(session.page, site.url)
 })
 
-afterAll(async () => {
-  await session?.close()
-  await site?.close()
-})
+afterAll(() => closeSuite({ session, site }))
 
 afterEach(() => {
   expect(site.unmatched.map((r) => `${r.method} ${JSON.stringify(r.args)}`)).toEqual([])

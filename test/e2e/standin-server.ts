@@ -12,10 +12,10 @@
  */
 import { readFile, readdir } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { extname, join, normalize, resolve } from 'node:path'
 import { Server as SocketServer } from 'socket.io'
 import { REALTIME_ROOMS, type RealtimeEvent } from '../../sidecar/src/frappe/realtime'
+import { listenLocal } from '../../sidecar/test/local-server'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 export const FIXTURES_DIR = join(ROOT, 'test/fixtures/frappe-api')
@@ -277,12 +277,11 @@ export async function startStandin(options: { siteName?: string; timeZone?: stri
   })
 
   sessions.set(sid, boot.user)
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
-  const port = (server.address() as AddressInfo).port
+  const { url, port } = await listenLocal(server)
   boot.socketio_port = port
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     boot,
     fixtures,
     requests,

@@ -5,11 +5,12 @@
  * and, for a resolved conflict, writes the Sync Log row back as the engine does
  * (`write_sync_logs`): what is under test is the page, its requests and its realtime handling.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer, type IncomingMessage } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { listenLocal, type LocalServer } from '../../sidecar/test/local-server'
 import { IntegrationsApp } from './app-page'
 import { openBrowser, type BrowserSession } from './browser'
+import { closeSuite } from './site-parts'
 import { startStandin, type Standin } from './standin-server'
 import { serveSync, type SyncLogRecord, type SyncSite } from './sync-site'
 
@@ -23,7 +24,7 @@ let site: Standin
 let sync: SyncSite
 let session: BrowserSession
 let app: IntegrationsApp
-let recorder: { url: string; server: Server; calls: Array<{ method: string; path: string; body: any; authorization?: string }> }
+let recorder: LocalServer & { calls: Array<{ method: string; path: string; body: any; authorization?: string }> }
 let runCounter = 0
 
 async function readJson(req: IncomingMessage): Promise<any> {
@@ -76,8 +77,7 @@ async function startRecorder() {
       return send(200, { status: 'Synced', local_name: log.local_name, external_id: log.external_id, error: null })
     })()
   })
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, calls }
+  return { ...(await listenLocal(server)), calls }
 }
 
 function log(fields: Partial<SyncLogRecord> & Pick<SyncLogRecord, 'name' | 'local_name' | 'external_id' | 'status'>): SyncLogRecord {
@@ -204,11 +204,7 @@ beforeAll(async () => {
   app = new IntegrationsApp(session.page, site.url)
 })
 
-afterAll(async () => {
-  await session?.close()
-  await site?.close()
-  await new Promise((ok) => recorder?.server.close(ok))
-})
+afterAll(() => closeSuite({ session, site }, recorder))
 
 afterEach(() => {
   expect(site.unmatched.map((r) => `${r.method} ${JSON.stringify(r.args)}`)).toEqual([])

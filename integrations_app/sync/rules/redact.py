@@ -2,7 +2,8 @@
 credential is replaced with "[redacted]" before it is stored. The sidecar already replaces the
 connection's own secret values wherever they appear (sidecar/src/connections/redact.ts); this
 pass, by shape alone, keeps out what it could not know: a credential of another system echoed in
-a remote answer, a Frappe `token key:secret` header quoted back. Frappe-free."""
+a remote answer, a Frappe `token key:secret` header quoted back. The shapes are the sidecar's:
+both are tested against test/vectors/redaction.json. Frappe-free."""
 
 import re
 

@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../../test/http-receiver';
+import { freePort } from '../../test/local-server';
 import { createSender, type Sender } from './send';
 
 /** Loopback receivers need the guard off; the guard itself is tested in ssrf.int.test.ts. */
@@ -83,12 +83,7 @@ describe('createSender', () => {
   });
 
   it('reports a closed port as connect', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const srv = createServer().listen(0, '127.0.0.1', () => {
-        const p = (srv.address() as { port: number }).port;
-        srv.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     sender = createSender(open);
     const res = await post(sender, `http://127.0.0.1:${port}/`);
     expect(res).toMatchObject({ statusCode: null, error: { kind: 'connect', message: expect.stringContaining('ECONNREFUSED') } });

@@ -1,13 +1,13 @@
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
 import { createLogger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
+import { listenLocal, type LocalServer } from '../../test/local-server';
 import { createHttpApp } from './server';
 
 describe('error handler', () => {
-  const closers: (() => void)[] = [];
-  afterEach(() => closers.splice(0).forEach((c) => c()));
+  const servers: LocalServer[] = [];
+  afterEach(() => Promise.all(servers.splice(0).map((s) => s.close())));
 
   const metrics = createMetrics();
 
@@ -42,10 +42,9 @@ describe('error handler', () => {
         },
       ],
     });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((ok) => server.once('listening', ok));
-    closers.push(() => server.closeAllConnections(), () => server.close());
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const server = await listenLocal(app);
+    servers.push(server);
+    return server.url;
   }
 
   it('closes a response whose headers were already sent instead of leaving it hanging', async () => {

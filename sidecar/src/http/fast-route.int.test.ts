@@ -1,8 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../errors';
 import { createLogger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
+import { listenLocal } from '../../test/local-server';
 import { API_BODY_LIMIT, createHttpApp } from './server';
 
 /** A fast route answers as the Express API would: same auth, body rules, errors and metrics. */
@@ -10,7 +10,7 @@ describe('fast routes ahead of Express', () => {
   const TOKEN = 'fast-token-0123456789abcdef';
   const metrics = createMetrics();
   let url = '';
-  let close = () => {};
+  let close = async () => {};
   beforeAll(async () => {
     const app = createHttpApp({
       token: TOKEN,
@@ -37,13 +37,7 @@ describe('fast routes ahead of Express', () => {
         },
       ],
     });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((ok) => server.once('listening', ok));
-    close = () => {
-      server.closeAllConnections();
-      server.close();
-    };
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ url, close } = await listenLocal(app));
   });
   afterAll(() => close());
 

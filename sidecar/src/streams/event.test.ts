@@ -1,13 +1,14 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { listenLocal, type LocalServer } from '../../test/local-server';
 import { StreamEvent } from './event';
 
 describe('StreamEvent.wsFrame', () => {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const server = createServer();
-  afterAll(() => new Promise((ok) => server.close(ok)));
+  let listening: LocalServer | undefined;
+  afterAll(() => listening?.close());
 
   it('is a whole text frame a WebSocket client reads as the event, for each length encoding', async () => {
     // 7-bit, 16-bit and 64-bit payload lengths (the 64-bit one is over 64 KiB).
@@ -17,8 +18,8 @@ describe('StreamEvent.wsFrame', () => {
         for (const e of events) socket.write(e.wsFrame());
       }),
     );
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    listening = await listenLocal(server);
+    const client = new WebSocket(`ws://127.0.0.1:${listening.port}`);
     const received: Array<{ text: string; binary: boolean }> = [];
     await new Promise<void>((ok, fail) => {
       client.on('message', (d, binary) => {

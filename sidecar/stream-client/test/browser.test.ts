@@ -1,11 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/streams/auth';
 import { dropPrefix, startTestSidecar, uniquePrefix, type TestSidecar } from '../../test/helpers';
-import { freePort } from '../../test/sidecar-process';
+import { freePort, listenLocal, type LocalServer } from '../../test/local-server';
 
 const TOKEN = 'browser-stream-token-0123456789';
 
@@ -19,20 +18,18 @@ async function bundle(): Promise<string> {
 }
 
 /** A page origin other than the sidecar's, so CORS and the WebSocket Origin check are real. */
-async function pageServer(script: string): Promise<{ server: Server; origin: string }> {
-  const server = createServer((req, res) => {
+function pageServer(script: string): Promise<LocalServer> {
+  return listenLocal(createServer((req, res) => {
     if (req.url === '/client.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
     res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>stream client</title><script src="/client.js"></script>');
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  }));
 }
 
 describe('stream client in Chromium', () => {
   const prefix = uniquePrefix('stbrowser');
   let port = 0;
   let sc: TestSidecar;
-  let page: { server: Server; origin: string };
+  let page: LocalServer;
   let browser: Browser;
   const start = () => startTestSidecar({ PORT: String(port), REDIS_PREFIX: prefix, STREAM_HEARTBEAT_MS: '1000' });
   const publish = async (from: number, n: number) => {
@@ -44,7 +41,7 @@ describe('stream client in Chromium', () => {
     port = await freePort();
     sc = await start();
     page = await pageServer(await bundle());
-    await sc.api('/v1/streams/live', { method: 'PUT', json: { token_hashes: [hashToken(TOKEN)], cors_origins: [page.origin] } });
+    await sc.api('/v1/streams/live', { method: 'PUT', json: { token_hashes: [hashToken(TOKEN)], cors_origins: [page.url] } });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -52,7 +49,7 @@ describe('stream client in Chromium', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    page?.server.close();
+    await page?.close();
     await sc?.stop();
     await dropPrefix(prefix);
   });
@@ -61,7 +58,7 @@ describe('stream client in Chromium', () => {
     const tab = await browser.newPage();
     const errors: string[] = [];
     tab.on('pageerror', (e) => errors.push(e.message));
-    await tab.goto(page.origin);
+    await tab.goto(page.url);
     await tab.evaluate(
       ({ url, token }) => {
         const w = globalThis as any;

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { FRAPPE_METHODS } from '../../src/connections/frappe-sync';
+import { listenLocal } from '../local-server';
 
 /**
  * A Frappe stand-in speaking the connection methods of docs/api.md over real HTTP: it serves
@@ -50,12 +50,6 @@ export async function startFrappeStandin(): Promise<FrappeStandin> {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ message }));
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  s.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  s.close = () =>
-    new Promise<void>((ok) => {
-      server.closeAllConnections();
-      server.close(() => ok());
-    });
+  ({ url: s.url, close: s.close } = await listenLocal(server));
   return s;
 }

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropPrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from '../helpers';
+import { listenLocal } from '../local-server';
 import { loadConfig } from '../../src/config';
 import type { FrappeClient } from '../../src/frappe/client';
 import { Realtime } from '../../src/frappe/realtime';
@@ -56,10 +55,8 @@ export async function startConnectionsHarness(
   const module = createConnectionsModule(ctx, o.connections);
   await module.start!();
   const app = createHttpApp({ token: TOKEN, log, metrics, modules: [module], health: async () => ({ ok: true }), bodyTimeoutMs: config.BODY_TIMEOUT_MS });
-  const server: Server = await new Promise((ok) => {
-    const s = app.listen(0, '127.0.0.1', () => ok(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listenLocal(app);
+  const { url } = server;
   const api: ConnectionsHarness['api'] = (path, init = {}) => {
     const { json, ...rest } = init;
     return fetch(`${url}${path}`, {
@@ -82,10 +79,7 @@ export async function startConnectionsHarness(
     },
     metrics: () => fetch(`${url}/metrics`).then((r) => r.text()),
     async close() {
-      await new Promise<void>((ok) => {
-        server.close(() => ok());
-        server.closeAllConnections();
-      });
+      await server.close();
       await module.stop!();
       await connections.close();
       if (!o.prefix) await dropPrefix(prefix);

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../local-server';
 
 /** One request as the test peer saw it. */
 export interface PeerRequest {
@@ -32,12 +32,6 @@ export async function startPeer(handler: PeerHandler = (_q, res) => void res.wri
       Promise.resolve(peer.handler(r, res, peer.requests)).catch(() => res.destroy());
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  peer.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  peer.close = () =>
-    new Promise<void>((ok) => {
-      server.closeAllConnections();
-      server.close(() => ok());
-    });
+  ({ url: peer.url, close: peer.close } = await listenLocal(server));
   return peer;
 }

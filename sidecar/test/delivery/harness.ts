@@ -1,11 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropPrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from '../helpers';
+import { listenLocal } from '../local-server';
 import { loadConfig } from '../../src/config';
 import type { FrappeClient } from '../../src/frappe/client';
 import { Realtime } from '../../src/frappe/realtime';
@@ -73,10 +72,8 @@ export async function startDeliveryHarness(
   const module = createDeliveryModule(ctx, opts.delivery);
   await module.start!();
   const app = createHttpApp({ token: TOKEN, log, metrics, modules: [module], health: async () => ({ ok: true }), bodyTimeoutMs: config.BODY_TIMEOUT_MS });
-  const server: Server = await new Promise((ok) => {
-    const s = app.listen(0, '127.0.0.1', () => ok(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listenLocal(app);
+  const { url } = server;
   const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
   const api: DeliveryHarness['api'] = (path, init = {}) => {
     const { json, ...rest } = init;
@@ -112,10 +109,7 @@ export async function startDeliveryHarness(
     },
     async close() {
       await queue.close();
-      await new Promise<void>((ok) => {
-        server.close(() => ok());
-        server.closeAllConnections();
-      });
+      await server.close();
       await module.stop!();
       await connections.close();
       await dropPrefix(prefix);

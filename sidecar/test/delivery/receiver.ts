@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../local-server';
 
 /** One request as a test receiver saw it. */
 export interface Received {
@@ -32,10 +32,9 @@ export async function startReceiver(handler?: ReceiverHandler): Promise<TestRece
       Promise.resolve(handler(req, body, res, received)).catch(() => res.destroy());
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}/hook`,
+    url: `${url}/hook`,
     received,
     async waitFor(predicate, timeoutMs = 15_000) {
       const until = Date.now() + timeoutMs;
@@ -44,10 +43,6 @@ export async function startReceiver(handler?: ReceiverHandler): Promise<TestRece
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
+    close,
   };
 }

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage } from 'node:http';
+import { listenLocal, type LocalServer } from '../local-server';
 
 export interface StandinEvent {
   sidecar_id: string;
@@ -30,7 +30,7 @@ export class FrappeStandin {
   rejectedCalls = 0;
   /** Slugs with no Integration Inbound Endpoint: their events come back in `rejected`. */
   readonly unknownSlugs = new Set<string>();
-  private server: Server | null = null;
+  private listening: LocalServer | null = null;
   private port = 0;
   private mode: 'up' | '503' = 'up';
 
@@ -42,24 +42,21 @@ export class FrappeStandin {
 
   async start(port = 0): Promise<this> {
     const server = createServer((req, res) => void this.handle(req, res.writeHead.bind(res), res.end.bind(res)));
-    await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
-    this.server = server;
-    this.port = (server.address() as AddressInfo).port;
+    this.listening = await listenLocal(server, port);
+    this.port = this.listening.port;
     return this;
   }
 
   async setMode(mode: 'up' | '503' | 'down'): Promise<void> {
     if (mode === 'down') return this.close();
-    if (!this.server) await this.start(this.port);
+    if (!this.listening) await this.start(this.port);
     this.mode = mode;
   }
 
   async close(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((ok) => s.close(() => ok()));
+    const listening = this.listening;
+    this.listening = null;
+    await listening?.close();
   }
 
   private async handle(req: IncomingMessage, head: (s: number, h?: Record<string, string>) => unknown, end: (b?: string) => unknown) {

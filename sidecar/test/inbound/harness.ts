@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { FrappeClient } from '../../src/frappe/client';
 import { Realtime } from '../../src/frappe/realtime';
 import { createHttpApp } from '../../src/http/server';
@@ -10,6 +8,7 @@ import type { Context, Module } from '../../src/module';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { dropPrefix, TEST_REDIS_URL, testRedis, uniquePrefix } from '../helpers';
+import { listenLocal } from '../local-server';
 import { KeyRing } from '../../src/secrets/keyring';
 
 export const TOKEN = 'test-token-0123456789abcdef';
@@ -51,10 +50,8 @@ export async function startInboundHarness(
   const module = createInboundModule(ctx, o.inbound);
   await module.start?.();
   const app = createHttpApp({ token: TOKEN, log, metrics, modules: [module], health: async () => ({ ok: true }), bodyTimeoutMs: config.BODY_TIMEOUT_MS });
-  const server: Server = await new Promise((ok) => {
-    const s = app.listen(0, '127.0.0.1', () => ok(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listenLocal(app);
+  const { url } = server;
   return {
     url, ctx, module,
     api: (path, init = {}) => {
@@ -66,8 +63,7 @@ export async function startInboundHarness(
       });
     },
     stop: async (drop = false) => {
-      server.closeAllConnections();
-      await new Promise<void>((ok) => server.close(() => ok()));
+      await server.close();
       await module.stop?.();
       await connections.close();
       if (drop) await dropPrefix(prefix);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { OAuth2Client } from 'google-auth-library';
+import { listenLocal } from '../local-server';
 
 /**
  * Google's OAuth 2 token endpoint for service accounts, on 127.0.0.1:0, speaking its wire
@@ -50,8 +50,7 @@ export async function startGoogleTokenEndpoint(o: { accounts: ServiceAccountKey[
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => void handle(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => res.destroy()));
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url, close } = await listenLocal(server);
   const s: TestGoogleTokenEndpoint = {
     url,
     tokenUri: `${url}/token`,
@@ -63,11 +62,7 @@ export async function startGoogleTokenEndpoint(o: { accounts: ServiceAccountKey[
     accepted: [],
     refused: [],
     apiCalls: { ok: 0, rejected: 0 },
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
+    close,
   };
   const json = (res: ServerResponse, status: number, body: unknown) => void res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
 

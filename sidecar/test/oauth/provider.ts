@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
+import { listenLocal } from '../local-server';
 
 /**
  * A real OAuth 2 / OpenID Connect server for tests (`oidc-provider`, certified), on
@@ -44,8 +44,7 @@ export async function startOAuthServer(o: { accessTtlS?: number; redirectUris?: 
   const ttl = o.accessTtlS ?? 3600;
   let handler: (req: IncomingMessage, res: ServerResponse) => void = (_q, res) => void res.writeHead(503).end();
   const server = createServer((req, res) => handler(req, res));
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { url: issuer, close } = await listenLocal(server);
 
   const provider = new Provider(issuer, {
     clients: [
@@ -86,11 +85,7 @@ export async function startOAuthServer(o: { accessTtlS?: number; redirectUris?: 
       });
       if (res.status !== 200) throw new Error(`revocation answered ${res.status}`);
     },
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
+    close,
   };
   provider.on('grant.success', (ctx) => {
     const type = String(ctx.oidc.params?.grant_type);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal, type LocalServer } from '../local-server';
 
 /**
  * What the provider stand-ins share: a node:http server on 127.0.0.1:0 that records every
@@ -33,7 +33,8 @@ export class StandinBase {
   url = '';
   readonly requests: SeenRequest[] = [];
   readonly faults: Fault[] = [];
-  private server = createServer((req, res) => this.receive(req, res));
+  private readonly server = createServer((req, res) => this.receive(req, res));
+  private listening: LocalServer | null = null;
 
   /** The provider's own routing; `null` is a 404 in its error shape. */
   protected handle(_req: SeenRequest): Reply | Promise<Reply> {
@@ -41,8 +42,8 @@ export class StandinBase {
   }
 
   async start(): Promise<this> {
-    await new Promise<void>((ok) => this.server.listen(0, '127.0.0.1', ok));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.listening = await listenLocal(this.server);
+    this.url = this.listening.url;
     return this;
   }
 
@@ -51,11 +52,8 @@ export class StandinBase {
     return this.requests.filter((r) => !re || re.test(r.path));
   }
 
-  close(): Promise<void> {
-    return new Promise((ok) => {
-      this.server.closeAllConnections();
-      this.server.close(() => ok());
-    });
+  async close(): Promise<void> {
+    await this.listening?.close();
   }
 
   private receive(req: IncomingMessage, res: ServerResponse): void {

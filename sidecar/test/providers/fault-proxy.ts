@@ -1,5 +1,5 @@
 import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../local-server';
 
 export interface FaultProxy {
   url: string;
@@ -34,13 +34,6 @@ export async function startFaultProxy(target: string, drop: (method: string, url
     up.on('error', () => res.destroy());
     req.pipe(up);
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    seen,
-    close: () => new Promise<void>((ok) => {
-      server.close(() => ok());
-      server.closeAllConnections();
-    }),
-  };
+  const { url, close } = await listenLocal(server);
+  return { url, seen, close };
 }

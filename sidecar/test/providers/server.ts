@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../local-server';
 
 /** One request a provider stand-in received: raw bytes kept, so tests assert what went on the wire. */
 export interface SeenRequest {
@@ -45,13 +45,7 @@ export async function startProviderServer<S>(state: S, route: Route<S>): Promise
       Promise.resolve(route(seen, res, s.state)).catch((err: Error) => sendJson(res, 500, { message: `stand-in error: ${err.message}` }));
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  s.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  s.close = () =>
-    new Promise<void>((ok) => {
-      server.closeAllConnections();
-      server.close(() => ok());
-    });
+  ({ url: s.url, close: s.close } = await listenLocal(server));
   return s;
 }
 

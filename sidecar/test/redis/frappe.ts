@@ -1,6 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { listenLocal, type LocalServer } from '../local-server';
 
 const INBOUND = '/api/method/integrations_app.api.sidecar.receive_inbound_events';
 const REPORTS = '/api/method/integrations_app.api.sidecar.report_deliveries';
@@ -14,10 +14,10 @@ export class FrappeSite {
   /** provider_event_id of every inbound event taken, first copy only. */
   readonly inbound = new Set<string>();
   outcomes = 0;
-  private server: Server | null = null;
+  private listening: LocalServer | null = null;
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    this.listening = await listenLocal(createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -36,20 +36,16 @@ export class FrappeSite {
         else if (req.url !== DISABLED) return void res.writeHead(404).end();
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ message }));
       });
-    });
-    await new Promise<void>((ok) => this.server!.listen(0, '127.0.0.1', ok));
+    }));
     return this;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    return this.listening!.url;
   }
 
   async close(): Promise<void> {
-    const s = this.server;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((ok) => s.close(() => ok()));
+    await this.listening?.close();
   }
 }
 
@@ -57,30 +53,26 @@ export class FrappeSite {
 export class Receiver {
   readonly ids = new Set<string>();
   requests = 0;
-  private server: Server | null = null;
+  private listening: LocalServer | null = null;
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    this.listening = await listenLocal(createServer((req, res) => {
       req.resume();
       req.on('end', () => {
         this.requests++;
         this.ids.add(String(req.headers['webhook-id']));
         res.writeHead(204).end();
       });
-    });
-    await new Promise<void>((ok) => this.server!.listen(0, '127.0.0.1', ok));
+    }));
     return this;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/hook`;
+    return `${this.listening!.url}/hook`;
   }
 
   async close(): Promise<void> {
-    const s = this.server;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((ok) => s.close(() => ok()));
+    await this.listening?.close();
   }
 }
 

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { newKeyEntry } from '../../src/secrets/keyring';
+import { freePort } from '../local-server';
 
 /** One key ring for every sidecar these tests start: they act as one deployment on one Redis. */
 const TEST_KEYS = newKeyEntry('test');
@@ -39,17 +39,6 @@ export async function killAll(): Promise<void> {
   const running = [...children].filter(isRunning);
   for (const c of running) c.kill('SIGKILL');
   await Promise.all(running.map(exited));
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => ok(port));
-    });
-  });
 }
 
 export const tempDir = (label: string) => mkdtempSync(join(tmpdir(), `ia-${label}-`));

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { freePort } from '../sidecar-process';
+import { freePort } from '../local-server';
 
 const SCRIPT = resolve(import.meta.dirname, 'remote-source.ts');
 const SIDECAR_DIR = resolve(import.meta.dirname, '../..');

@@ -1,5 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { listenLocal, type LocalServer } from '../local-server';
 
 /**
  * A Frappe site as the sync contract (docs/sync.md §2) describes it: the whitelisted methods
@@ -30,7 +30,7 @@ const naiveMs = (s: string) => Date.parse(`${s.replace(' ', 'T').slice(0, 23)}Z`
 const isoOf = (s: string) => new Date(naiveMs(s)).toISOString();
 
 export class FrappeStandin {
-  server: Server | null = null;
+  private listening: LocalServer | null = null;
   url = '';
   readonly docs = new Map<string, Map<string, StandinDoc>>();
   readonly deleted: Array<{ name: string; deleted_name: string; deleted_doctype: string; creation: string; data: StandinDoc }> = [];
@@ -140,7 +140,7 @@ export class FrappeStandin {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    this.listening = await listenLocal(createServer((req, res) => {
       let body = '';
       req.on('data', (d: Buffer) => (body += d.toString()));
       req.on('end', () => {
@@ -166,15 +166,13 @@ export class FrappeStandin {
           send(417, { exc_type: 'ValidationError', exception: (err as Error).message });
         }
       });
-    });
-    await new Promise<void>((ok) => this.server!.listen(0, '127.0.0.1', () => ok()));
-    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    }));
+    this.url = this.listening.url;
     return this;
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((ok) => (this.server ? this.server.close(() => ok()) : ok()));
+    await this.listening?.close();
   }
 
   /** Frappe's REST API (`/api/resource/{doctype}[/{name}]`), as another site serves it. */

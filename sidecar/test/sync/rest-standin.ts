@@ -1,5 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { listenLocal, type LocalServer } from '../local-server';
 
 /**
  * A remote REST resource with its own state, as generic CRMs expose one: `/contacts` listed
@@ -18,7 +18,7 @@ export interface Contact {
 }
 
 export class RestStandin {
-  server: Server | null = null;
+  private listening: LocalServer | null = null;
   url = '';
   readonly records = new Map<string, Contact>();
   private readonly idem = new Map<string, Contact>();
@@ -60,7 +60,7 @@ export class RestStandin {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    this.listening = await listenLocal(createServer((req, res) => {
       let body = '';
       req.on('data', (d: Buffer) => (body += d.toString()));
       req.on('end', () => {
@@ -110,15 +110,13 @@ export class RestStandin {
         }
         send(405, { error: 'method not allowed' });
       });
-    });
-    await new Promise<void>((ok) => this.server!.listen(0, '127.0.0.1', () => ok()));
-    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    }));
+    this.url = this.listening.url;
     return this;
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((ok) => (this.server ? this.server.close(() => ok()) : ok()));
+    await this.listening?.close();
   }
 
   private invalid(v: Record<string, unknown>): string | null {
