@@ -11,12 +11,14 @@
  *    resident memory before the first transfer; rss_64mib_mb: the highest resident memory sampled
  *    (every 50 ms) while the two large files went through it (run with BENCH_LARGE_MIB=256 to
  *    see that it does not follow the file size). Buffered whole, two files would add
- *    at least 128 MiB (twice that counting copies); streamed, a 64 MiB upload (declared size,
- *    one PUT signed chunk by chunk, as the SDK sends one PutObject) holds a 256 KiB chunk and a
- *    download a few socket buffers, whatever the file's size.
- *  - like for like: both paths sign the payload (the SDK hashes the 1 MiB bodies whole, as the
- *    sidecar does; the 64 MiB ones it hashes whole too, the sidecar chunk by chunk); both send
- *    one PUT per file; both clients send over node:http with keep-alive (the SDK's transport).
+ *    at least 128 MiB (twice that counting copies); streamed, a 64 MiB upload (declared size)
+ *    is written to the spool file as it arrives (UPLOAD_SPOOL_DIR, default the OS temp dir) and
+ *    sent from it as one PutObject signed whole, as the SDK sends it, and a download holds a few
+ *    socket buffers, whatever the file's size.
+ *  - like for like: both paths sign the payload's SHA-256 (the SDK hashes each body whole; the
+ *    sidecar hashes the 1 MiB bodies whole and the 64 MiB ones on their way to the spool file);
+ *    both send one PUT per file; both clients send over node:http with keep-alive (the SDK's
+ *    transport).
  * moto is slow itself (Python); both paths pay it. Not a test. The last line is JSON.
  */
 import { randomBytes } from 'node:crypto';

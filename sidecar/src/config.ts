@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { z } from 'zod';
 import { parseKeyList, type RingKey } from './secrets/keyring';
 
@@ -96,6 +97,13 @@ const EnvSchema = z.object({
   STREAM_CLIENT_BUFFER_BYTES: z.coerce.number().int().min(16 * 1024).max(256 * 1024 * 1024).default(1024 * 1024),
   // A cut-off slow consumer's close frame waits behind what it has not read; its socket is dropped after this.
   STREAM_SLOW_CONSUMER_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(500),
+  /**
+   * Where an S3 upload of known size above one part (8–256 MiB) is written while it arrives, so
+   * it can be signed whole and sent again if an attempt fails; removed once the upload ends.
+   * `off` ⇒ no disk: such uploads go straight through, signed chunk by chunk (aws-chunked), and
+   * are sent once. @defaultValue the OS's temp directory
+   */
+  UPLOAD_SPOOL_DIR: z.string().min(1).optional(),
   /** Delivery worker concurrency per process. @defaultValue 200 */
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(5000).default(200),
   /**
@@ -118,7 +126,9 @@ const EnvSchema = z.object({
 export const ENV_VARIABLES = Object.keys(EnvSchema.shape);
 
 export type Config = Readonly<
-  Omit<z.infer<typeof EnvSchema>, 'FRAPPE_API_KEY' | 'FRAPPE_API_SECRET' | 'FRAPPE_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_MASTER' | 'REDIS_WAIT_REPLICAS' | 'SECRETS_KEYS'> & {
+  Omit<z.infer<typeof EnvSchema>, 'FRAPPE_API_KEY' | 'FRAPPE_API_SECRET' | 'FRAPPE_URL' | 'REDIS_SENTINELS' | 'REDIS_SENTINEL_MASTER' | 'REDIS_WAIT_REPLICAS' | 'SECRETS_KEYS' | 'UPLOAD_SPOOL_DIR'> & {
+    /** UPLOAD_SPOOL_DIR resolved: a directory, or null for `off`. */
+    uploadSpoolDir: string | null;
     /** Set when REDIS_SENTINELS is: the sidecar's Redis is whichever node they name primary. */
     sentinel: { sentinels: Array<{ host: string; port: number }>; master: string } | null;
     /** Replicas each acknowledged write must reach first (0 = do not wait). */
@@ -142,7 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
   }
-  const { FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET, REDIS_SENTINELS, REDIS_SENTINEL_MASTER, REDIS_WAIT_REPLICAS, SECRETS_KEYS, ...rest } = parsed.data;
+  const { FRAPPE_URL, FRAPPE_API_KEY, FRAPPE_API_SECRET, REDIS_SENTINELS, REDIS_SENTINEL_MASTER, REDIS_WAIT_REPLICAS, SECRETS_KEYS, UPLOAD_SPOOL_DIR, ...rest } = parsed.data;
   if (Boolean(REDIS_SENTINELS) !== Boolean(REDIS_SENTINEL_MASTER)) {
     throw new ConfigError('REDIS_SENTINELS and REDIS_SENTINEL_MASTER must be set together');
   }
@@ -166,5 +176,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : null,
     realtime: rest.FRAPPE_REDIS_URL ? { redisUrl: rest.FRAPPE_REDIS_URL, site: rest.FRAPPE_SITE! } : null,
     secretsKeys: SECRETS_KEYS ?? null,
+    uploadSpoolDir: UPLOAD_SPOOL_DIR === 'off' ? null : (UPLOAD_SPOOL_DIR ?? tmpdir()),
   });
 }

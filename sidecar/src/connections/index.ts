@@ -79,7 +79,7 @@ export function createConnectionsModule(ctx: Context, opts: ConnectionsOptions =
     routes({ private: r }) {
       connectionRoutes(r, { store, guard, flow, disconnector, stats: (ids, minutes) => readStats(ctx.redis, keys, ids, minutes), changed: (id) => tokens.forget(id), providers, operations });
     },
-    fastRoutes: () => [proxyRoute(proxy), ...objectRoutes(operations)],
+    fastRoutes: () => [proxyRoute(proxy), ...objectRoutes(operations, { spoolDir: ctx.config.uploadSpoolDir })],
     async start() {
       refresher.start();
       recorder.start();

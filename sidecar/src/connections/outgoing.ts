@@ -23,6 +23,8 @@ export interface RawRequest {
   body?: Buffer;
   /** Instead of `body`: bytes passing through (an upload), sent once and so never retried. */
   stream?: BodyStream;
+  /** Instead of `body`: bytes kept on disk, read again for each attempt (so retried as `body` is). */
+  file?: FileBody;
   /** The path starts at the origin's root, not at the base URL's path (e.g. GCS's JSON API beside its XML one). */
   fromOrigin?: boolean;
   /** A POST that may be repeated safely (S3 CompleteMultipartUpload, Azure Put Block List). */
@@ -34,6 +36,14 @@ export interface RawRequest {
 export interface BodyStream {
   size: number;
   source: AsyncIterable<Buffer>;
+}
+
+/** A body kept on disk and hashed (providers/storage/spool.ts): opened again for each attempt. */
+export interface FileBody {
+  size: number;
+  /** Hex SHA-256, for signers that sign the payload. */
+  sha256: string;
+  open(): Readable;
 }
 
 /**
@@ -52,7 +62,7 @@ export interface Outgoing {
   /** The body is a stream, read by the first attempt: there is no second. */
   once: boolean;
   timeoutMs: number | undefined;
-  build(rt: RuntimeConnection): { headers: Record<string, string>; body: string | Buffer | undefined; stream?: BodyStream | undefined; query: URLSearchParams };
+  build(rt: RuntimeConnection): { headers: Record<string, string>; body: string | Buffer | undefined; stream?: BodyStream | undefined; file?: FileBody | undefined; query: URLSearchParams };
 }
 
 export function fromProxyBody(req: ProxyBody): Outgoing {
@@ -97,10 +107,11 @@ export function fromRaw(req: RawRequest): Outgoing {
       if (req.headers) for (const k in req.headers) headers[k.toLowerCase()] = req.headers[k]!;
       // Signers that cover Content-Length (Azure) must see the length that will be sent.
       if (req.stream) headers['content-length'] = String(req.stream.size);
+      else if (req.file) headers['content-length'] = String(req.file.size);
       else if (req.body !== undefined || req.method === 'PUT' || req.method === 'POST') headers['content-length'] = String(req.body?.length ?? 0);
       const query = new URLSearchParams(rt.baseQuery);
       for (const [k, v] of req.query ?? []) query.append(k, v);
-      return { headers, body: req.body, stream: req.stream, query };
+      return { headers, body: req.body, stream: req.stream, file: req.file, query };
     },
   };
 }
@@ -120,7 +131,7 @@ export function applyStaticAuth(rt: RuntimeConnection, headers: Record<string, s
  * them; signs where the scheme signs the request. Returns the path with its query to send, and
  * the body to send (a stream's, framed as the signature needs).
  */
-export function authorize(rt: RuntimeConnection, o: Outgoing, headers: Record<string, string>, query: URLSearchParams, body: string | Buffer | undefined, stream?: BodyStream): { path: string; body: string | Buffer | Readable | undefined } {
+export function authorize(rt: RuntimeConnection, o: Outgoing, headers: Record<string, string>, query: URLSearchParams, body: string | Buffer | undefined, stream?: BodyStream, file?: FileBody): { path: string; body: string | Buffer | Readable | undefined } {
   const a = rt.auth;
   let path = (o.fromOrigin ? '' : rt.basePath) + o.path;
   applyStaticAuth(rt, headers, query);
@@ -139,16 +150,20 @@ export function authorize(rt: RuntimeConnection, o: Outgoing, headers: Record<st
       Object.assign(headers, signed.headers);
       return { path, body: Readable.from(signed.frames(stream.source), { objectMode: false }) };
     }
+    if (file) {
+      Object.assign(headers, signSigV4({ ...target, payloadHash: file.sha256 }, scope));
+      return { path, body: file.open() };
+    }
     Object.assign(headers, signSigV4({ ...target, payloadHash: payloadHash(body) }, scope));
     return { path, body };
   } else if (a.type === 'azure_shared_key') {
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     const qs = query.toString();
     Object.assign(headers, signSharedKey({ method: o.method, path, rawQuery: qs, headers }, { account: a.account, key: a.key }));
-    return { path: path + (qs ? `?${qs}` : ''), body: stream ? Readable.from(stream.source, { objectMode: false }) : body };
+    return { path: path + (qs ? `?${qs}` : ''), body: stream ? Readable.from(stream.source, { objectMode: false }) : (file?.open() ?? body) };
   }
   const qs = query.toString();
-  return { path: path + (qs ? `?${qs}` : ''), body: stream ? Readable.from(stream.source, { objectMode: false }) : body };
+  return { path: path + (qs ? `?${qs}` : ''), body: stream ? Readable.from(stream.source, { objectMode: false }) : (file?.open() ?? body) };
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'content-length']);

@@ -235,7 +235,7 @@ export class ProxyService {
         token = await tokens.accessToken(rt, v.tokAt);
         headers.authorization = `${token.token_type} ${token.access_token}`;
       }
-      const { path, body } = authorize(rt, o, headers, query, built!.body, built!.stream);
+      const { path, body } = authorize(rt, o, headers, query, built!.body, built!.stream, built!.file);
       const timeoutMs = o.timeoutMs ?? rt.config.timeout_ms;
       const request = { origin: rt.origin, path, method: o.method, headers, body, timeoutMs };
       // A streamed body is gone once sent: whatever the answer, there is no second attempt.
@@ -243,6 +243,8 @@ export class ProxyService {
       const r: HttpResult | StreamResult = mode === 'buffer'
         ? await http.request({ ...request, maxResponseBytes: rt.config.max_response_bytes })
         : await http.stream(request);
+      // A file body's stream is opened per attempt: one the attempt did not read to its end still holds a descriptor.
+      if (built!.file) (body as Readable).destroy();
       const outcome: AttemptOutcome = r.error ? { kind: 'error', error: r.error.kind } : { kind: 'response', status: r.status!, headers: r.headers };
       const failed = isBreakerFailure(outcome);
       if (failed || v.probe || v.fails > 0) {

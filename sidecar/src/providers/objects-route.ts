@@ -29,7 +29,7 @@ async function streams(ops: OperationService, rawId: string, rawKey: string) {
   return { key, ctx, objects: provider.objects, provider: provider.name };
 }
 
-export function objectRoutes(ops: OperationService): FastRoute[] {
+export function objectRoutes(ops: OperationService, o: { spoolDir: string | null }): FastRoute[] {
   return [
     {
       method: 'PUT',
@@ -41,7 +41,7 @@ export function objectRoutes(ops: OperationService): FastRoute[] {
         // node:http has checked Content-Length's syntax; a chunked body has none.
         const length = req.headers['content-length'];
         const size = length === undefined ? undefined : Number(length);
-        const up = await objects.upload(ctx, key, req, { contentType, partSize: PART_SIZE, size });
+        const up = await objects.upload(ctx, key, req, { contentType, partSize: PART_SIZE, size, spoolDir: o.spoolDir });
         const text = JSON.stringify(up);
         res.writeHead(201, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
       },

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Readable } from 'node:stream';
+import type { PartPlan } from './storage/parts';
 import type { ProxyResult, RawRequest, RawResult, StreamedResult } from '../connections/proxy';
 import type { Auth, ProxyBody } from '../connections/schemas';
 
@@ -79,6 +80,12 @@ export interface Uploaded {
   parts: number;
 }
 
+/** How an upload is to be sent: its part plan, its type, and where a body may be kept on disk (UPLOAD_SPOOL_DIR; null: nowhere). */
+export interface UploadPlan extends PartPlan {
+  contentType: string;
+  spoolDir: string | null;
+}
+
 /**
  * A storage provider's streaming side (`PUT`/`GET /v1/connections/{id}/objects/{key}`): bodies
  * of any size pass through in parts, never whole.
@@ -88,7 +95,7 @@ export interface ObjectStreams {
    * Stores `body` under `key`. Up to one part it is one request; above, the provider's
    * multipart form, aborted (parts deleted) if anything fails on the way.
    */
-  upload(ctx: CallContext, key: string, body: Readable, opts: { contentType: string; partSize: number; size?: number | undefined }): Promise<Uploaded>;
+  upload(ctx: CallContext, key: string, body: Readable, opts: UploadPlan): Promise<Uploaded>;
   /** The object's bytes as the provider answers them (status, headers, body streamed). */
   download(ctx: CallContext, key: string, opts: { range?: string }): Promise<StreamedResult>;
 }

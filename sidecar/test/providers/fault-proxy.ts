@@ -5,6 +5,8 @@ export interface FaultProxy {
   url: string;
   /** Requests seen, as `METHOD path?query`. */
   seen: string[];
+  /** Their headers, in the same order. */
+  headers: Array<Record<string, string | string[] | undefined>>;
   close(): Promise<void>;
 }
 
@@ -15,9 +17,11 @@ export interface FaultProxy {
  */
 export async function startFaultProxy(target: string, drop: (method: string, url: string) => boolean): Promise<FaultProxy> {
   const seen: string[] = [];
+  const headers: FaultProxy['headers'] = [];
   const t = new URL(target);
   const server: Server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
+    headers.push(req.headers);
     if (drop(req.method!, req.url!)) {
       let got = 0;
       req.on('data', (c: Buffer) => {
@@ -35,5 +39,5 @@ export async function startFaultProxy(target: string, drop: (method: string, url
     req.pipe(up);
   });
   const { url, close } = await listenLocal(server);
-  return { url, seen, close };
+  return { url, seen, headers, close };
 }

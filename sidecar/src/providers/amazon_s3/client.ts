@@ -1,12 +1,13 @@
 import type { Readable } from 'node:stream';
 import { presignSigV4 } from '../../connections/auth/sigv4';
-import type { RawResult } from '../../connections/proxy';
+import type { RawRequest, RawResult } from '../../connections/proxy';
 import { AppError } from '../../errors';
 import { storageError, expectStatus } from '../storage/answer';
-import { PartReader, type PartPlan } from '../storage/parts';
+import { PartReader } from '../storage/parts';
+import { spool } from '../storage/spool';
 import { keyPath, attachment, type ObjectInfo, type SignedUrl } from '../storage/params';
 import { blocks, escapeXml, text } from '../storage/xml';
-import type { CallContext, Uploaded } from '../types';
+import type { CallContext, UploadPlan, Uploaded } from '../types';
 
 /**
  * Amazon S3's REST API (path-style or virtual-hosted: the bucket is in the connection's base
@@ -94,18 +95,31 @@ export async function abortUpload(ctx: CallContext, key: string, uploadId: strin
 }
 
 /**
- * Largest upload sent as one streamed PUT (signed chunk by chunk, as it arrives); above it, and
- * for bodies of unknown length, a multipart upload, whose parts can each be sent again: one
- * failure at the end of a long single PUT would cost the whole body, and a stream is sent once.
+ * Largest upload of known size sent as one PUT; above it, and for bodies of unknown length, a
+ * multipart upload, whose parts are each held and can be sent again.
  */
-export const STREAMED_PUT_MAX = 256 * 1024 * 1024;
+export const SINGLE_PUT_MAX = 256 * 1024 * 1024;
 
-/** One PUT of `size` bytes read from `body` as they arrive, signed chunk by chunk (aws-chunked). */
-async function putStream(ctx: CallContext, key: string, body: Readable, size: number, contentType: string): Promise<Uploaded> {
-  // The sender's stream stays open on failure: the route answers it.
-  const source = body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
-  const res = check(await ctx.raw({ method: 'PUT', path: keyPath(key), headers: { 'content-type': contentType }, stream: { size, source } }), `put ${key}`);
-  return { key, size, etag: etagOf(res.headers), parts: 1 };
+/**
+ * One PUT of `size` bytes. With a spool directory the body is kept on disk first and signed
+ * whole: the PUT is the SDK's own (no aws-chunked framing for the store to decode) and retried
+ * as the policy allows. Without, it goes through as it arrives, signed chunk by chunk, once.
+ */
+async function putLarge(ctx: CallContext, key: string, body: Readable, size: number, contentType: string, spoolDir: string | null): Promise<Uploaded> {
+  const put = async (req: Pick<RawRequest, 'stream' | 'file'>) => {
+    const res = check(await ctx.raw({ method: 'PUT', path: keyPath(key), headers: { 'content-type': contentType }, ...req }), `put ${key}`);
+    return { key, size, etag: etagOf(res.headers), parts: 1 };
+  };
+  if (spoolDir === null) {
+    // The sender's stream stays open on failure: the route answers it.
+    return put({ stream: { size, source: body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer> } });
+  }
+  const file = await spool(body, size, spoolDir);
+  try {
+    return await put({ file });
+  } finally {
+    await file.remove();
+  }
 }
 
 /** Parts of one upload on their way at once: the next part is read while others are sent. */
@@ -113,13 +127,13 @@ const PARTS_IN_FLIGHT = 3;
 
 /**
  * Streams `body` to `key`: one PUT when it fits in one part (the body hashed whole and signed,
- * as the AWS SDK's PutObject does), one streamed PUT when its declared size is at most
- * {@link STREAMED_PUT_MAX}, else a multipart upload whose parts are sent as they fill, up to {@link PARTS_IN_FLIGHT} at a time (each one retryable; S3 checks
+ * as the AWS SDK's PutObject does), one PUT ({@link putLarge}) when its declared size is at most
+ * {@link SINGLE_PUT_MAX}, else a multipart upload whose parts are sent as they fill, up to {@link PARTS_IN_FLIGHT} at a time (each one retryable; S3 checks
  * each body against its signed SHA-256, so no Content-MD5 is needed). Any failure — the
  * upstream's, or the sender dropping mid-stream — aborts the upload, so no parts linger.
  */
-export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: PartPlan & { contentType: string }): Promise<Uploaded> {
-  if (o.size !== undefined && o.size > o.partSize && o.size <= STREAMED_PUT_MAX) return putStream(ctx, key, body, o.size, o.contentType);
+export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: UploadPlan): Promise<Uploaded> {
+  if (o.size !== undefined && o.size > o.partSize && o.size <= SINGLE_PUT_MAX) return putLarge(ctx, key, body, o.size, o.contentType, o.spoolDir);
   const reader = new PartReader(body, o);
   const parts = reader.parts();
   const first = await parts.next();

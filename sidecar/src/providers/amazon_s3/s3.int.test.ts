@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConnectionsHarness, type ConnectionsHarness } from '../../../test/connections/harness';
 import { motoUser, startMoto, type MotoServer } from '../../../test/connections/moto';
@@ -16,6 +19,10 @@ import { presignSigV4 } from '../../connections/auth/sigv4';
 describe('amazon_s3 against moto', () => {
   let moto: MotoServer;
   let h: ConnectionsHarness;
+  /** A sidecar without a spool (UPLOAD_SPOOL_DIR=off): large uploads go through chunk-signed. */
+  let unspooled: ConnectionsHarness;
+  const spoolDir = mkdtempSync(join(tmpdir(), 'ia-s3-spool-'));
+  const spooled = () => readdirSync(spoolDir);
   let key: { id: string; secret: string };
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
   const s3 = (base: string) => ({
@@ -26,8 +33,8 @@ describe('amazon_s3 against moto', () => {
     const res = await h.api(`/v1/connections/${id}/call`, { method: 'POST', json: { operation, params } });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
-  const upload = (id: string, k: string, body: Buffer, type = 'application/octet-stream') =>
-    h.api(`/v1/connections/${id}/objects/${k}`, { method: 'PUT', body, headers: { 'content-type': type } });
+  const upload = (id: string, k: string, body: Buffer, type = 'application/octet-stream', via = h) =>
+    via.api(`/v1/connections/${id}/objects/${k}`, { method: 'PUT', body, headers: { 'content-type': type } });
   /** The same body sent chunked (no Content-Length), 1 MiB at a time: its size is unknown until it ends. */
   const uploadChunked = (id: string, k: string, body: Buffer) => {
     let at = 0;
@@ -43,7 +50,8 @@ describe('amazon_s3 against moto', () => {
 
   beforeAll(async () => {
     moto = await startMoto({ noAuthActions: 3 });
-    h = await startConnectionsHarness();
+    h = await startConnectionsHarness({ env: { UPLOAD_SPOOL_DIR: spoolDir } });
+    unspooled = await startConnectionsHarness({ env: { UPLOAD_SPOOL_DIR: 'off' } });
     key = await motoUser(moto, h);
     await h.put('raw', { ...s3(moto.url), provider: null });
     for (const b of ['files', 'faults']) expect((await h.proxy('raw', { method: 'PUT', path: `/${b}` })).body.status).toBe(200);
@@ -51,6 +59,7 @@ describe('amazon_s3 against moto', () => {
   }, 60_000);
   afterAll(async () => {
     await h?.close();
+    await unspooled?.close();
     await moto?.stop();
   });
 
@@ -116,9 +125,7 @@ describe('amazon_s3 against moto', () => {
     }
   });
 
-  // moto checks each request's (seed) signature; the chunk signatures are checked against AWS's
-  // own example in sigv4-chunked.test.ts.
-  it('streams a small file in one PUT, a large one of known size in one chunk-signed PUT, one of unknown size as a multipart upload; all come back byte for byte, ranges too', async () => {
+  it('streams a small file in one PUT, a large one of known size in one PUT kept on disk and signed whole, one of unknown size as a multipart upload; all come back byte for byte, ranges too', async () => {
     const small = randomBytes(1024 * 1024);
     const r1 = await upload('files', 'big/one%20MiB.bin', small);
     expect(r1.status).toBe(201);
@@ -148,6 +155,26 @@ describe('amazon_s3 against moto', () => {
     expect(none.status).toBe(404);
     expect(await none.json()).toMatchObject({ error: { code: 'not_found' } });
     expect((await h.api('/v1/connections/files/objects/big/large.bin', { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect(spooled()).toEqual([]);
+  }, 60_000);
+
+  // moto checks each request's (seed) signature; the chunk signatures are checked against AWS's
+  // own example in sigv4-chunked.test.ts.
+  it('without a spool, a large upload of known size goes through as one chunk-signed PUT, byte for byte', async () => {
+    const relay = await startFaultProxy(moto.url, () => false);
+    try {
+      await unspooled.put('relayed', s3(`${relay.url}/files`));
+      const large = randomBytes(PART_SIZE * 2 + 999);
+      const r = await upload('relayed', 'big/unspooled.bin', large, 'application/x-test', unspooled);
+      expect(await r.json()).toMatchObject({ key: 'big/unspooled.bin', size: large.length, parts: 1 });
+      const sent = relay.headers[relay.seen.indexOf('PUT /files/big/unspooled.bin')]!;
+      expect(sent).toMatchObject({ 'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'x-amz-decoded-content-length': String(large.length) });
+      const back = await h.api('/v1/connections/files/objects/big/unspooled.bin');
+      expect(back.headers.get('content-type')).toBe('application/x-test');
+      expect(sha(Buffer.from(await back.arrayBuffer()))).toBe(sha(large));
+    } finally {
+      await relay.close();
+    }
   }, 60_000);
 
   // moto dates every upload's Initiated in 2010, so the age cut-off itself cannot be shown here;
@@ -180,7 +207,27 @@ describe('amazon_s3 against moto', () => {
     }
   }, 60_000);
 
-  it('a streamed PUT the peer drops half-way fails at once (its body cannot be sent again) and stores nothing', async () => {
+  it('a large PUT the peer drops half-way is sent again from the spool, signed whole, and stored whole; the spool is emptied', async () => {
+    let drops = 0;
+    const fault = await startFaultProxy(moto.url, (method, url) => method === 'PUT' && url.endsWith('/once/go.bin') && drops++ === 0);
+    try {
+      await h.put('faults-once', s3(`${fault.url}/faults`));
+      const body = randomBytes(PART_SIZE * 2);
+      const res = await upload('faults-once', 'once/go.bin', body);
+      expect(res.status, await res.clone().text()).toBe(201);
+      expect(await res.json()).toMatchObject({ size: body.length, parts: 1 });
+      const puts = fault.seen.map((s, i) => [s, fault.headers[i]] as const).filter(([s]) => s === 'PUT /faults/once/go.bin');
+      expect(puts).toHaveLength(2);
+      for (const [, headers] of puts) expect(headers?.['x-amz-content-sha256']).toBe(sha(body));
+      const back = await h.api('/v1/connections/faults-once/objects/once/go.bin');
+      expect(sha(Buffer.from(await back.arrayBuffer()))).toBe(sha(body));
+      expect(spooled()).toEqual([]);
+    } finally {
+      await fault.close();
+    }
+  }, 60_000);
+
+  it('a large PUT the peer drops every time fails after the policy\'s attempts, stores nothing and leaves no spooled file', async () => {
     const fault = await startFaultProxy(moto.url, (method, url) => method === 'PUT' && url.endsWith('/one/go.bin'));
     try {
       await h.put('faults-put', s3(`${fault.url}/faults`));
@@ -188,23 +235,44 @@ describe('amazon_s3 against moto', () => {
       const failure = (await res.json()) as Record<string, any>;
       expect(res.status, JSON.stringify(failure)).toBe(502);
       expect(failure).toMatchObject({ error: { code: 'upstream_error' } });
-      expect(fault.seen.filter((s) => s.includes('/one/go.bin'))).toHaveLength(1);
+      expect(fault.seen.filter((s) => s.includes('/one/go.bin'))).toHaveLength(2);
       expect((await h.proxy('raw', { method: 'HEAD', path: '/faults/one/go.bin' })).body.status).toBe(404);
+      expect(spooled()).toEqual([]);
     } finally {
       await fault.close();
     }
   }, 60_000);
 
-  it('a sender that drops mid-upload leaves no upload behind', async () => {
-    const u = new URL(h.url);
-    await new Promise<void>((done) => {
-      const req = request({ host: u.hostname, port: u.port, method: 'PUT', path: '/v1/connections/files/objects/dropped.bin', headers: { authorization: 'Bearer test-token-0123456789abcdef', 'content-length': String(PART_SIZE * 3) } });
-      req.on('error', () => done());
-      req.write(randomBytes(PART_SIZE + 1024 * 1024), () => setTimeout(() => req.destroy(), 500));
-    });
-    // The first part reached moto before the sender left: the abort must have removed it.
-    for (let i = 0; i < 50 && (await uploads('files')).includes('<Upload>'); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(await uploads('files')).not.toContain('<Upload>');
-    expect((await h.proxy('raw', { method: 'HEAD', path: '/files/dropped.bin' })).body.status).toBe(404);
-  }, 30_000);
+  it('without a spool, a PUT the peer drops half-way fails at once (its body cannot be sent again) and stores nothing', async () => {
+    const fault = await startFaultProxy(moto.url, (method, url) => method === 'PUT' && url.endsWith('/stream/go.bin'));
+    try {
+      await unspooled.put('faults-stream', s3(`${fault.url}/faults`));
+      const res = await upload('faults-stream', 'stream/go.bin', randomBytes(PART_SIZE * 2), 'application/octet-stream', unspooled);
+      const failure = (await res.json()) as Record<string, any>;
+      expect(res.status, JSON.stringify(failure)).toBe(502);
+      expect(failure).toMatchObject({ error: { code: 'upstream_error' } });
+      expect(fault.seen.filter((s) => s.includes('/stream/go.bin'))).toHaveLength(1);
+      expect((await h.proxy('raw', { method: 'HEAD', path: '/faults/stream/go.bin' })).body.status).toBe(404);
+    } finally {
+      await fault.close();
+    }
+  }, 60_000);
+
+  for (const declared of [true, false]) {
+    it(`a sender that drops mid-upload (${declared ? 'declared size: kept on disk' : 'chunked: a multipart upload'}) leaves nothing behind`, async () => {
+      const u = new URL(h.url);
+      const key = declared ? 'dropped.bin' : 'dropped-chunked.bin';
+      const sizing = declared ? { 'content-length': String(PART_SIZE * 3) } : { 'transfer-encoding': 'chunked' };
+      await new Promise<void>((done) => {
+        const req = request({ host: u.hostname, port: u.port, method: 'PUT', path: `/v1/connections/files/objects/${key}`, headers: { authorization: 'Bearer test-token-0123456789abcdef', ...sizing } });
+        req.on('error', () => done());
+        req.write(randomBytes(PART_SIZE + 1024 * 1024), () => setTimeout(() => req.destroy(), 500));
+      });
+      // Declared: nothing went upstream and the file is gone. Chunked: the first part reached moto before the sender left, and the abort removed it.
+      for (let i = 0; i < 50 && (spooled().length > 0 || (await uploads('files')).includes('<Upload>')); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(spooled()).toEqual([]);
+      expect(await uploads('files')).not.toContain('<Upload>');
+      expect((await h.proxy('raw', { method: 'HEAD', path: `/files/${key}` })).body.status).toBe(404);
+    }, 30_000);
+  }
 });

@@ -3,10 +3,10 @@ import type { Readable } from 'node:stream';
 import type { RawResult } from '../../connections/proxy';
 import { AppError } from '../../errors';
 import { expectStatus } from '../storage/answer';
-import { PartReader, type PartPlan } from '../storage/parts';
+import { PartReader } from '../storage/parts';
 import { attachment, keyPath, type ObjectInfo, type SignedUrl } from '../storage/params';
 import { blocks, text } from '../storage/xml';
-import type { CallContext, Uploaded } from '../types';
+import type { CallContext, Uploaded, UploadPlan } from '../types';
 
 /**
  * Azure Blob Storage's REST API (block blobs) through an `azure_shared_key` connection whose
@@ -79,7 +79,7 @@ export async function listBlobs(ctx: CallContext, p: { prefix: string; continuat
  * Put Block List. Azure has no abort for uncommitted blocks: a failed upload's blocks are never
  * committed (so nothing becomes visible) and Azure discards them after a week.
  */
-export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: PartPlan & { contentType: string }): Promise<Uploaded> {
+export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: UploadPlan): Promise<Uploaded> {
   const reader = new PartReader(body, o);
   const parts = reader.parts();
   const first = await parts.next();

@@ -2,9 +2,9 @@ import type { Readable } from 'node:stream';
 import type { RawResult } from '../../connections/proxy';
 import { AppError } from '../../errors';
 import { expectStatus, storageError } from '../storage/answer';
-import { PartReader, type PartPlan } from '../storage/parts';
+import { PartReader } from '../storage/parts';
 import { attachment, keyPath, type ObjectInfo, type SignedUrl } from '../storage/params';
-import type { CallContext, Uploaded } from '../types';
+import type { CallContext, Uploaded, UploadPlan } from '../types';
 import { signV4Url } from './signing';
 
 /**
@@ -69,7 +69,7 @@ export async function listObjects(ctx: CallContext, p: { prefix: string; continu
  * (whole multiples of 256 KiB) are PUT in order with their Content-Range; a failure cancels the
  * session (DELETE), so nothing half-written stays.
  */
-export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: PartPlan & { contentType: string }): Promise<Uploaded> {
+export async function uploadStream(ctx: CallContext, key: string, body: Readable, o: UploadPlan): Promise<Uploaded> {
   const reader = new PartReader(body, o);
   const parts = reader.parts();
   const first = await parts.next();
