@@ -5,8 +5,9 @@
  * (moto server, a child process), in the same run.
  *  - files: BENCH_SMALL_FILES (200) of 1 MiB, BENCH_CONCURRENCY (8) in flight, then 2 of
  *    BENCH_LARGE_MIB (64) MiB side by side; each path writes its own keys;
- *  - order: direct upload, sidecar upload, direct download, sidecar download; MiB/s over all the
- *    bytes of a phase (wall time); `ratio` is the lower of sidecar/direct for upload and download;
+ *  - order: uploads in four rounds, direct, sidecar, sidecar, direct (ABBA), then downloads the
+ *    same way; MiB/s per path over the bytes of its two rounds (wall time); `ratio` is the lower
+ *    of sidecar/direct for upload and download;
  *  - rss_mb: the sidecar process's peak resident memory (VmHWM) over the run; rss_base_mb: its
  *    resident memory before the first transfer; rss_64mib_mb: the highest resident memory sampled
  *    (every 50 ms) while the two large files went through it (run with BENCH_LARGE_MIB=256 to
@@ -48,16 +49,12 @@ async function pool(n: number, width: number, job: (i: number) => Promise<void>)
   }));
 }
 
-async function timed(bytes: number, run: () => Promise<void>): Promise<number> {
-  const t = performance.now();
-  await run();
-  return bytes / MiB / ((performance.now() - t) / 1000);
-}
-
 async function main() {
   const moto = await startMoto();
   const prefix = `bench-storage-${Date.now()}`;
-  const sc = await startBenchSidecar(prefix, TOKEN, { OUTBOUND_ALLOW_PRIVATE: 'true' });
+  // UPLOAD_SPOOL_DIR=off measures the path without disk (64 MiB uploads chunk-signed as they pass).
+  const spool: Record<string, string> = process.env.UPLOAD_SPOOL_DIR ? { UPLOAD_SPOOL_DIR: process.env.UPLOAD_SPOOL_DIR } : {};
+  const sc = await startBenchSidecar(prefix, TOKEN, { OUTBOUND_ALLOW_PRIVATE: 'true', ...spool });
   const keepAlive = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const api = (path: string, init: RequestInit = {}) => fetch(`${sc.url}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, ...(init.headers as Record<string, string>) } });
   try {
@@ -115,37 +112,55 @@ async function main() {
         clearInterval(timer);
       }
     };
-    const split = (label: string, smallS: number, largeS: number) => console.log(`  ${label}: 1 MiB files ${r2(SMALL / smallS)} MiB/s, ${LARGE_MIB} MiB files ${r2((2 * LARGE_MIB) / largeS)} MiB/s`);
-    const phase = (p: string, send: (key: string, body: Buffer) => Promise<void>) => timed(bytes, async () => {
-      const t0 = performance.now();
-      await pool(SMALL, CONCURRENCY, (i) => send(`${p}/small-${i}.bin`, small[i]!));
-      const t1 = performance.now();
-      await sampling(() => Promise.all(large.map((b, i) => send(`${p}/large-${i}.bin`, b))));
-      split(`${p} upload`, (t1 - t0) / 1000, (performance.now() - t1) / 1000);
-    });
-    const fetchPhase = (p: string, get: (key: string, size: number) => Promise<void>) => timed(bytes, async () => {
-      const t0 = performance.now();
-      await pool(SMALL, CONCURRENCY, (i) => get(`${p}/small-${i}.bin`, MiB));
-      const t1 = performance.now();
-      await sampling(() => Promise.all(large.map((_, i) => get(`${p}/large-${i}.bin`, LARGE_MIB * MiB))));
-      split(`${p} download`, (t1 - t0) / 1000, (performance.now() - t1) / 1000);
-    });
-
-    const directUp = await phase('direct', directPut);
-    // Only the sidecar's transfers count for its memory.
-    rss64 = 0;
-    const cpu0 = cpuMsOf(sc.child.pid!);
-    const up = await phase('sidecar', sidecarPut);
-    const upCpuMsPerMiB = (cpuMsOf(sc.child.pid!) - cpu0) / (bytes / MiB);
-    const sidecarRss64 = rss64;
-    const directDown = await fetchPhase('direct', directGet);
-    rss64 = sidecarRss64;
-    const cpu1 = cpuMsOf(sc.child.pid!);
-    const down = await fetchPhase('sidecar', sidecarGet);
-    const downCpuMsPerMiB = (cpuMsOf(sc.child.pid!) - cpu1) / (bytes / MiB);
+    // ABBA: each path goes once before and once after the other, so neither alone pays for the
+    // state the store is in by then (run one after the other, the second path's 64 MiB PUTs were
+    // answered up to 2× slower by moto, whichever path it was).
+    const ORDER = ['direct', 'sidecar', 'sidecar', 'direct'] as const;
+    type Arm = (typeof ORDER)[number];
+    const firstRound = (arm: Arm) => ORDER.indexOf(arm);
+    const spent = () => ({ small: 0, large: 0, cpuMs: 0 });
+    const timings = { upload: { direct: spent(), sidecar: spent() }, download: { direct: spent(), sidecar: spent() } };
+    const rounds = async (kind: 'upload' | 'download', run: (arm: Arm, round: number) => { small: (i: number) => Promise<void>; large: (i: number) => Promise<void> }) => {
+      for (const [round, arm] of ORDER.entries()) {
+        const t = timings[kind][arm];
+        const jobs = run(arm, round);
+        const cpu0 = cpuMsOf(sc.child.pid!);
+        const t0 = performance.now();
+        await pool(SMALL, CONCURRENCY, jobs.small);
+        const t1 = performance.now();
+        const large = () => Promise.all([0, 1].map(jobs.large));
+        // Only the sidecar's transfers count for its memory.
+        await (arm === 'sidecar' ? sampling(large) : large());
+        t.small += (t1 - t0) / 1000;
+        t.large += (performance.now() - t1) / 1000;
+        t.cpuMs += cpuMsOf(sc.child.pid!) - cpu0;
+      }
+      for (const arm of ['direct', 'sidecar'] as const) {
+        const t = timings[kind][arm];
+        console.log(`  ${arm} ${kind}: 1 MiB files ${r2((2 * SMALL) / t.small)} MiB/s, ${LARGE_MIB} MiB files ${r2((4 * LARGE_MIB) / t.large)} MiB/s`);
+      }
+    };
+    const sends = { direct: directPut, sidecar: sidecarPut };
+    const gets = { direct: directGet, sidecar: sidecarGet };
+    await rounds('upload', (arm, round) => ({
+      small: (i) => sends[arm](`${arm}-${round}/small-${i}.bin`, small[i]!),
+      large: (i) => sends[arm](`${arm}-${round}/large-${i}.bin`, large[i]!),
+    }));
+    // Each download round reads what the same path stored in its first upload round.
+    await rounds('download', (arm) => ({
+      small: (i) => gets[arm](`${arm}-${firstRound(arm)}/small-${i}.bin`, MiB),
+      large: (i) => gets[arm](`${arm}-${firstRound(arm)}/large-${i}.bin`, LARGE_MIB * MiB),
+    }));
+    const rate = (t: { small: number; large: number }) => (2 * bytes) / MiB / (t.small + t.large);
+    const directUp = rate(timings.upload.direct);
+    const up = rate(timings.upload.sidecar);
+    const directDown = rate(timings.download.direct);
+    const down = rate(timings.download.sidecar);
+    const upCpuMsPerMiB = timings.upload.sidecar.cpuMs / ((2 * bytes) / MiB);
+    const downCpuMsPerMiB = timings.download.sidecar.cpuMs / ((2 * bytes) / MiB);
     const rssPeak = memKb(sc.child.pid!, 'VmHWM');
 
-    console.log(`files: ${SMALL} × 1 MiB (${CONCURRENCY} in flight) + 2 × ${LARGE_MIB} MiB; ${bytes / MiB} MiB per phase`);
+    console.log(`files: ${SMALL} × 1 MiB (${CONCURRENCY} in flight) + 2 × ${LARGE_MIB} MiB; ${bytes / MiB} MiB per round, rounds ${ORDER.join(', ')}`);
     console.log(`upload   direct ${r2(directUp)} MiB/s   sidecar ${r2(up)} MiB/s`);
     console.log(`download direct ${r2(directDown)} MiB/s   sidecar ${r2(down)} MiB/s`);
     console.log(`sidecar CPU: ${r2(upCpuMsPerMiB)} ms per MiB uploaded, ${r2(downCpuMsPerMiB)} ms per MiB downloaded`);
