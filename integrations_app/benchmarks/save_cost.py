@@ -35,7 +35,8 @@ fresh web request pays. The receiver is a child process (`python -c`, 200 to eve
 work does not share this process's GIL. Run it once with the sidecar running and once with it
 stopped: the JSON says which (`sidecar`). Everything created is deleted at the end (after bench's
 worker and the sidecar have drained what the run queued); live ToDo webhooks of either kind are
-disabled for the run and restored afterwards (`cleanup` does it after a killed run).
+disabled for the run and restored afterwards (`cleanup` does it after a killed run). One run per
+site at a time: a second one raises AlreadyRunning instead of switching the first one's webhooks.
 
 Prints a table, then one JSON line: medians (ms) of the whole request per configuration, the
 added cost of each vs none, `ratio = ours_added_ms / core_added_ms` (target ≤ 0.2), and for ours
@@ -47,12 +48,15 @@ import cProfile
 import gc
 import io
 import json
+import os
 import pstats
+import socket
 import statistics
 import subprocess
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import frappe
@@ -70,6 +74,10 @@ TITLE_PREFIX = "save_cost benchmark"
 CONFIGS = ("none", "core", "ours")
 # Live ToDo webhooks of both kinds disabled by a run, so `cleanup` can restore them after a crash
 OTHERS_KEY = "integrations_app:save_cost:disabled_webhooks"
+# One run per site at a time: a second one would disable the first one's webhooks, and its fixed
+# core webhook names would collide. Held for RUN_LOCK_S at most, so a killed run frees it.
+RUN_LOCK_KEY = "integrations_app:save_cost:running"
+RUN_LOCK_S = 3 * 3600
 
 RECEIVER = """
 import http.server, sys
@@ -179,6 +187,27 @@ class SidecarNotReady(RuntimeError):
 	"""The sidecar is up but has not got the run's endpoints: every delivery would wait Queued."""
 
 
+class AlreadyRunning(RuntimeError):
+	"""Another save_cost run holds this site: two at once would each switch the other's webhooks."""
+
+
+@contextmanager
+def _run_lock():
+	key = frappe.cache.make_key(RUN_LOCK_KEY)
+	holder = f"{socket.gethostname()}:{os.getpid()} since {time.strftime('%H:%M:%S')}"
+	if not frappe.cache.set(key, holder, nx=True, ex=RUN_LOCK_S):
+		other = frappe.cache.get(key)
+		raise AlreadyRunning(
+			f"another save_cost run is under way on this site ({(other or b'?').decode()}): wait for it to end. "
+			f"If it was killed, run save_cost.cleanup(), which also frees the site."
+		)
+	try:
+		yield
+	finally:
+		if frappe.cache.get(key) == holder.encode():
+			frappe.cache.delete(key)
+
+
 def _settle(ours: tuple, sidecar_up: bool, timeout_s: float) -> None:
 	"""Until bench's worker has no queued or running job and, with the sidecar up, every
 	delivery of the run's Integration Webhooks has its outcome reported back to Frappe (the
@@ -268,7 +297,13 @@ def _block_order(n: int, block: int) -> list[tuple[str, int]]:
 	return order
 
 
-def run(
+def run(*args, **kwargs):
+	"""See the module's docstring; refuses to start while another run holds the site."""
+	with _run_lock():
+		_run(*args, **kwargs)
+
+
+def _run(
 	n: int = 200,
 	webhooks: int = 10,
 	block: int = 20,
@@ -421,6 +456,7 @@ def cleanup() -> None:
 		"todos": frappe.get_all("ToDo", filters={"description": ("like", f"{TITLE_PREFIX}%")}, pluck="name"),
 	}
 	_cleanup(created)
+	frappe.cache.delete(frappe.cache.make_key(RUN_LOCK_KEY))
 	print(f"removed {len(created['ours'])} + {len(created['core'])} webhooks and {len(created['todos'])} ToDos")
 
 

@@ -1,6 +1,7 @@
 """The save_cost benchmark refuses to time what would not be a measurement: a run whose
 background work never finished, or one started before the sidecar has the run's endpoints."""
 
+import os
 import time
 from unittest.mock import patch
 
@@ -75,3 +76,27 @@ class TestSaveCostPreconditions(IntegrationsTestCase):
 			with self.assertRaises(save_cost.NotSettled) as ctx:
 				save_cost._settle_deliveries((webhook.name,), time.monotonic() + 0.5, 0.5)
 		self.assertIn("1 deliveries of the run's Integration Webhooks were still Queued or Sending", str(ctx.exception))
+
+
+class TestSaveCostRunLock(IntegrationsTestCase):
+	"""Two runs at once on one site would each switch the other's webhooks on and off."""
+
+	def setUp(self):
+		key = frappe.cache.make_key(save_cost.RUN_LOCK_KEY)
+		self.assertIsNone(frappe.cache.get(key), "a save_cost run is under way on this site")
+		self.addCleanup(frappe.cache.delete, key)
+
+	def test_a_second_run_is_refused_while_one_holds_the_site_and_may_start_once_it_ended(self):
+		with save_cost._run_lock():
+			with self.assertRaises(save_cost.AlreadyRunning) as ctx:
+				save_cost.run(n=1)
+			self.assertIn("another save_cost run is under way on this site", str(ctx.exception))
+			self.assertIn(str(os.getpid()), str(ctx.exception))
+		with save_cost._run_lock():
+			pass  # the first run's end freed the site
+
+	def test_a_run_that_fails_frees_the_site(self):
+		with self.assertRaises(ZeroDivisionError):
+			with save_cost._run_lock():
+				1 / 0
+		self.assertIsNone(frappe.cache.get(frappe.cache.make_key(save_cost.RUN_LOCK_KEY)))
