@@ -1,13 +1,18 @@
 """What webhooks add to saving a document: none vs Frappe's own `Webhook` vs Integration Webhooks.
 
     bench --site S execute integrations_app.benchmarks.save_cost.run
-    bench --site S execute integrations_app.benchmarks.save_cost.run --kwargs '{"n": 300, "webhooks": 10}'
+    bench --site S execute integrations_app.benchmarks.save_cost.run --kwargs '{"n": 200, "core_n": 20}'
 
 One iteration is what a user's request pays: `frappe.get_doc({"doctype": "ToDo", ...}).insert()`
 + `.save()` of an existing ToDo + `frappe.db.commit()`, timed as a whole. Three configurations
-on ToDo, run in interleaved blocks (none, core, ours, then ours, core, none, …) so drift and the
-background work (core's jobs on bench's worker, the sidecar's deliveries and reports) hit all of
-them alike:
+on ToDo, interleaved so that drift and the background work (core's jobs on bench's worker, the
+sidecar's deliveries and reports) hit all of them alike. The run is `core_n` rounds; a round is
+one `core` iteration, then its share of the `n` `none` and `n` `ours` iterations in pairs,
+alternating none-ours, ours-none, … (ABBA), so each "ours" request has a "none" request beside it
+under the same conditions. Core gets fewer samples because each of its iterations leaves ~20
+jobs that bench's worker takes 20–60 s to run; "none" and "ours" settle in well under a second.
+Every switch of configuration also refills the Redis copies of both webhook maps, so a request
+never pays a map rebuild that a real request after a webhook change pays only once:
 
 - `none`: no webhook on ToDo;
 - `core`: `webhooks` Frappe `Webhook` documents per event (after_insert and on_update; so twice
@@ -61,10 +66,11 @@ from urllib.parse import urlsplit
 
 import frappe
 import psutil
+from frappe.integrations.doctype.webhook import get_all_webhooks
 from frappe.utils.background_jobs import get_queue
 
 from integrations_app.outbound import doc_events
-from integrations_app.outbound.webhook_map import CACHE_KEY, invalidate_webhook_map
+from integrations_app.outbound.webhook_map import CACHE_KEY, get_webhook_map, invalidate_webhook_map
 from integrations_app.sidecar import config_sync, handoff
 from integrations_app.sidecar.client import SidecarClient, SidecarError, SidecarNotFound
 
@@ -295,11 +301,14 @@ def _start_receiver() -> tuple[subprocess.Popen, str]:
 	return proc, f"http://127.0.0.1:{port}/save-cost"
 
 
-def _block_order(n: int, block: int) -> list[tuple[str, int]]:
-	order = []
-	for k, size in enumerate(min(block, n - start) for start in range(0, n, block)):
-		configs = CONFIGS if k % 2 == 0 else tuple(reversed(CONFIGS))
-		order += [(config, size) for config in configs]
+def _order(n: int, core_n: int) -> list[str]:
+	"""`core_n` rounds: one core iteration, then the round's share of n none/ours pairs, ABBA."""
+	order, pair = [], 0
+	for r in range(core_n):
+		order.append("core")
+		for _ in range(n // core_n + (r < n % core_n)):
+			order += ("none", "ours") if pair % 2 == 0 else ("ours", "none")
+			pair += 1
 	return order
 
 
@@ -311,15 +320,17 @@ def run(*args, **kwargs):
 
 def _run(
 	n: int = 200,
+	core_n: int = 20,
 	webhooks: int = 10,
-	block: int = 20,
-	warmup: int = 20,
+	warmup: int = 5,
 	profile: int = 0,
 	settle: int = 1,
 	settle_timeout_s: float = 300,
 ):
-	n, webhooks, block, warmup, profile, settle = int(n), int(webhooks), int(block), int(warmup), int(profile), int(settle)
+	n, core_n, webhooks, warmup, profile, settle = int(n), int(core_n), int(webhooks), int(warmup), int(profile), int(settle)
 	settle_timeout_s = float(settle_timeout_s)
+	if not 1 <= core_n <= n:
+		raise ValueError(f"core_n must be between 1 and n ({n}): each round has one core iteration and ≥ 1 none/ours pair")
 	created = {"todos": [], "ours": [], "core": []}
 	results = {config: {"request": [], "flush": [], "handoff": [], "background_cpu": []} for config in CONFIGS}
 	background = _background_processes() if settle else None
@@ -341,6 +352,8 @@ def _run(
 		invalidate_webhook_map()
 		frappe.cache.delete_value("webhooks")
 		frappe.db.commit()
+		get_webhook_map()  # refilled here, untimed: the next request reads them from Redis
+		frappe.cache.get_value("webhooks", get_all_webhooks)
 		live = config
 
 	def iteration(existing: str, config: str, record: bool) -> None:
@@ -382,15 +395,15 @@ def _run(
 		if sidecar == "up":
 			_await_sidecar_endpoints(created["ours"], url)
 		timers.install()
-		for config in CONFIGS:  # warm-up, not recorded
+		for config in CONFIGS:  # warm-up, not recorded; core's costs a minute an iteration
 			set_live(config)
-			for _ in range(warmup):
+			for _ in range(1 if config == "core" else warmup):
 				iteration(existing, config, False)
-		for config, size in _block_order(n, block):
+		for config in _order(n, core_n):
+			if config == "core":
+				gc.collect()
 			set_live(config)
-			gc.collect()
-			for _ in range(size):
-				iteration(existing, config, True)
+			iteration(existing, config, True)
 	except Exception:
 		traceback.print_exc()  # `bench execute` would hide it behind a NameError from its eval fallback
 		raise
@@ -405,7 +418,7 @@ def _run(
 
 	if profiler:
 		_print_profile(profiler)
-	_report(results, webhooks, n, sidecar, settle, background)
+	_report(results, webhooks, n, core_n, sidecar, settle, background)
 
 
 def _create_webhooks(created: dict, webhooks: int, url: str) -> None:
@@ -595,9 +608,12 @@ def _print_profile(profiler: cProfile.Profile) -> None:
 	print(out.getvalue())
 
 
-def _report(results: dict, webhooks: int, n: int, sidecar: str, settle: int, background: dict | None) -> None:
+def _report(results: dict, webhooks: int, n: int, core_n: int, sidecar: str, settle: int, background: dict | None) -> None:
 	mode = "each request alone (background work settled between requests)" if settle else "requests overlapping the background work"
-	print(f"save_cost: ToDo insert() + save() + commit(), N={n} per configuration, interleaved blocks, {mode}; sidecar {sidecar}")
+	print(
+		f"save_cost: ToDo insert() + save() + commit(), N={n} none and ours in ABBA pairs, {core_n} core, in {core_n} rounds, "
+		f"{mode}; sidecar {sidecar}"
+	)
 	if background:
 		print("background processes measured: " + ", ".join(f"{k} {[p.pid for p in v]}" for k, v in background.items()))
 	header = f"{'configuration':<64}{'median ms':>10}{'p95 ms':>10}"
@@ -638,6 +654,7 @@ def _report(results: dict, webhooks: int, n: int, sidecar: str, settle: int, bac
 				"handoff_p95_ms": handed[1],
 				"webhooks": webhooks,
 				"n": n,
+				"core_n": core_n,
 				"settle": settle,
 				**(
 					{"background_cpu_ms": {c: _summary(results[c]["background_cpu"])[0] for c in CONFIGS}}

@@ -25,6 +25,7 @@ from functools import partial
 import frappe
 from frappe.utils import add_to_date, now, now_datetime
 
+from integrations_app.outbound.escape_once import escaper
 from integrations_app.outbound.rules.naming import new_message_id
 from integrations_app.outbound.rules.outcomes import FINAL_STATUSES, STATUS_LABELS
 from integrations_app.sidecar import config_sync as endpoints
@@ -84,30 +85,35 @@ def insert_deliveries(rows: list[dict]) -> list[str]:
 
 	Names (message ids) are assigned here, in row order, so they sort like the events did. One
 	parameterised INSERT per ≤200 rows: the payloads travel as parameters, so no query builder
-	renders them into SQL text and no regex scans them (`frappe.db.bulk_insert` does both).
+	renders them into SQL text and no regex scans them (`frappe.db.bulk_insert` does both); each
+	distinct value is escaped once (`escape_once`).
 	"""
 	if not rows:
 		return []
 	timestamp, user = now(), frappe.session.user
+	escape = escaper()
 	values = []
 	for row in rows:
 		row["name"] = new_message_id()
 		row["creation"] = timestamp
-		values += (
-			row["name"],
-			timestamp,
-			timestamp,
-			user,
-			user,
-			row.get("webhook"),
-			row.get("stream"),
-			row.get("sync_profile"),
-			row["event_type"],
-			row.get("reference_doctype"),
-			row.get("reference_name"),
-			row["payload"],
-			row.get("status") or "Queued",
-			row.get("last_error"),
+		values += map(
+			escape,
+			(
+				row["name"],
+				timestamp,
+				timestamp,
+				user,
+				user,
+				row.get("webhook"),
+				row.get("stream"),
+				row.get("sync_profile"),
+				row["event_type"],
+				row.get("reference_doctype"),
+				row.get("reference_name"),
+				row["payload"],
+				row.get("status") or "Queued",
+				row.get("last_error"),
+			),
 		)
 	width = len(_INSERT_FIELDS)
 	for start in range(0, len(rows), INSERT_CHUNK):

@@ -3,7 +3,7 @@
 import json
 import sys
 import threading
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import partial, wraps
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest.mock import patch
@@ -15,7 +15,8 @@ from rq import Queue
 from integrations_app.outbound import doc_events as outbox_events
 from integrations_app.outbound import webhook_map
 from integrations_app.outbound.webhook_map import clear_webhook_map
-from integrations_app.sidecar.client import reset_shared_session
+from integrations_app.sidecar import handoff
+from integrations_app.sidecar.client import SidecarClient, SidecarUnavailable, reset_shared_session
 from integrations_app.sync import config as sync_config
 
 DELIVERY = "Integration Webhook Delivery"
@@ -30,6 +31,7 @@ class FakeSidecar:
 	"""
 
 	DROP = object()
+	running: set[str] = set()  # URLs of the servers up now
 
 	def __init__(self, keep_alive: bool = False):
 		self.requests: list[dict] = []
@@ -85,9 +87,11 @@ class FakeSidecar:
 
 	def __enter__(self):
 		self.thread.start()
+		FakeSidecar.running.add(self.url)
 		return self
 
 	def __exit__(self, *exc):
+		FakeSidecar.running.discard(self.url)
 		reset_shared_session()  # close kept-alive connections to this server
 		self.server.shutdown()
 		self.server.server_close()
@@ -154,6 +158,11 @@ class IntegrationsTestCase(FrappeTestCase):
 	No job leaves the test process: `self.jobs` (HeldJobs) holds what was enqueued; a test runs
 	them with `self.jobs.run()`. Held jobs are dropped after each test.
 
+	Nor does anything reach the site's live sidecar: a call to the Sidecar URL the site had when
+	the class started fails as if it were down and fails the test (a test configures a
+	FakeSidecar instead), and the outbox hand-off goes to a stream of the test run's own, which
+	no sidecar reads.
+
 	Error Log is a MyISAM table, so the rollback keeps the rows a test's code logged: those made
 	through `frappe.log_error` are deleted after each test."""
 
@@ -193,6 +202,7 @@ class IntegrationsTestCase(FrappeTestCase):
 			return doc
 
 		cls.enterClassContext(patch.object(frappe, "log_error", log_error))
+		cls.live_sidecar_calls = _keep_off_live_sidecar(cls)
 		cls.addClassCleanup(_forget_caches)  # registered first, so it runs after the rollback
 		super().setUpClass()
 		ensure_test_users()
@@ -204,6 +214,27 @@ class IntegrationsTestCase(FrappeTestCase):
 			frappe.db.delete("Error Log", {"name": ("in", self.error_logs)})
 			self.error_logs.clear()
 		_forget_caches()
+		reached, self.live_sidecar_calls[:] = list(self.live_sidecar_calls), []
+		self.assertEqual(reached, [], "the test called the site's live sidecar (configure a FakeSidecar)")
+
+
+def _keep_off_live_sidecar(cls) -> list[str]:
+	"""Patches, for the class, what would reach the site's running sidecar; → the calls refused."""
+	live = (frappe.db.get_single_value("Integration Settings", "sidecar_url") or "").rstrip("/")
+	refused: list[str] = []
+	real_request = SidecarClient.request
+
+	def request(client, method, path, *args, **kwargs):
+		if live and client.base_url == live:
+			refused.append(f"{method} {path}")
+			raise SidecarUnavailable(f"tests may not reach the site's live sidecar ({method} {path})")
+		return real_request(client, method, path, *args, **kwargs)
+
+	cls.enterClassContext(patch.object(SidecarClient, "request", request))
+	key = f"{handoff.stream_key(frappe.local.site)}:tests"
+	cls.enterClassContext(patch.object(handoff, "stream_key", lambda site=None: key))
+	cls.addClassCleanup(lambda: handoff._connection().delete(key))
+	return refused
 
 
 def as_in_a_fresh_worker(test) -> None:
@@ -282,7 +313,17 @@ def deliveries_for(doc, **filters) -> list:
 @contextmanager
 def simulated_transactions():
 	"""Lets code that commits run inside the test's transaction (rolled back by tearDown): a commit
-	runs the commit callbacks and sets a savepoint, a rollback returns to the last one."""
+	runs the commit callbacks and sets a savepoint, a rollback returns to the last one. Those
+	callbacks sync endpoints and connections to the sidecar: a FakeSidecar answers them unless the
+	test has configured one of its own."""
+	with ExitStack() as stack:
+		if (frappe.get_cached_doc("Integration Settings").sidecar_url or "").rstrip("/") not in FakeSidecar.running:
+			stack.enter_context(configured_sidecar())
+		yield stack.enter_context(_savepoint_commits())
+
+
+@contextmanager
+def _savepoint_commits():
 	db = frappe.db
 	real_rollback = db.rollback
 	savepoint = "integrations_test_commit"

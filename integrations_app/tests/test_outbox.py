@@ -278,3 +278,45 @@ class TestPurge(IntegrationsTestCase):
 		outbox.insert_deliveries([{"webhook": webhook.name, "event_type": "todo.test", "payload": "{}"}])
 		self.assertEqual(retention.purge_log("Integration Webhook", webhook.name), 0)
 		self.assertEqual(frappe.db.count(DELIVERY, {"webhook": webhook.name}), 1)
+
+
+class TestInsertEscapesEachValueOnce(IntegrationsTestCase):
+	PAYLOADS = (
+		'{"quote": "it\'s"}',
+		'{"backslash": "a\\\\b"}',
+		'{"percent": "100% %s %(x)s"}',
+		'{"sql": "ifnull(a, b); -- \'"}',
+		'{"text": "é ✓ 😀"}',
+		'{"nul": "a\\u0000b"}',
+	)
+
+	def test_payloads_are_stored_exactly_as_given(self):
+		webhook = make_webhook()
+		rows = [{"webhook": webhook.name, "event_type": "todo.test", "payload": p} for p in self.PAYLOADS * 2]
+		names = outbox.insert_deliveries(rows)
+		stored = dict(frappe.db.sql(f"select name, payload from `tab{DELIVERY}` where name in %s", (tuple(names),)))
+		self.assertEqual([stored[name] for name in names], list(self.PAYLOADS * 2))
+
+	def test_a_value_the_rows_repeat_is_escaped_once(self):
+		from unittest.mock import patch
+
+		from integrations_app.outbound.escape_once import Escaped
+
+		webhooks = [make_webhook(title=f"w{i}").name for i in range(10)]
+		payload = json.dumps({"description": "x" * 600})
+		conn, rendered = frappe.db._conn, []
+		real_literal = conn.literal
+
+		def literal(value):
+			if not isinstance(value, Escaped):
+				rendered.append(value)
+			return real_literal(value)
+
+		with patch.object(conn, "literal", literal):
+			names = outbox.insert_deliveries(
+				[{"webhook": w, "event_type": e, "payload": payload} for e in ("todo.created", "todo.updated") for w in webhooks]
+			)
+		self.assertEqual(rendered.count(payload), 1)
+		self.assertEqual(len(rendered), len({(type(v), v) for v in rendered}), "no value rendered twice")
+		self.assertEqual(len(rendered), 20 + 10 + 2 + 5, "20 names, 10 webhooks, 2 event types, timestamp, user, status, None, payload")
+		self.assertEqual(frappe.db.count(DELIVERY, {"name": ("in", names), "payload": payload}), 20)

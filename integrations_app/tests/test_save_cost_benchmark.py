@@ -100,3 +100,20 @@ class TestSaveCostRunLock(IntegrationsTestCase):
 			with save_cost._run_lock():
 				1 / 0
 		self.assertIsNone(frappe.cache.get(frappe.cache.make_key(save_cost.RUN_LOCK_KEY)))
+
+
+class TestSaveCostOrder(IntegrationsTestCase):
+	def test_rounds_of_one_core_iteration_then_none_ours_pairs_in_abba_order(self):
+		order = save_cost._order(7, 3)
+		self.assertEqual(
+			order,
+			["core", "none", "ours", "ours", "none", "none", "ours"]
+			+ ["core", "ours", "none", "none", "ours"]
+			+ ["core", "ours", "none", "none", "ours"],
+		)
+		self.assertEqual({c: order.count(c) for c in save_cost.CONFIGS}, {"none": 7, "core": 3, "ours": 7})
+
+	def test_more_core_rounds_than_pairs_is_refused(self):
+		with self.assertRaises(ValueError) as ctx:
+			save_cost.run(n=2, core_n=3)
+		self.assertIn("core_n must be between 1 and n (2)", str(ctx.exception))
