@@ -32,7 +32,8 @@ def _render(value: Escaped, mapping=None) -> str:
 
 def escaper() -> Callable[[Any], Any]:
 	"""value -> the parameter to send for it on the current connection: the same `Escaped` for
-	equal values; the value itself where the connection cannot take pre-escaped ones."""
+	equal values; the value itself where the connection has no pymysql encoder table (a
+	PostgreSQL site's psycopg2 connection), which then escapes every copy as before."""
 	conn = getattr(frappe.db, "_conn", None)
 	encoders = getattr(conn, "encoders", None)
 	if not isinstance(encoders, dict) or not callable(getattr(conn, "literal", None)):

@@ -320,3 +320,14 @@ class TestInsertEscapesEachValueOnce(IntegrationsTestCase):
 		self.assertEqual(len(rendered), len({(type(v), v) for v in rendered}), "no value rendered twice")
 		self.assertEqual(len(rendered), 20 + 10 + 2 + 5, "20 names, 10 webhooks, 2 event types, timestamp, user, status, None, payload")
 		self.assertEqual(frappe.db.count(DELIVERY, {"name": ("in", names), "payload": payload}), 20)
+
+	def test_a_connection_without_an_encoder_table_gets_the_values_as_they_are(self):
+		from unittest.mock import patch
+
+		from integrations_app.outbound import escape_once
+
+		with patch.object(frappe.db, "_conn", object()):
+			escape = escape_once.escaper()
+		payload = '{"a": 1}'
+		self.assertIs(escape(payload), payload)
+		self.assertIsNone(escape(None))
